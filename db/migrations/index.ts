@@ -1,0 +1,12 @@
+import { CreateJobRuns1700000000001 } from './1700000000001-CreateJobRuns';
+import { CreateNotificationViews1700000000002 } from './1700000000002-CreateNotificationViews';
+import { CreateCuratedProgramEvents1700000000003 } from './1700000000003-CreateCuratedProgramEvents';
+import { CreateIngestObjects1700000000004 } from './1700000000004-CreateIngestObjects';
+
+// Numbered and append-only: a shipped migration is never edited, a change is a new file.
+export const migrations = [
+  CreateJobRuns1700000000001,
+  CreateNotificationViews1700000000002,
+  CreateCuratedProgramEvents1700000000003,
+  CreateIngestObjects1700000000004,
+];

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { uniqueTag, useStackEnv } from '../support/stack';
+
+useStackEnv();
+
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DataSource } from 'typeorm';
+import { env } from '../../config/env';
+import { createKafka } from '../../connections/kafka';
+import { createS3Client } from '../../connections/s3';
+import { migrate, openDatabase } from '../../db/dataSource';
+import { JobRunEntity, type JobRun } from '../../db/entities/jobRun';
+
+describe('smoke: each service of the local stack, through the libraries the project uses', { timeout: 180_000 }, () => {
+  let ds: DataSource;
+  let s3: S3Client;
+
+  before(async () => {
+    ds = await openDatabase(env().DATABASE_URL);
+    s3 = createS3Client(env());
+  });
+  after(async () => {
+    await ds.destroy();
+    s3.destroy();
+  });
+
+  test('TypeORM migrations are applied idempotently and a row round-trips', async () => {
+    assert.deepEqual(await migrate(ds), [], 'a second migrate applies nothing');
+    const tables = (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)) as { tablename: string }[];
+    for (const t of ['job_runs', 'notification_views', 'ingest_rejects', 'curated_program_events', 'kafka_dead_letters']) {
+      assert.ok(tables.some((r) => r.tablename === t), `table ${t}`);
+    }
+    const repo = ds.getRepository<JobRun>(JobRunEntity);
+    const runId = uniqueTag('smoke');
+    await repo.insert({
+      jobName: 'smoke', workflowId: 'smoke', runId, firstRunId: runId, attempt: 1, status: 'succeeded',
+      args: { day: '2024-05-01' }, startedAt: new Date(), metrics: { rows: 3 }, updatedAt: new Date(),
+    });
+    const back = await repo.findOneByOrFail({ runId });
+    assert.deepEqual(back.args, { day: '2024-05-01' });
+    assert.deepEqual(back.metrics, { rows: 3 });
+    await repo.delete({ runId });
+  });
+
+  test('S3: put, list with pagination, ranged get', async () => {
+    const prefix = `smoke/${uniqueTag('s3')}/`;
+    const bucket = env().S3_BUCKET;
+    for (let i = 0; i < 7; i++) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}obj-${i}.txt`, Body: `object number ${i}` }));
+    }
+    const keys: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 3, ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      pages++;
+    } while (token);
+    assert.equal(keys.length, 7);
+    assert.equal(pages, 3);
+    const ranged = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}obj-4.txt`, Range: 'bytes=7-12' }));
+    assert.equal(await ranged.Body!.transformToString(), 'number');
+  });
+
+  test('Kafka 4 (KRaft) with kafkajs: a message is produced and consumed by a group', async () => {
+    const kafka = createKafka(env(), 'smoke');
+    const topic = uniqueTag('smoke-topic');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'k', value: 'hello kafka 4' }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: `${topic}-group` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const got = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no message within 60 s')), 60_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          clearTimeout(timer);
+          resolve(message.value!.toString());
+        },
+      });
+    });
+    await consumer.disconnect();
+    assert.equal(got, 'hello kafka 4');
+  });
+});

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+
+/** The local stack's environment (`stack.sh env`), so tests use exactly what a user's shell would. */
+export function stackEnv(): Record<string, string> {
+  const out = execFileSync('bash', [path.join(REPO, 'stack', 'stack.sh'), 'env'], { encoding: 'utf8' });
+  const vars: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let value = m[2]!;
+    if (/^".*"$|^'.*'$/.test(value)) value = value.slice(1, -1);
+    vars[m[1]!] = value.replace(/\$PATH|\$\{PATH\}/g, process.env['PATH'] ?? '');
+  }
+  return vars;
+}
+
+/** Applies the stack's variables to this process once, before any module reads its config. */
+export function useStackEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const vars = { ...stackEnv(), ...extra };
+  for (const [k, v] of Object.entries(vars)) process.env[k] ??= v;
+  return vars;
+}
+
+export function uniqueTag(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
