@@ -1,0 +1,72 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { DataSource } from 'typeorm';
+import type { RunStatus } from '../db/entities/jobRun';
+import { InvalidArgumentsError, UnknownJobError, type JobRegistry } from '../jobs/registry';
+import type { JobArgs, JobMetrics } from '../workflows/types';
+import { INVALID_ARGUMENTS } from '../workflows/types';
+import { recordRunFinished } from '../observability/metrics';
+
+export interface StartAttemptInput {
+  job: string;
+  args: JobArgs;
+  workflowId: string;
+  runId: string;
+  firstRunId: string;
+  attempt: number;
+}
+
+export interface FinishAttemptInput {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  error: string | null;
+  metrics: JobMetrics;
+}
+
+/** The `job_runs` log: one row per attempt, written by the attempt itself. */
+export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
+  return {
+    /** Validates the arguments (a start from the Temporal CLI skips the client's check) and opens the row. */
+    async startAttempt(input: StartAttemptInput): Promise<{ args: JobArgs }> {
+      let args: JobArgs = input.args;
+      let error: string | null = null;
+      try {
+        args = jobs.resolveArgs(input.job, input.args);
+      } catch (err) {
+        if (!(err instanceof InvalidArgumentsError || err instanceof UnknownJobError)) throw err;
+        error = err.message;
+      }
+      // Upsert: the client may have opened the row already, and a retried activity must not add a second one.
+      await ds.query(
+        `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END)
+         ON CONFLICT (run_id) DO UPDATE
+           SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
+               finished_at = EXCLUDED.finished_at, updated_at = now()`,
+        [input.job, input.workflowId, input.runId, input.firstRunId, input.attempt, error ? 'failed' : 'running', args, error],
+      );
+      if (error) throw ApplicationFailure.nonRetryable(error, INVALID_ARGUMENTS);
+      return { args };
+    },
+
+    async finishAttempt(input: FinishAttemptInput): Promise<void> {
+      // TypeORM returns [rows, affectedCount] for an UPDATE ... RETURNING.
+      const [rows]: [{ job_name: string; started_at: Date }[], number] = await ds.query(
+        `UPDATE job_runs SET status = $2, error = $3, metrics = metrics || $4::jsonb, finished_at = now(), updated_at = now()
+         WHERE run_id = $1 RETURNING job_name, started_at`,
+        [input.runId, input.status, input.error, input.metrics],
+      );
+      const row = rows[0];
+      if (row) recordRunFinished(row.job_name, input.status, (Date.now() - row.started_at.getTime()) / 1000);
+    },
+
+    /** Progress while the attempt runs, so `status` and SQL see rows and chunks before the end. */
+    async recordProgress(input: { runId: string; metrics: JobMetrics }): Promise<void> {
+      await ds.query(`UPDATE job_runs SET metrics = metrics || $2::jsonb, updated_at = now() WHERE run_id = $1`, [
+        input.runId,
+        input.metrics,
+      ]);
+    },
+  };
+}
+
+export type RunLogActivities = ReturnType<typeof createRunLogActivities>;

@@ -1,0 +1,272 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { DataSource } from 'typeorm';
+import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
+import type { JobDefinition } from '../jobs/definition';
+import { activityPolicyOf, type JobRegistry } from '../jobs/registry';
+import { triggers } from '../observability/metrics';
+import { scheduledJob } from '../workflows';
+import type { JobArgs, JobMetrics, ScheduledJobInput } from '../workflows/types';
+import { runStatusFromTemporal } from './statusMapping';
+import { workflowIdFor } from './workflowId';
+
+/** A run already holds the job's lock; its identity lets the caller attach to it. */
+export class AlreadyRunningError extends Error {
+  override name = 'AlreadyRunning';
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+  ) {
+    super(`${workflowId} is already running (run ${runId})`);
+  }
+}
+
+export class RunNotFoundError extends Error {
+  override name = 'RunNotFound';
+  constructor(readonly runId: string) {
+    super(`no run ${runId}`);
+  }
+}
+
+export interface RunView {
+  job: string;
+  workflowId: string;
+  /** The run the trigger returned; stays the same across whole-job retries. */
+  runId: string;
+  /** The run of the latest attempt. */
+  latestRunId: string;
+  attempt: number;
+  status: RunStatus;
+  args: JobArgs;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  metrics: JobMetrics;
+}
+
+interface JobRunRow {
+  job_name: string;
+  workflow_id: string;
+  run_id: string;
+  first_run_id: string;
+  attempt: number;
+  status: RunStatus;
+  args: JobArgs;
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+  metrics: JobMetrics;
+}
+
+/** Everything that starts, inspects or stops job runs goes through here: the HTTP API, the CLI and the tests. */
+export class JobsClient {
+  constructor(
+    readonly temporal: Client,
+    private readonly ds: DataSource,
+    readonly jobs: JobRegistry,
+    private readonly taskQueue: string,
+  ) {}
+
+  workflowId(job: string, args: JobArgs): string {
+    return workflowIdFor(job, this.jobs.get(job).lockKey, args);
+  }
+
+  /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
+  async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+    const def = this.jobs.get(job);
+    let args: JobArgs;
+    try {
+      args = this.jobs.resolveArgs(job, givenArgs);
+    } catch (err) {
+      triggers.inc({ job, outcome: 'invalid' });
+      throw err;
+    }
+    const workflowId = workflowIdFor(job, def.lockKey, args);
+    // Two tries: the run we collided with may close between our start and our describe.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await this.temporal.workflow.start(scheduledJob, {
+          workflowId,
+          taskQueue: this.taskQueue,
+          args: [this.input(def, args)],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          retry: retryPolicyOf(def),
+          ...(def.timeouts?.attempt ? { workflowRunTimeout: def.timeouts.attempt } : {}),
+        });
+        const runId = handle.firstExecutionRunId;
+        // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
+        await this.ds.query(
+          `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args)
+           VALUES ($1, $2, $3, $3, 1, 'running', $4) ON CONFLICT (run_id) DO NOTHING`,
+          [job, workflowId, runId, args],
+        );
+        triggers.inc({ job, outcome: 'started' });
+        return { workflowId, runId, args };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const running = await this.temporal.workflow.getHandle(workflowId).describe();
+        if (running.status.name === 'RUNNING' || attempt >= 1) {
+          triggers.inc({ job, outcome: 'already_running' });
+          throw new AlreadyRunningError(workflowId, running.raw.workflowExecutionInfo?.firstRunId || running.runId);
+        }
+      }
+    }
+  }
+
+  /** A run's state, following whole-job retries to the latest attempt. */
+  async status(job: string, runId: string): Promise<RunView> {
+    const rows: JobRunRow[] = await this.ds.query(
+      `SELECT r.* FROM job_runs r
+        WHERE r.first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1 AND job_name = $2)
+        ORDER BY r.attempt DESC LIMIT 1`,
+      [runId, job],
+    );
+    const latest = rows[0];
+    if (!latest) throw new RunNotFoundError(runId);
+    const view = toView(latest);
+    if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
+      return this.followTemporal(view, latest.first_run_id);
+    }
+    return view;
+  }
+
+  /**
+   * The log can lag Temporal: between a failed attempt and the retry's first step the chain is still running, and a
+   * terminate or timeout leaves no row update. Temporal's view of the chain decides those cases.
+   */
+  private async followTemporal(view: RunView, firstRunId: string): Promise<RunView> {
+    let current;
+    try {
+      current = await this.temporal.workflow.getHandle(view.workflowId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return view;
+      throw err;
+    }
+    const sameChain = (current.raw.workflowExecutionInfo?.firstRunId || current.runId) === firstRunId;
+    if (!sameChain) return view.status === 'running' ? this.reconcileRun(view) : view;
+    const mapped = runStatusFromTemporal(current.status.name);
+    if (mapped.status === 'running') return { ...view, status: 'running', finishedAt: null };
+    if (current.runId === view.latestRunId) return this.reconcileRun(view);
+    return view;
+  }
+
+  /** Records the Temporal outcome of a run whose code could not record it itself (terminate, timeout). */
+  async reconcileRun(view: Pick<RunView, 'workflowId' | 'latestRunId'> & Partial<RunView>): Promise<RunView> {
+    let mapped: { status: RunStatus; error: string | null };
+    try {
+      const d = await this.temporal.workflow.getHandle(view.workflowId, view.latestRunId).describe();
+      mapped = runStatusFromTemporal(d.status.name);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      mapped = { status: 'failed', error: 'run no longer known to Temporal' };
+    }
+    if (mapped.status !== 'running') {
+      await this.ds.query(
+        `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = now(), updated_at = now()
+          WHERE run_id = $1 AND status = 'running'`,
+        [view.latestRunId, mapped.status, mapped.error],
+      );
+    }
+    const rows: JobRunRow[] = await this.ds.query(`SELECT * FROM job_runs WHERE run_id = $1`, [view.latestRunId]);
+    return { ...toView(rows[0]!), runId: view.runId ?? rows[0]!.first_run_id };
+  }
+
+  /** Closes `running` rows whose runs Temporal has already ended; the worker calls this on a timer. */
+  async reconcileStale(olderThanMs: number, limit = 100): Promise<number> {
+    const rows: JobRunRow[] = await this.ds.query(
+      `SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at LIMIT $2`,
+      [olderThanMs / 1000, limit],
+    );
+    let closed = 0;
+    for (const row of rows) {
+      const after = await this.reconcileRun(toView(row));
+      if (after.status !== 'running') closed++;
+      else await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+    }
+    return closed;
+  }
+
+  async runs(job: string, limit = 20): Promise<RunView[]> {
+    this.jobs.get(job);
+    const rows: JobRunRow[] = await this.ds.query(
+      `SELECT DISTINCT ON (first_run_id) * FROM job_runs WHERE job_name = $1
+        ORDER BY first_run_id, attempt DESC`,
+      [job],
+    );
+    return rows
+      .map(toView)
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      .slice(0, limit);
+  }
+
+  /** Days (the `day` argument) for which the job has a succeeded run. */
+  async succeededDays(job: string): Promise<Set<string>> {
+    const rows: { day: string }[] = await this.ds.query(
+      `SELECT DISTINCT args->>'day' AS day FROM job_runs WHERE job_name = $1 AND status = 'succeeded' AND args ? 'day'`,
+      [job],
+    );
+    return new Set(rows.map((r) => r.day));
+  }
+
+  async attempts(runId: string): Promise<RunView[]> {
+    const rows: JobRunRow[] = await this.ds.query(
+      `SELECT * FROM job_runs WHERE first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1) ORDER BY attempt`,
+      [runId],
+    );
+    return rows.map(toView);
+  }
+
+  async cancel(job: string, runId: string): Promise<void> {
+    const view = await this.status(job, runId);
+    await this.temporal.workflow.getHandle(view.workflowId).cancel();
+  }
+
+  /** Starts the job again with the arguments of an earlier run. */
+  async rerun(job: string, runId: string): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+    const view = await this.status(job, runId);
+    if (view.status === 'running') throw new AlreadyRunningError(view.workflowId, view.runId);
+    return this.trigger(job, view.args);
+  }
+
+  /** Waits for the chain to end, calling `onProgress` with each poll's view. */
+  async waitFor(job: string, runId: string, onProgress?: (v: RunView) => void, pollMs = 1000): Promise<RunView> {
+    for (;;) {
+      const view = await this.status(job, runId);
+      onProgress?.(view);
+      if (TERMINAL_STATUSES.includes(view.status)) return view;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  private input(def: JobDefinition, args: JobArgs): ScheduledJobInput {
+    return { job: def.name, handler: def.handler, args, activity: activityPolicyOf(def) };
+  }
+}
+
+function retryPolicyOf(def: JobDefinition) {
+  return {
+    maximumAttempts: def.retry.retries + 1,
+    initialInterval: def.retry.initialInterval ?? '5s',
+    backoffCoefficient: def.retry.backoffCoefficient ?? 2,
+    ...(def.retry.maximumInterval !== undefined ? { maximumInterval: msToNumber(def.retry.maximumInterval) } : {}),
+    nonRetryableErrorTypes: ['InvalidArguments', 'UnknownHandler', ...(def.retry.nonRetryable ?? [])],
+  };
+}
+
+function toView(r: JobRunRow): RunView {
+  return {
+    job: r.job_name,
+    workflowId: r.workflow_id,
+    runId: r.first_run_id,
+    latestRunId: r.run_id,
+    attempt: r.attempt,
+    status: r.status,
+    args: r.args,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    error: r.error,
+    metrics: r.metrics,
+  };
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { parseDay } from '../domain/day';
+import { summarizeViews } from '../domain/notificationViews';
+
+/** The service's read API over what ingest wrote, summarised by the same domain module the ingest uses. */
+export function notificationRoutes(ds: DataSource) {
+  return (app: FastifyInstance): void => {
+    app.get<{ Params: { id: string }; Querystring: { day?: string } }>('/notifications/:id/views', async (req, reply) => {
+      let day: string;
+      try {
+        day = parseDay(req.query.day ?? '');
+      } catch (err) {
+        return reply.code(400).send({ error: 'invalid_request', message: `day: ${(err as Error).message}` });
+      }
+      const rows: { platform: string; viewed_at: Date }[] = await ds.query(
+        `SELECT platform, viewed_at FROM notification_views WHERE notification_id = $1 AND day = $2`,
+        [req.params.id, day],
+      );
+      const summary = summarizeViews(rows.map((r) => ({ platform: r.platform, viewedAt: r.viewed_at })));
+      return { notificationId: req.params.id, day, ...summary };
+    });
+  };
+}

@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import type { Env } from '../config/env';
+
+/** TLS and API-key settings shared by the client connection and the worker's native connection. */
+export function temporalConnectionOptions(e: Env): NativeConnectionOptions {
+  const mtls =
+    e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH
+      ? { clientCertPair: { crt: readFileSync(e.TEMPORAL_TLS_CERT_PATH), key: readFileSync(e.TEMPORAL_TLS_KEY_PATH) } }
+      : undefined;
+  const tls = e.TEMPORAL_TLS === 'true' || mtls !== undefined || e.TEMPORAL_API_KEY !== undefined;
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    ...(tls ? { tls: mtls ?? true } : {}),
+    ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+  };
+}
+
+export async function connectClient(e: Env): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectionOptions(e));
+  return new Client({ connection, namespace: e.TEMPORAL_NAMESPACE });
+}

@@ -1,0 +1,6 @@
+import type { JobDefinition } from './definition';
+import { exampleFlaky, exampleSteps } from './examples';
+import { ingestNotificationViews } from './ingestNotificationViews';
+
+/** The jobs this service ships: the talk's job_providers. */
+export const builtinJobs: JobDefinition[] = [exampleSteps, exampleFlaky, ingestNotificationViews];

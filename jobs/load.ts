@@ -1,0 +1,17 @@
+import path from 'node:path';
+import type { JobDefinition } from './definition';
+import { builtinJobs } from './index';
+import { JobDefinitionError, JobRegistry } from './registry';
+
+/**
+ * The registry for this process: the built-in jobs, or those exported as `jobs` by JOBS_MODULE (a deployment's own
+ * job providers). The worker and the API must load the same module so they agree on definitions.
+ */
+export function loadJobRegistry(jobsModule?: string): JobRegistry {
+  if (!jobsModule) return new JobRegistry(builtinJobs);
+  const resolved = path.resolve(jobsModule);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(resolved) as { jobs?: JobDefinition[] };
+  if (!Array.isArray(mod.jobs)) throw new JobDefinitionError(`JOBS_MODULE ${resolved} must export \`jobs\`, an array of job definitions`);
+  return new JobRegistry(mod.jobs);
+}

@@ -1,0 +1,148 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+import { jobHandlers } from '../workflows/jobHandlers';
+import { DEFAULT_ACTIVITY_POLICY, type ActivityPolicy, type JobArgs } from '../workflows/types';
+import type { JobDefinition } from './definition';
+
+export class JobDefinitionError extends Error {
+  override name = 'JobDefinitionError';
+}
+
+/** Arguments that do not fit a job's schema; `issues` name each field and what is wrong with it. */
+export class InvalidArgumentsError extends Error {
+  override name = 'InvalidArguments';
+  constructor(
+    readonly job: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid args for ${job}: ${issues.join('; ')}`);
+  }
+}
+
+export class UnknownJobError extends Error {
+  override name = 'UnknownJob';
+  constructor(readonly job: string) {
+    super(`unknown job ${job}`);
+  }
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** The validated set of jobs a process knows; built once at start-up so a bad definition stops the process. */
+export class JobRegistry {
+  private readonly byName = new Map<string, JobDefinition>();
+
+  constructor(defs: JobDefinition[]) {
+    for (const def of defs) {
+      validateDefinition(def);
+      if (this.byName.has(def.name)) throw new JobDefinitionError(`job ${def.name}: name: defined twice`);
+      this.byName.set(def.name, def);
+    }
+  }
+
+  list(): JobDefinition[] {
+    return [...this.byName.values()];
+  }
+
+  get(name: string): JobDefinition {
+    const def = this.byName.get(name);
+    if (!def) throw new UnknownJobError(name);
+    return def;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** Default arguments merged under the trigger's, then checked against the job's schema. */
+  resolveArgs(name: string, given: unknown): JobArgs {
+    const def = this.get(name);
+    if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+      throw new InvalidArgumentsError(name, ['args: must be a JSON object']);
+    }
+    const merged = { ...(def.defaultArgs ?? {}), ...((given as JobArgs | undefined) ?? {}) };
+    const parsed = def.args.safeParse(merged);
+    if (!parsed.success) {
+      throw new InvalidArgumentsError(
+        name,
+        parsed.error.issues.map((i) => `args.${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    return parsed.data;
+  }
+}
+
+export function activityPolicyOf(def: JobDefinition): ActivityPolicy {
+  const r = def.activityRetry ?? {};
+  const t = def.timeouts ?? {};
+  const d = DEFAULT_ACTIVITY_POLICY;
+  return {
+    maximumAttempts: r.maximumAttempts ?? d.maximumAttempts,
+    initialIntervalMs: r.initialInterval !== undefined ? msToNumber(r.initialInterval) : d.initialIntervalMs,
+    backoffCoefficient: r.backoffCoefficient ?? d.backoffCoefficient,
+    maximumIntervalMs: r.maximumInterval !== undefined ? msToNumber(r.maximumInterval) : d.maximumIntervalMs,
+    nonRetryable: r.nonRetryable ?? d.nonRetryable,
+    startToCloseTimeoutMs:
+      t.activityStartToClose !== undefined ? msToNumber(t.activityStartToClose) : d.startToCloseTimeoutMs,
+    heartbeatTimeoutMs: t.activityHeartbeat !== undefined ? msToNumber(t.activityHeartbeat) : d.heartbeatTimeoutMs,
+  };
+}
+
+const durationField = z.union([z.number().positive(), z.string()]).optional().superRefine((v, ctx) => {
+  if (typeof v !== 'string') return;
+  try {
+    if (!(msToNumber(v as never) > 0)) ctx.addIssue({ code: 'custom', message: `must be a positive duration, got ${v}` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s" or "5m", got ${JSON.stringify(v)}` });
+  }
+});
+
+const DefinitionShape = z.object({
+  name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
+  description: z.string().min(1, 'must say what the job does'),
+  handler: z.string().refine((h) => jobHandlers[h] !== undefined, {
+    message: `must be one of the workflow handlers: ${Object.keys(jobHandlers).join(', ')}`,
+  }),
+  args: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema'),
+  defaultArgs: z.record(z.string(), z.unknown()).optional(),
+  retry: z.object({
+    retries: z.number().int().min(0).max(100),
+    initialInterval: durationField,
+    backoffCoefficient: z.number().min(1).optional(),
+    maximumInterval: durationField,
+    nonRetryable: z.array(z.string().min(1)).optional(),
+  }),
+  activityRetry: z
+    .object({
+      maximumAttempts: z.number().int().min(0).optional(),
+      initialInterval: durationField,
+      backoffCoefficient: z.number().min(1).optional(),
+      maximumInterval: durationField,
+      nonRetryable: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
+  timeouts: z
+    .object({ attempt: durationField, activityStartToClose: durationField, activityHeartbeat: durationField })
+    .optional(),
+  lockKey: z.array(z.string().min(1)).optional(),
+});
+
+function validateDefinition(def: JobDefinition): void {
+  const label = `job ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
+  const parsed = DefinitionShape.safeParse(def);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new JobDefinitionError(`${label}: ${first.path.join('.') || '(definition)'}: ${first.message}`);
+  }
+  const shape = def.args instanceof z.ZodObject ? (def.args.shape as Record<string, unknown>) : undefined;
+  for (const key of def.lockKey ?? []) {
+    if (shape && !(key in shape)) throw new JobDefinitionError(`${label}: lockKey: ${key} is not an argument of the job`);
+  }
+  if (def.defaultArgs) {
+    const check = def.args.safeParse(def.defaultArgs);
+    const wrong = check.success ? [] : check.error.issues.filter((i) => String(i.path[0]) in def.defaultArgs!);
+    if (wrong.length > 0) {
+      throw new JobDefinitionError(`${label}: defaultArgs.${wrong[0]!.path.join('.')}: ${wrong[0]!.message}`);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** One registry per process, served at /metrics by the API and the worker's metrics port. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'scheduled_job_' });
+
+export const runsFinished = new Counter({
+  name: 'scheduled_job_runs_finished_total',
+  help: 'Job attempts that ended, by job and status',
+  labelNames: ['job', 'status'] as const,
+  registers: [registry],
+});
+
+export const runDuration = new Histogram({
+  name: 'scheduled_job_run_duration_seconds',
+  help: 'Wall time of job attempts, by job and status',
+  labelNames: ['job', 'status'] as const,
+  buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600],
+  registers: [registry],
+});
+
+export const triggers = new Counter({
+  name: 'scheduled_job_triggers_total',
+  help: 'Trigger requests, by job and outcome (started, already_running, invalid)',
+  labelNames: ['job', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const httpRequests = new Histogram({
+  name: 'scheduled_job_http_request_duration_seconds',
+  help: 'HTTP API request latency, by route and status code',
+  labelNames: ['method', 'route', 'code'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export function recordRunFinished(job: string, status: string, seconds: number): void {
+  runsFinished.inc({ job, status });
+  runDuration.observe({ job, status }, seconds);
+}
+
+export const ingestCounters = new Counter({
+  name: 'scheduled_job_ingest_lines_total',
+  help: 'Notification-view ingest: lines read and their outcome (rows_written, duplicates, rejected, skipped)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess } from '../support/workerProcess';
+
+const stack = useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
+const run = promisify(execFile);
+
+import { buildApi } from '../../client/httpApi';
+import { openRuntime, type Runtime } from '../../workers/runtime';
+
+describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () => {
+  let rt: Runtime;
+  let base: string;
+  let app: ReturnType<typeof buildApi>;
+  const workers: WorkerProcess[] = [];
+  const auth = { authorization: 'Bearer test-token-123', 'content-type': 'application/json' };
+
+  before(async () => {
+    rt = await openRuntime();
+    app = buildApi({ client: rt.client, token: 'test-token-123' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    workers.push(await startWorker());
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await app.close();
+    await rt.close();
+  });
+
+  const post = (job: string, body: unknown, headers: Record<string, string> = auth) =>
+    fetch(`${base}/jobs/${job}/runs`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const rowsOf = async (workflowId: string) =>
+    (await rt.ds.query(`SELECT * FROM job_runs WHERE workflow_id = $1 ORDER BY attempt`, [workflowId])) as {
+      status: string;
+      attempt: number;
+      run_id: string;
+      error: string | null;
+    }[];
+
+  test('50 concurrent triggers of the same job and args: one run, 49 conflicts, one job_runs row', async () => {
+    const tag = uniqueTag('lock');
+    const args = { steps: 2, stepMs: 500, tag };
+    const responses = await Promise.all(Array.from({ length: 50 }, () => post('test_steps', { args })));
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, string>>));
+    const started = responses.filter((r) => r.status === 202);
+    const conflicts = bodies.filter((_, i) => responses[i]!.status === 409);
+    assert.equal(started.length, 1, `statuses: ${responses.map((r) => r.status).join(',')}`);
+    assert.equal(conflicts.length, 49);
+    const winner = bodies[responses.findIndex((r) => r.status === 202)]!;
+    assert.equal(winner['workflowId'], `test_steps/${tag}`);
+    for (const c of conflicts) {
+      assert.equal(c['error'], 'already_running');
+      assert.equal(c['runId'], winner['runId']);
+      assert.equal(c['workflowId'], winner['workflowId']);
+    }
+    const view = await rt.client.waitFor('test_steps', winner['runId']!);
+    assert.equal(view.status, 'succeeded');
+    const rows = await rowsOf(winner['workflowId']!);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.status, 'succeeded');
+  });
+
+  test('retries: 2 turns two failed attempts into a success with three job_runs rows', async () => {
+    const tag = uniqueTag('flaky2');
+    const res = await post('example_flaky', { args: { failAttempts: 2, tag } });
+    assert.equal(res.status, 202);
+    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const view = await rt.client.waitFor('example_flaky', runId);
+    assert.equal(view.status, 'succeeded');
+    assert.equal(view.attempt, 3);
+    const rows = await rowsOf(workflowId);
+    assert.deepEqual(
+      rows.map((r) => [r.attempt, r.status]),
+      [
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'succeeded'],
+      ],
+    );
+    assert.match(rows[0]!.error ?? '', /SimulatedFailure: simulated failure on attempt 1/);
+    const http = (await (await fetch(`${base}/jobs/example_flaky/runs/${runId}`, { headers: auth })).json()) as Record<string, unknown>;
+    assert.equal(http['status'], 'succeeded');
+    assert.equal(http['attempt'], 3);
+  });
+
+  test('retries: 1 with two failing attempts ends failed, as HTTP status and the CLI both say', async () => {
+    const tag = uniqueTag('flaky1');
+    const res = await post('test_flaky_retries_1', { args: { failAttempts: 2, tag } });
+    assert.equal(res.status, 202);
+    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const view = await rt.client.waitFor('test_flaky_retries_1', runId);
+    assert.equal(view.status, 'failed');
+    assert.deepEqual((await rowsOf(workflowId)).map((r) => r.status), ['failed', 'failed']);
+    const http = (await (await fetch(`${base}/jobs/test_flaky_retries_1/runs/${runId}`, { headers: auth })).json()) as Record<string, unknown>;
+    assert.equal(http['status'], 'failed');
+    assert.equal(http['attempt'], 2);
+    const cli = await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'status', 'test_flaky_retries_1', runId], {
+      env: { ...process.env },
+    }).catch((e: { code: number; stdout: string }) => e);
+    assert.equal((cli as { code?: number }).code, 1, 'status exits 1 for a failed run');
+    assert.equal(JSON.parse(cli.stdout).status, 'failed');
+  });
+
+  test('temporal workflow terminate: job_runs records the end within seconds', async () => {
+    const tag = uniqueTag('term');
+    const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
+    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    await eventually('the attempt to run', async () => (await rt.client.status('test_steps', runId)).metrics['stepsDone'] !== undefined || (await rt.client.temporal.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.length);
+    await run('temporal', ['workflow', 'terminate', '--workflow-id', workflowId, '--reason', 'test', '--address', stack['TEMPORAL_ADDRESS']!], {
+      env: { ...process.env },
+    });
+    const terminatedAt = Date.now();
+    const rows = await eventually('job_runs to leave running', async () => {
+      const r = await rowsOf(workflowId);
+      return r[0]?.status !== 'running' ? r : undefined;
+    }, 30_000);
+    const seconds = (Date.now() - terminatedAt) / 1000;
+    console.log(`terminate -> job_runs closed in ${seconds.toFixed(1)} s`);
+    assert.equal(rows[0]!.status, 'failed');
+    assert.match(rows[0]!.error ?? '', /terminated/);
+    assert.ok(seconds < 15, `closed after ${seconds} s`);
+  });
+
+  test('kill -9 of the worker holding a job: the job finishes on the other worker', async () => {
+    workers.push(await startWorker());
+    const tag = uniqueTag('kill');
+    const res = await post('test_steps', { args: { steps: 8, stepMs: 1000, tag } });
+    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const holder = await eventually('an activity heartbeat naming its worker', async () => {
+      const d = await rt.client.temporal.workflow.getHandle(workflowId).describe();
+      const payload = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+      if (!payload) return undefined;
+      const { pid, step } = JSON.parse(Buffer.from(payload).toString()) as { pid: number; step: number };
+      return step >= 2 ? pid : undefined;
+    });
+    const victim = workers.find((w) => w.pid === holder);
+    assert.ok(victim, `heartbeat pid ${holder} is one of our workers ${workers.map((w) => w.pid).join(',')}`);
+    await victim.kill9();
+    workers.splice(workers.indexOf(victim), 1);
+    const view = await rt.client.waitFor('test_steps', runId);
+    assert.equal(view.status, 'succeeded');
+    assert.equal(view.metrics['steps'], 8);
+    assert.equal((await rowsOf(workflowId)).length, 1);
+  });
+
+  test('auth and validation: 401 without or with a wrong token, 404 unknown job, 400 naming the field', async () => {
+    assert.equal((await post('example_steps', {}, { 'content-type': 'application/json' })).status, 401);
+    assert.equal((await post('example_steps', {}, { ...auth, authorization: 'Bearer wrong-token' })).status, 401);
+    assert.equal((await fetch(`${base}/jobs`)).status, 401);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const unknown = await post('no_such_job', {});
+    assert.equal(unknown.status, 404);
+    const bad = await post('example_steps', { args: { steps: 'many' } });
+    assert.equal(bad.status, 400);
+    const body = (await bad.json()) as { message: string };
+    assert.match(body.message, /args\.steps/);
+    const notObject = await post('example_steps', { args: [1] });
+    assert.equal(notObject.status, 400);
+    assert.match(((await notObject.json()) as { message: string }).message, /args/);
+    const extra = await post('example_steps', { argz: {} });
+    assert.equal(extra.status, 400);
+    assert.match(((await extra.json()) as { message: string }).message, /argz/);
+    const unknownRun = await fetch(`${base}/jobs/example_steps/runs/00000000-0000-0000-0000-000000000000`, { headers: auth });
+    assert.equal(unknownRun.status, 404);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /scheduled_job_triggers_total\{job="test_steps",outcome="already_running"\} 49/);
+  });
+});

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freshDay, generateAndUpload } from '../support/days';
+import { eventually, REPO, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess } from '../support/workerProcess';
+
+useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import { buildApi } from '../../client/httpApi';
+import { notificationRoutes } from '../../client/notificationsApi';
+import { createS3Client } from '../../connections/s3';
+import type { ExpectedOutcome } from '../../scripts/generate-day';
+import { openRuntime, type Runtime } from '../../workers/runtime';
+
+const JOB = 'ingest_notification_views';
+
+describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, () => {
+  let rt: Runtime;
+  let s3: S3Client;
+  let worker: WorkerProcess;
+  let app: ReturnType<typeof buildApi>;
+  let base: string;
+  const auth = { authorization: 'Bearer test-token-123' };
+
+  before(async () => {
+    rt = await openRuntime();
+    s3 = createS3Client(rt.env);
+    app = buildApi({ client: rt.client, token: 'test-token-123', routes: notificationRoutes(rt.ds) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    worker = await startWorker();
+  });
+  after(async () => {
+    await worker.stop();
+    await app.close();
+    s3.destroy();
+    await rt.close();
+  });
+
+  async function tableState(day: string) {
+    const q = async (sql: string) => (await rt.ds.query(sql, [day])) as Record<string, string>[];
+    const views = Number((await q(`SELECT count(*) AS n FROM notification_views WHERE day = $1`))[0]!['n']);
+    const perNotification = Object.fromEntries(
+      (await q(`SELECT notification_id, count(*) AS n FROM notification_views WHERE day = $1 GROUP BY 1`)).map((r) => [
+        r['notification_id'],
+        Number(r['n']),
+      ]),
+    );
+    const rejects = await q(`SELECT object_key, line_number FROM ingest_rejects WHERE day = $1 ORDER BY object_key, line_number`);
+    const rejectsByKey: Record<string, number[]> = {};
+    for (const r of rejects) (rejectsByKey[r['object_key']!] ??= []).push(Number(r['line_number']));
+    return { views, perNotification, rejectsByKey, rejected: rejects.length };
+  }
+
+  function assertMatchesExpected(state: Awaited<ReturnType<typeof tableState>>, expected: ExpectedOutcome) {
+    assert.equal(state.views, expected.views, 'distinct views in notification_views');
+    assert.deepEqual(state.perNotification, expected.perNotification, 'views per notification');
+    assert.equal(state.rejected, expected.rejected, 'quarantined lines');
+    assert.deepEqual(state.rejectsByKey, expected.rejectsByKey, 'rejects by object and line');
+  }
+
+  function assertMetrics(metrics: Record<string, number>, expected: ExpectedOutcome) {
+    assert.equal(metrics['objects'], expected.objects);
+    assert.equal(metrics['linesRead'], expected.lines);
+    assert.equal(metrics['rowsWritten'], expected.views);
+    assert.equal(metrics['duplicates'], expected.duplicates);
+    assert.equal(metrics['skipped'], expected.skipped);
+    assert.equal(metrics['rejected'], expected.rejected);
+    assert.equal(metrics['blank'], expected.blank);
+    assert.equal(metrics['bytesRead'], expected.bytes);
+    assert.ok((metrics['durationMs'] ?? 0) > 0);
+  }
+
+  test('a generated day with every edge case lands exactly as the generator expects; a second run adds nothing', async () => {
+    const day = freshDay();
+    const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 4, linesPerObject: 3000, gzipFraction: 0.5, seed: 7 });
+    const run = await rt.client.trigger(JOB, { day });
+    assert.equal(run.workflowId, `${JOB}/${day}`);
+    const view = await rt.client.waitFor(JOB, run.runId);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    assertMatchesExpected(await tableState(day), expected);
+    assertMetrics(view.metrics, expected);
+
+    // The service read API counts what the ingest wrote, through the same domain module.
+    const [notificationId, count] = Object.entries(expected.perNotification)[0]!;
+    const res = await fetch(`${base}/notifications/${encodeURIComponent(notificationId)}/views?day=${day}`, { headers: auth });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { total: number }).total, count);
+    assert.equal((await fetch(`${base}/notifications/x/views?day=2024-02-30`, { headers: auth })).status, 400);
+
+    // A second trigger of the succeeded day re-reads it and writes nothing twice.
+    const again = await rt.client.trigger(JOB, { day });
+    const second = await rt.client.waitFor(JOB, again.runId);
+    assert.equal(second.status, 'succeeded');
+    assertMatchesExpected(await tableState(day), expected);
+    assert.equal(second.metrics['rowsWritten'], 0);
+    assert.equal(second.metrics['duplicates'], expected.views + expected.duplicates);
+  });
+
+  test('a day without its _SUCCESS marker is not ingested, with a message naming what is missing', async () => {
+    const day = freshDay();
+    const run = await rt.client.trigger(JOB, { day });
+    const msg = await eventually('the readiness check to fail once', async () => {
+      const d = await rt.client.temporal.workflow.getHandle(run.workflowId).describe();
+      return d.raw.pendingActivities?.[0]?.lastFailure?.message ?? undefined;
+    });
+    assert.match(msg, new RegExp(`day ${day} is not ready: s3://.*/notification-logs/day=${day}/_SUCCESS does not exist yet`));
+    await rt.client.cancel(JOB, run.runId);
+    const view = await rt.client.waitFor(JOB, run.runId);
+    assert.equal(view.status, 'cancelled');
+    assert.equal((await tableState(day)).views, 0);
+  });
+
+  test('kill -9 of the worker five times during a multi-object day: the same rows, rejects and metrics as a clean run', async () => {
+    const job = 'test_ingest_fast_failover';
+    const day = freshDay();
+    const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 6, linesPerObject: 40_000, gzipFraction: 0.34, seed: 11 });
+    const run = await rt.client.trigger(job, { day, parallelism: 3 });
+    const kills: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Wait for fresh progress so each kill lands mid-chunk-stream, not in a restart.
+      const before = Number((await rt.client.status(job, run.runId)).metrics['linesRead'] ?? 0);
+      await eventually('ingest progress', async () => {
+        const v = await rt.client.status(job, run.runId);
+        return Number(v.metrics['linesRead'] ?? 0) > before || v.status !== 'running' ? true : undefined;
+      }, 120_000, 100);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
+      const v = await rt.client.status(job, run.runId);
+      if (v.status !== 'running') break;
+      kills.push(Number(v.metrics['linesRead'] ?? 0));
+      await worker.kill9();
+      worker = await startWorker();
+    }
+    console.log(`killed the worker ${kills.length} times, at linesRead ${kills.join(', ')}`);
+    assert.equal(kills.length, 5, 'the day was still running for all five kills');
+    const view = await rt.client.waitFor(job, run.runId);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    assertMatchesExpected(await tableState(day), expected);
+    assertMetrics(view.metrics, expected);
+    const dupRejects = await rt.ds.query(
+      `SELECT object_key, line_number FROM ingest_rejects WHERE day = $1 GROUP BY 1, 2 HAVING count(*) > 1`,
+      [day],
+    );
+    assert.equal(dupRejects.length, 0);
+  });
+});

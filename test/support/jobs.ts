@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { builtinJobs } from '../../jobs';
+import { defineJob } from '../../jobs/definition';
+import { ingestNotificationViews } from '../../jobs/ingestNotificationViews';
+
+// The shipped jobs plus variants with other retry policies and lock keys, loaded by test workers via JOBS_MODULE.
+export const jobs = [
+  ...builtinJobs,
+  defineJob({
+    name: 'test_flaky_retries_1',
+    description: 'example_flaky with one whole-job retry',
+    handler: 'example_flaky',
+    args: z.object({ failAttempts: z.number().int().min(0), tag: z.string().min(1) }),
+    retry: { retries: 1, initialInterval: '200ms', backoffCoefficient: 1 },
+    lockKey: ['tag'],
+  }),
+  defineJob({
+    name: 'test_steps',
+    description: 'example_steps with a per-test lock key and a short heartbeat timeout',
+    handler: 'example_steps',
+    args: z.object({ steps: z.number().int().min(1), stepMs: z.number().int().min(0), tag: z.string().min(1) }),
+    retry: { retries: 0 },
+    timeouts: { activityHeartbeat: '3s', activityStartToClose: '10m' },
+    activityRetry: { initialInterval: '200ms', maximumInterval: '1s' },
+    lockKey: ['tag'],
+  }),
+  defineJob({
+    ...ingestNotificationViews,
+    name: 'test_ingest_fast_failover',
+    description: 'ingest_notification_views with a 5 s heartbeat timeout, so kill -9 tests fail over quickly',
+    timeouts: { activityStartToClose: '4h', activityHeartbeat: '5s' },
+    activityRetry: { maximumAttempts: 0, initialInterval: '200ms', maximumInterval: '2s' },
+  }),
+];

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO } from './stack';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real `scheduled-job worker` process, so fault tests can kill -9 it like an operator's host would. */
+export async function startWorker(env: Record<string, string> = {}, readyTimeoutMs = 120_000): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'worker'], {
+    cwd: REPO,
+    env: { ...process.env, JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker not ready in ${readyTimeoutMs} ms:\n${out.slice(-4000)}`)), readyTimeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.length > 1_000_000) out = out.slice(-200_000);
+      if (out.includes('"worker started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code} before it was ready:\n${out.slice(-4000)}`));
+    });
+  });
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

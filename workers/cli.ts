@@ -1,0 +1,199 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { backfill } from '../client/backfill';
+import { AlreadyRunningError, type RunView } from '../client/jobsClient';
+import { ConfigError } from '../config/env';
+import { daysBetween, parseDay } from '../domain/day';
+import { InvalidArgumentsError, JobDefinitionError, UnknownJobError } from '../jobs/registry';
+import type { JobArgs } from '../workflows/types';
+import { runApi } from './api';
+import { openRuntime, type Runtime } from './runtime';
+import { runWorker } from './worker';
+
+const program = new Command('scheduled-job')
+  .description('Data-engineering jobs on Temporal: trigger, inspect, rerun and backfill runs; run the worker and API.')
+  .showHelpAfterError();
+
+function jsonArgs(value: string): JobArgs {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as JobArgs;
+  } catch {
+    throw new InvalidArgumentError(`--args must be a JSON object, e.g. '{"day":"2024-05-01"}'`);
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function dayOption(value: string): string {
+  try {
+    return parseDay(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime({ poolSize: 4 });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+function printRun(v: RunView): void {
+  console.log(JSON.stringify(v, null, 2));
+}
+
+function exitCodeOf(v: RunView): number {
+  return v.status === 'succeeded' ? 0 : 1;
+}
+
+async function waitWithProgress(rt: Runtime, job: string, runId: string): Promise<RunView> {
+  let last = '';
+  return rt.client.waitFor(job, runId, (v) => {
+    const line = `[${new Date().toISOString()}] ${v.status} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
+    if (line.slice(27) !== last) console.error(line);
+    last = line.slice(27);
+  });
+}
+
+program
+  .command('trigger <job>')
+  .description('start a run of <job>; refused while a run holds the job lock')
+  .option('--args <json>', 'job arguments as a JSON object', jsonArgs)
+  .option('--wait', 'wait for the run to end, showing progress; exit 1 unless it succeeds')
+  .action(async (job: string, opts: { args?: JobArgs; wait?: boolean }) => {
+    process.exitCode = await withRuntime(async (rt) => {
+      const run = await rt.client.trigger(job, opts.args);
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: 'running' }));
+      if (!opts.wait) return 0;
+      const view = await waitWithProgress(rt, job, run.runId);
+      printRun(view);
+      return exitCodeOf(view);
+    });
+  });
+
+program
+  .command('status <job> <runId>')
+  .description("a run's status, following whole-job retries to the latest attempt")
+  .action(async (job: string, runId: string) => {
+    process.exitCode = await withRuntime(async (rt) => {
+      const view = await rt.client.status(job, runId);
+      printRun(view);
+      return view.status === 'failed' || view.status === 'timed_out' ? 1 : 0;
+    });
+  });
+
+program
+  .command('runs <job>')
+  .description('recent runs of <job>, newest first')
+  .option('--limit <n>', 'how many', positiveInt, 20)
+  .action(async (job: string, opts: { limit: number }) => {
+    await withRuntime(async (rt) => {
+      const runs = await rt.client.runs(job, opts.limit);
+      console.table(
+        runs.map((r) => ({
+          runId: r.runId,
+          workflowId: r.workflowId,
+          status: r.status,
+          attempt: r.attempt,
+          startedAt: r.startedAt,
+          finishedAt: r.finishedAt ?? '',
+          error: (r.error ?? '').slice(0, 60),
+        })),
+      );
+    });
+  });
+
+program
+  .command('rerun <job> <runId>')
+  .description('start <job> again with the arguments of an earlier run')
+  .option('--wait', 'wait for the new run to end')
+  .action(async (job: string, runId: string, opts: { wait?: boolean }) => {
+    process.exitCode = await withRuntime(async (rt) => {
+      const run = await rt.client.rerun(job, runId);
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: 'running' }));
+      if (!opts.wait) return 0;
+      const view = await waitWithProgress(rt, job, run.runId);
+      printRun(view);
+      return exitCodeOf(view);
+    });
+  });
+
+program
+  .command('cancel <job> <runId>')
+  .description('ask a running run to stop; its activities see the cancel at their next heartbeat')
+  .action(async (job: string, runId: string) => {
+    await withRuntime(async (rt) => {
+      await rt.client.cancel(job, runId);
+      console.log(JSON.stringify({ runId, status: 'cancelling' }));
+    });
+  });
+
+program
+  .command('backfill <job>')
+  .description('one run per day from --from to --to; days that already succeeded are skipped; re-run to resume')
+  .requiredOption('--from <day>', 'first day, YYYY-MM-DD', dayOption)
+  .requiredOption('--to <day>', 'last day, YYYY-MM-DD', dayOption)
+  .option('--concurrency <n>', 'runs in flight at once', positiveInt, 2)
+  .option('--force', 'run days that already succeeded too')
+  .option('--args <json>', 'extra arguments for every day', jsonArgs)
+  .action(async (job: string, opts: { from: string; to: string; concurrency: number; force?: boolean; args?: JobArgs }) => {
+    const days = daysBetween(opts.from, opts.to);
+    let stopping = false;
+    process.once('SIGINT', () => {
+      stopping = true;
+      console.error('\nstopping after the runs in flight (they keep running in Temporal); run the same command to resume');
+    });
+    process.exitCode = await withRuntime(async (rt) => {
+      const bar = new SingleBar({ format: 'backfill [{bar}] {value}/{total} days | {last}', hideCursor: true });
+      bar.start(days.length, 0, { last: '' });
+      const results = await backfill(rt.client, job, {
+        days,
+        concurrency: opts.concurrency,
+        force: opts.force ?? false,
+        ...(opts.args ? { extraArgs: opts.args } : {}),
+        onDayDone: (r) => bar.increment({ last: `${r.day} ${r.outcome}` }),
+        shouldStop: () => stopping,
+      });
+      bar.stop();
+      console.table(results);
+      const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {});
+      console.log(`days: ${days.length}, ${Object.entries(counts).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+      const incomplete = results.length < days.length;
+      return incomplete || results.some((r) => r.outcome !== 'succeeded' && r.outcome !== 'skipped') ? 1 : 0;
+    });
+  });
+
+program.command('worker').description('run the Temporal worker (all workflows and activities)').action(runWorker);
+program.command('api').description('run the HTTP trigger/status API').action(runApi);
+
+program
+  .command('stack')
+  .description('the local services (Temporal + Web UI, Postgres, Kafka, S3) without Docker')
+  .addArgument(new Command().createArgument('<action>', 'up | down | status | env | install').choices(['up', 'down', 'status', 'env', 'install']))
+  .action((action: string) => {
+    const script = path.resolve(__dirname, '..', 'stack', 'stack.sh');
+    const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  });
+
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof AlreadyRunningError) {
+    console.error(JSON.stringify({ error: 'already_running', workflowId: err.workflowId, runId: err.runId }));
+    process.exit(3);
+  }
+  const known = [ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError].some((c) => err instanceof c);
+  console.error(known ? `error: ${(err as Error).message}` : err);
+  process.exit(known ? 2 : 1);
+});

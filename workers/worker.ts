@@ -1,0 +1,53 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createExampleActivities } from '../activities/example';
+import { createNotificationIngestActivities } from '../activities/notificationIngest';
+import { createRunLogActivities } from '../activities/runLog';
+import { temporalConnectionOptions } from '../client/temporalConnection';
+import { createS3Client } from '../connections/s3';
+import { logger } from '../observability/logger';
+import { openRuntime } from './runtime';
+
+const RECONCILE_EVERY_MS = 3_000;
+
+/** `scheduled-job worker`: runs every workflow and activity; any number of these may share the task queue. */
+export async function runWorker(): Promise<void> {
+  const rt = await openRuntime({ poolSize: 20 });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(rt.env));
+  const worker = await Worker.create({
+    connection,
+    namespace: rt.env.TEMPORAL_NAMESPACE,
+    taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: {
+      ...createRunLogActivities(rt.ds, rt.jobs),
+      ...createExampleActivities(),
+      ...createNotificationIngestActivities({ ds: rt.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
+    },
+    shutdownGraceTime: '20s',
+  });
+
+  // Runs that Temporal ended without our code (terminate, timeout, deleted) would otherwise stay `running` forever.
+  const reconciler = setInterval(() => {
+    rt.client
+      .reconcileStale(RECONCILE_EVERY_MS)
+      .then((n) => n > 0 && logger.info({ closed: n }, 'reconciled runs that Temporal had ended'))
+      .catch((err: unknown) => logger.warn({ err }, 'reconcile failed; will retry'));
+  }, RECONCILE_EVERY_MS);
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down: finishing in-flight tasks');
+    worker.shutdown();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  logger.info({ taskQueue: rt.env.TEMPORAL_TASK_QUEUE, jobs: rt.jobs.list().map((j) => j.name) }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    clearInterval(reconciler);
+    await connection.close();
+    await rt.close();
+    logger.info('worker stopped');
+  }
+}

@@ -1,0 +1,18 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityPolicy } from './types';
+
+/** Turns a job's declared activity policy into Temporal activity options, the one place where that mapping lives. */
+export function activityOptions(policy: ActivityPolicy): ActivityOptions {
+  return {
+    startToCloseTimeout: policy.startToCloseTimeoutMs,
+    heartbeatTimeout: policy.heartbeatTimeoutMs,
+    retry: {
+      // Temporal spells "no limit" by leaving the field out; 0 is rejected.
+      ...(policy.maximumAttempts > 0 ? { maximumAttempts: policy.maximumAttempts } : {}),
+      initialInterval: policy.initialIntervalMs,
+      backoffCoefficient: policy.backoffCoefficient,
+      maximumInterval: policy.maximumIntervalMs,
+      nonRetryableErrorTypes: policy.nonRetryable,
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// The workflow bundle's entry: every workflow type the worker registers.
+export { scheduledJob, progressQuery } from './scheduledJob';
+export { ingestObjectBatch } from './handlers/ingestNotificationViews';
