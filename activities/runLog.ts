@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { RunStatus } from '../db/entities/jobRun';
-import { InvalidArgumentsError, UnknownJobError, type JobRegistry } from '../jobs/registry';
-import type { JobArgs, JobMetrics } from '../workflows/types';
-import { INVALID_ARGUMENTS } from '../workflows/types';
+import { InvalidArgumentsError, resolveJob, UnknownJobError, type JobRegistry } from '../jobs/registry';
+import { INVALID_ARGUMENTS, UNKNOWN_JOB, type JobArgs, type JobMetrics, type ResolvedJob } from '../workflows/types';
 import { recordRunFinished } from '../observability/metrics';
 
 export interface StartAttemptInput {
@@ -25,15 +24,19 @@ export interface FinishAttemptInput {
 /** The `job_runs` log: one row per attempt, written by the attempt itself. */
 export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
   return {
-    /** Validates the arguments (a start from the Temporal CLI skips the client's check) and opens the row. */
-    async startAttempt(input: StartAttemptInput): Promise<{ args: JobArgs }> {
-      let args: JobArgs = input.args;
-      let error: string | null = null;
+    /**
+     * Resolves the job's definition and arguments for the attempt (a start from the Temporal CLI or Airflow skips
+     * the TypeScript client's checks) and opens its row.
+     */
+    async startAttempt(input: StartAttemptInput): Promise<ResolvedJob> {
+      let job: ResolvedJob | undefined;
+      let failure: { type: string; message: string } | undefined;
       try {
-        args = jobs.resolveArgs(input.job, input.args);
+        job = resolveJob(jobs, input.job, input.args);
       } catch (err) {
-        if (!(err instanceof InvalidArgumentsError || err instanceof UnknownJobError)) throw err;
-        error = err.message;
+        if (err instanceof InvalidArgumentsError) failure = { type: INVALID_ARGUMENTS, message: err.message };
+        else if (err instanceof UnknownJobError) failure = { type: UNKNOWN_JOB, message: err.message };
+        else throw err;
       }
       // Upsert: the client may have opened the row already, and a retried activity must not add a second one.
       await ds.query(
@@ -42,10 +45,19 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
          ON CONFLICT (run_id) DO UPDATE
            SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
                finished_at = EXCLUDED.finished_at, updated_at = now()`,
-        [input.job, input.workflowId, input.runId, input.firstRunId, input.attempt, error ? 'failed' : 'running', args, error],
+        [
+          input.job,
+          input.workflowId,
+          input.runId,
+          input.firstRunId,
+          input.attempt,
+          failure ? 'failed' : 'running',
+          job?.args ?? input.args,
+          failure ? `${failure.type}: ${failure.message}` : null,
+        ],
       );
-      if (error) throw ApplicationFailure.nonRetryable(error, INVALID_ARGUMENTS);
-      return { args };
+      if (failure) throw ApplicationFailure.nonRetryable(failure.message, failure.type);
+      return job!;
     },
 
     async finishAttempt(input: FinishAttemptInput): Promise<void> {

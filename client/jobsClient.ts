@@ -1,12 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time';
 import type { DataSource } from 'typeorm';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
-import type { JobDefinition } from '../jobs/definition';
-import { activityPolicyOf, type JobRegistry } from '../jobs/registry';
+import type { JobRegistry } from '../jobs/registry';
 import { triggers } from '../observability/metrics';
 import { scheduledJob } from '../workflows';
-import type { JobArgs, JobMetrics, ScheduledJobInput } from '../workflows/types';
+import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
 
@@ -88,11 +86,9 @@ export class JobsClient {
         const handle = await this.temporal.workflow.start(scheduledJob, {
           workflowId,
           taskQueue: this.taskQueue,
-          args: [this.input(def, args)],
+          args: [{ job, args }],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          retry: retryPolicyOf(def),
-          ...(def.timeouts?.attempt ? { workflowRunTimeout: def.timeouts.attempt } : {}),
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
@@ -239,20 +235,6 @@ export class JobsClient {
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-
-  private input(def: JobDefinition, args: JobArgs): ScheduledJobInput {
-    return { job: def.name, handler: def.handler, args, activity: activityPolicyOf(def) };
-  }
-}
-
-function retryPolicyOf(def: JobDefinition) {
-  return {
-    maximumAttempts: def.retry.retries + 1,
-    initialInterval: def.retry.initialInterval ?? '5s',
-    backoffCoefficient: def.retry.backoffCoefficient ?? 2,
-    ...(def.retry.maximumInterval !== undefined ? { maximumInterval: msToNumber(def.retry.maximumInterval) } : {}),
-    nonRetryableErrorTypes: ['InvalidArguments', 'UnknownHandler', ...(def.retry.nonRetryable ?? [])],
-  };
 }
 
 function toView(r: JobRunRow): RunView {

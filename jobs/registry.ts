@@ -1,7 +1,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { jobHandlers } from '../workflows/jobHandlers';
-import { DEFAULT_ACTIVITY_POLICY, type ActivityPolicy, type JobArgs } from '../workflows/types';
+import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
 import type { JobDefinition } from './definition';
 
 export class JobDefinitionError extends Error {
@@ -72,6 +72,16 @@ export class JobRegistry {
   }
 }
 
+const DEFAULT_ACTIVITY_POLICY: ActivityPolicy = {
+  maximumAttempts: 10,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+  nonRetryable: [],
+  startToCloseTimeoutMs: 10 * 60_000,
+  heartbeatTimeoutMs: 30_000,
+};
+
 export function activityPolicyOf(def: JobDefinition): ActivityPolicy {
   const r = def.activityRetry ?? {};
   const t = def.timeouts ?? {};
@@ -85,6 +95,29 @@ export function activityPolicyOf(def: JobDefinition): ActivityPolicy {
     startToCloseTimeoutMs:
       t.activityStartToClose !== undefined ? msToNumber(t.activityStartToClose) : d.startToCloseTimeoutMs,
     heartbeatTimeoutMs: t.activityHeartbeat !== undefined ? msToNumber(t.activityHeartbeat) : d.heartbeatTimeoutMs,
+  };
+}
+
+export function jobRetryOf(def: JobDefinition): JobRetry {
+  const r = def.retry;
+  return {
+    retries: r.retries,
+    initialIntervalMs: r.initialInterval !== undefined ? msToNumber(r.initialInterval) : 5_000,
+    backoffCoefficient: r.backoffCoefficient ?? 2,
+    maximumIntervalMs: r.maximumInterval !== undefined ? msToNumber(r.maximumInterval) : 10 * 60_000,
+    nonRetryable: r.nonRetryable ?? [],
+  };
+}
+
+/** Everything one attempt needs from its definition, with the arguments resolved. */
+export function resolveJob(registry: JobRegistry, name: string, args: unknown): ResolvedJob {
+  const def = registry.get(name);
+  return {
+    args: registry.resolveArgs(name, args),
+    handler: def.handler,
+    activity: activityPolicyOf(def),
+    retry: jobRetryOf(def),
+    attemptTimeoutMs: def.timeouts?.attempt !== undefined ? msToNumber(def.timeouts.attempt) : null,
   };
 }
 

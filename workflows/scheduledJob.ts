@@ -2,10 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  continueAsNew,
   defineQuery,
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -14,8 +16,14 @@ import type { RunLogActivities } from '../activities/runLog';
 import { jobHandlers } from './jobHandlers';
 import { DAY, JOB_NAME } from './searchAttributes';
 import {
-  DEFAULT_ACTIVITY_POLICY,
+  ATTEMPT_TIMED_OUT,
+  INVALID_ARGUMENTS,
+  UNKNOWN_HANDLER,
+  UNKNOWN_JOB,
+  type JobMetrics,
   type JobProgress,
+  type JobRetry,
+  type ResolvedJob,
   type ScheduledJobInput,
   type ScheduledJobResult,
 } from './types';
@@ -28,48 +36,39 @@ const runLog = proxyActivities<RunLogActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+const NEVER_RETRIED = [INVALID_ARGUMENTS, UNKNOWN_JOB, UNKNOWN_HANDLER];
+
 /**
- * One attempt of a job. The workflow ID is the job's lock; whole-job retries are the workflow's retry policy, so
- * each attempt is a new run of this function with `workflowInfo().attempt` counting up.
+ * One attempt of a job. The workflow ID is the job's lock. A failed attempt that the job's retry policy allows
+ * waits out its backoff and continues as new with the next attempt number: the lock stays held, the run chain (and
+ * its first run ID, which the trigger returned) stays the same, and every starter gets the policy of the definition.
  */
 export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJobResult> {
   const info = workflowInfo();
-  const policy = input.activity ?? DEFAULT_ACTIVITY_POLICY;
-  const progress: JobProgress = { job: input.job, attempt: info.attempt, phase: 'starting', metrics: {} };
+  const attempt = input.attempt ?? 1;
+  const progress: JobProgress = { job: input.job, attempt, phase: 'starting', metrics: {} };
   setHandler(progressQuery, () => progress);
 
-  const handler = jobHandlers[input.handler];
+  let job: ResolvedJob | undefined;
   try {
-    const { args } = await runLog.startAttempt({
+    job = await runLog.startAttempt({
       job: input.job,
-      args: input.args,
+      args: input.args ?? {},
       workflowId: info.workflowId,
       runId: info.runId,
       firstRunId: info.firstExecutionRunId,
-      attempt: info.attempt,
+      attempt,
     });
-    const day = args['day'];
+    const day = job.args['day'];
     upsertSearchAttributes([
       { key: JOB_NAME, value: input.job },
       ...(typeof day === 'string' ? [{ key: DAY, value: day }] : []),
     ]);
-
-    if (!handler) {
-      throw ApplicationFailure.nonRetryable(`no workflow handler named ${input.handler}`, 'UnknownHandler');
-    }
-    const metrics = await handler(args, {
-      job: input.job,
-      attempt: info.attempt,
-      policy,
-      progress(phase, m) {
-        progress.phase = phase;
-        progress.metrics = m;
-      },
-    });
+    const metrics = await runHandler(job, input.job, attempt, progress);
     progress.phase = 'succeeded';
     progress.metrics = metrics;
     await runLog.finishAttempt({ runId: info.runId, status: 'succeeded', error: null, metrics });
-    return { status: 'succeeded', attempt: info.attempt, metrics };
+    return { status: 'succeeded', attempt, metrics };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() =>
@@ -81,18 +80,63 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
     progress.phase = 'failed';
     await runLog.finishAttempt({
       runId: info.runId,
-      status: 'failed',
+      status: failure.type === ATTEMPT_TIMED_OUT ? 'timed_out' : 'failed',
       error: `${failure.type}: ${failure.message}`,
       metrics: progress.metrics,
     });
+    if (job && retryAllowed(job.retry, failure, attempt)) {
+      progress.phase = 'waiting to retry';
+      await sleep(backoffMs(job.retry, attempt));
+      await continueAsNew<typeof scheduledJob>({ job: input.job, args: input.args ?? {}, attempt: attempt + 1 });
+    }
     throw failure;
   }
+}
+
+async function runHandler(job: ResolvedJob, name: string, attempt: number, progress: JobProgress): Promise<JobMetrics> {
+  const handler = jobHandlers[job.handler];
+  if (!handler) throw ApplicationFailure.nonRetryable(`no workflow handler named ${job.handler}`, UNKNOWN_HANDLER);
+  const run = () =>
+    handler(job.args, {
+      job: name,
+      attempt,
+      policy: job.activity,
+      progress(phase, m) {
+        progress.phase = phase;
+        progress.metrics = m;
+      },
+    });
+  if (job.attemptTimeoutMs === null) return run();
+  // A scope of its own, so the deadline cancels the handler's activities and children but not the run log.
+  const scope = new CancellationScope();
+  let timedOut = false;
+  void sleep(job.attemptTimeoutMs).then(() => {
+    timedOut = true;
+    scope.cancel();
+  });
+  try {
+    return await scope.run(run);
+  } catch (err) {
+    if (timedOut && isCancellation(err)) {
+      throw ApplicationFailure.retryable(`the attempt ran past its timeout of ${job.attemptTimeoutMs} ms`, ATTEMPT_TIMED_OUT);
+    }
+    throw err;
+  }
+}
+
+function retryAllowed(retry: JobRetry, failure: ApplicationFailure, attempt: number): boolean {
+  const type = failure.type ?? 'Error';
+  return attempt <= retry.retries && !failure.nonRetryable && !NEVER_RETRIED.includes(type) && !retry.nonRetryable.includes(type);
+}
+
+function backoffMs(retry: JobRetry, attempt: number): number {
+  return Math.min(retry.initialIntervalMs * retry.backoffCoefficient ** (attempt - 1), retry.maximumIntervalMs);
 }
 
 /**
  * Any uncaught error fails the attempt. A plain Error thrown in workflow code would otherwise only fail the workflow
  * task (and retry forever), and an ActivityFailure's own type would hide the activity's error type from the
- * retry policy's declared non-retryable types, so both become an ApplicationFailure typed by the root cause.
+ * declared non-retryable types, so both become an ApplicationFailure typed by the root cause.
  */
 function toJobFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;

@@ -14,12 +14,33 @@ export interface ActivityPolicy {
   heartbeatTimeoutMs: number;
 }
 
+/**
+ * What every starter passes: the TypeScript client, the Airflow operator, `temporal workflow start`. The job's
+ * definition (handler, policies, defaults) is resolved by the worker, so all starters get the same behaviour.
+ */
 export interface ScheduledJobInput {
   job: string;
-  handler: string;
+  args?: JobArgs;
+  /** Set by the workflow itself when it continues as new to retry; starters leave it out. */
+  attempt?: number;
+}
+
+/** Whole-job retries, in milliseconds, as the worker resolved them from the job definition. */
+export interface JobRetry {
+  retries: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  nonRetryable: string[];
+}
+
+/** The job definition as one attempt needs it, returned by the run log when the attempt opens. */
+export interface ResolvedJob {
   args: JobArgs;
-  /** Omitted when started by hand (e.g. `temporal workflow start`): the workflow then uses DEFAULT_ACTIVITY_POLICY. */
-  activity?: ActivityPolicy;
+  handler: string;
+  activity: ActivityPolicy;
+  retry: JobRetry;
+  attemptTimeoutMs: number | null;
 }
 
 export interface ScheduledJobResult {
@@ -35,15 +56,9 @@ export interface JobProgress {
   metrics: JobMetrics;
 }
 
-export const DEFAULT_ACTIVITY_POLICY: ActivityPolicy = {
-  maximumAttempts: 10,
-  initialIntervalMs: 1_000,
-  backoffCoefficient: 2,
-  maximumIntervalMs: 60_000,
-  nonRetryable: [],
-  startToCloseTimeoutMs: 10 * 60_000,
-  heartbeatTimeoutMs: 30_000,
-};
-
-/** Error types our activities throw that no retry can fix. */
+/** Error types that no retry can fix. */
 export const INVALID_ARGUMENTS = 'InvalidArguments';
+export const UNKNOWN_JOB = 'UnknownJob';
+export const UNKNOWN_HANDLER = 'UnknownHandler';
+/** The failure type of an attempt that ran past the job's `timeouts.attempt`. */
+export const ATTEMPT_TIMED_OUT = 'AttemptTimedOut';

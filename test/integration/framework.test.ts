@@ -108,6 +108,36 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.equal(JSON.parse(cli.stdout).status, 'failed');
   });
 
+  test('an attempt past its timeout ends timed_out, is retried as declared, and the run ends timed_out', async () => {
+    const tag = uniqueTag('deadline');
+    const { runId, workflowId } = await rt.client.trigger('test_steps_deadline', { steps: 20, stepMs: 1000, tag });
+    const view = await rt.client.waitFor('test_steps_deadline', runId);
+    assert.equal(view.status, 'timed_out');
+    const rows = await rowsOf(workflowId);
+    assert.deepEqual(rows.map((r) => [r.attempt, r.status]), [[1, 'timed_out'], [2, 'timed_out']]);
+    assert.match(rows[0]!.error ?? '', /AttemptTimedOut: the attempt ran past its timeout of 2000 ms/);
+  });
+
+  test('a start from the temporal CLI with {job, args} gets the same definition, retries and validation', async () => {
+    const temporal = (...args: string[]) =>
+      run('temporal', [...args, '--address', stack['TEMPORAL_ADDRESS']!], { env: { ...process.env } });
+    const tag = uniqueTag('cli');
+    const workflowId = `example_flaky/${tag}`;
+    await temporal('workflow', 'start', '--type', 'scheduledJob', '--task-queue', process.env['TEMPORAL_TASK_QUEUE']!,
+      '--workflow-id', workflowId, '--input', JSON.stringify({ job: 'example_flaky', args: { failAttempts: 1, tag } }));
+    await temporal('workflow', 'result', '--workflow-id', workflowId);
+    assert.deepEqual((await rowsOf(workflowId)).map((r) => r.status), ['failed', 'succeeded']);
+
+    const bad = `example_flaky/${uniqueTag('cli-bad')}`;
+    await temporal('workflow', 'start', '--type', 'scheduledJob', '--task-queue', process.env['TEMPORAL_TASK_QUEUE']!,
+      '--workflow-id', bad, '--input', JSON.stringify({ job: 'example_flaky', args: { failAttempts: 'x' } }));
+    await temporal('workflow', 'result', '--workflow-id', bad).catch(() => undefined);
+    const rows = await rowsOf(bad);
+    assert.equal(rows.length, 1, 'invalid arguments are not retried');
+    assert.equal(rows[0]!.status, 'failed');
+    assert.match(rows[0]!.error ?? '', /InvalidArguments: .*args\.failAttempts/);
+  });
+
   test('temporal workflow terminate: job_runs records the end within seconds', async () => {
     const tag = uniqueTag('term');
     const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });

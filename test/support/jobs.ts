@@ -25,6 +25,15 @@ export const jobs = [
     lockKey: ['tag'],
   }),
   defineJob({
+    name: 'test_steps_deadline',
+    description: 'example_steps with a 2 s attempt timeout and one retry',
+    handler: 'example_steps',
+    args: z.object({ steps: z.number().int().min(1), stepMs: z.number().int().min(0), tag: z.string().min(1) }),
+    retry: { retries: 1, initialInterval: '100ms' },
+    timeouts: { attempt: '2s', activityHeartbeat: '3s' },
+    lockKey: ['tag'],
+  }),
+  defineJob({
     ...ingestNotificationViews,
     name: 'test_ingest_fast_failover',
     description: 'ingest_notification_views with a 5 s heartbeat timeout, so kill -9 tests fail over quickly',

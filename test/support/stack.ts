@@ -17,11 +17,16 @@ export function stackEnv(): Record<string, string> {
   return vars;
 }
 
-/** Applies the stack's variables to this process once, before any module reads its config. */
+/**
+ * Applies the stack's variables (where the shell did not set them) and the test's own (always) to this process,
+ * before any module reads its config. Each test file gets a task queue of its own, so workers left from another
+ * run or another file never take its tasks.
+ */
 export function useStackEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const vars = { ...stackEnv(), ...extra };
-  for (const [k, v] of Object.entries(vars)) process.env[k] ??= v;
-  return vars;
+  for (const [k, v] of Object.entries(stackEnv())) process.env[k] ??= v;
+  const own = { TEMPORAL_TASK_QUEUE: uniqueTag('test'), ...extra };
+  Object.assign(process.env, own);
+  return { ...(process.env as Record<string, string>) };
 }
 
 export function uniqueTag(prefix: string): string {
