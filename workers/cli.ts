@@ -11,6 +11,7 @@ import type { JobArgs } from '../workflows/types';
 import { runApi } from './api';
 import { openRuntime, type Runtime } from './runtime';
 import { runWorker } from './worker';
+import { writeWorkflowBundle } from './workflowBundle';
 
 const program = new Command('scheduled-job')
   .description('Data-engineering jobs on Temporal: trigger, inspect, rerun and backfill runs; run the worker and API.')
@@ -175,6 +176,10 @@ program
   });
 
 program.command('worker').description('run the Temporal worker (all workflows and activities)').action(runWorker);
+program
+  .command('bundle-workflows <out>', { hidden: true })
+  .description('write the workflow bundle to <out> (set SCHEDULED_JOB_WORKFLOW_BUNDLE to it to skip bundling at start)')
+  .action(async (out: string) => writeWorkflowBundle(out));
 program.command('api').description('run the HTTP trigger/status API').action(runApi);
 
 program

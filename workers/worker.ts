@@ -6,6 +6,7 @@ import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
 import { logger } from '../observability/logger';
 import { openRuntime } from './runtime';
+import { prepareWorkflowBundle } from './workflowBundle';
 
 const RECONCILE_EVERY_MS = 3_000;
 
@@ -17,7 +18,7 @@ export async function runWorker(): Promise<void> {
     connection,
     namespace: rt.env.TEMPORAL_NAMESPACE,
     taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle: await prepareWorkflowBundle(),
     activities: {
       ...createRunLogActivities(rt.ds, rt.jobs),
       ...createExampleActivities(),

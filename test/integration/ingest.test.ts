@@ -3,15 +3,18 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freshDay, generateAndUpload } from '../support/days';
+import { sampleRss } from '../support/rss';
 import { eventually, REPO, useStackEnv } from '../support/stack';
 import { startWorker, type WorkerProcess } from '../support/workerProcess';
 
 useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
 
 import type { S3Client } from '@aws-sdk/client-s3';
+import { backfill } from '../../client/backfill';
 import { buildApi } from '../../client/httpApi';
 import { notificationRoutes } from '../../client/notificationsApi';
 import { createS3Client } from '../../connections/s3';
+import { daysBetween } from '../../domain/day';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
@@ -145,5 +148,46 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
       [day],
     );
     assert.equal(dupRejects.length, 0);
+  });
+
+  test('a day of 2,500 objects completes, listed across pages and fanned out over child workflows', async () => {
+    const day = freshDay();
+    const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 2500, linesPerObject: 4, gzipFraction: 0.1, seed: 3 });
+    const run = await rt.client.trigger(JOB, { day, parallelism: 8 });
+    const view = await rt.client.waitFor(JOB, run.runId);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    assertMatchesExpected(await tableState(day), expected);
+    assertMetrics(view.metrics, expected);
+    const children = await rt.client.temporal.workflow.count(`WorkflowId STARTS_WITH "${run.workflowId}/attempt-1/batch-"`);
+    assert.equal(children.count, 25, 'one child workflow per 100 objects');
+  });
+
+  test('the worker streams: RSS stays under 300 MB while ingesting one large object', async () => {
+    // A fresh worker, as an operator would watch one; the earlier tests' workflows stay in the shared one's cache.
+    await worker.stop();
+    worker = await startWorker();
+    const day = freshDay();
+    const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 1, targetBytes: 64 * 1024 ** 2, gzipFraction: 0, seed: 9 });
+    const rss = sampleRss(worker.pid);
+    const run = await rt.client.trigger(JOB, { day });
+    const view = await rt.client.waitFor(JOB, run.runId);
+    const peak = rss.stop();
+    console.log(`one ${(expected.bytes / 1024 ** 2).toFixed(0)} MiB object: worker peak RSS ${peak.toFixed(0)} MiB`);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    assert.equal(view.metrics['linesRead'], expected.lines);
+    assert.ok(peak < 300, `peak RSS ${peak.toFixed(0)} MiB`);
+  });
+
+  test('backfill runs one ingest per day, then skips the days that succeeded', async () => {
+    const first = freshDay();
+    const last = new Date(Date.parse(`${first}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
+    const days = daysBetween(first, last);
+    for (const [i, day] of days.entries()) {
+      await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 1, linesPerObject: 200, seed: 20 + i });
+    }
+    const results = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
+    assert.deepEqual(results.map((r) => [r.day, r.outcome]), days.map((d) => [d, 'succeeded']));
+    const again = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
+    assert.deepEqual(again.map((r) => r.outcome), ['skipped', 'skipped', 'skipped']);
   });
 });

@@ -12,7 +12,8 @@ export interface WorkerProcess {
 
 /** A real `scheduled-job worker` process, so fault tests can kill -9 it like an operator's host would. */
 export async function startWorker(env: Record<string, string> = {}, readyTimeoutMs = 120_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'worker'], {
+  // Run as an executable so its shebang's V8 flags apply, as they do for a user.
+  const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['worker'], {
     cwd: REPO,
     env: { ...process.env, JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
