@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
 # `npm test`: type-check, bring the local stack up if it is not (a no-op when it is), then every unit and
-# integration test against it. Test files run one at a time: integration tests share one Temporal task queue.
-set -euo pipefail
+# integration test against it, then the Airflow provider's tests (pytest against the same stack).
+# Test files run one at a time: integration tests share the stack's Temporal and Postgres.
+# With arguments, runs only those node test files.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-deps.sh
-npx tsc --noEmit -p .
-bash stack/stack.sh up
+bash scripts/ensure-deps.sh || exit 1
+npx tsc --noEmit -p . || exit 1
+bash stack/stack.sh up || exit 1
 eval "$(bash stack/stack.sh env)"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 
 files=(test/unit/*.test.ts test/integration/*.test.ts)
-if [ "$#" -gt 0 ]; then files=("$@"); fi
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+if [ "$#" -gt 0 ]; then
+  exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"
+fi
+
+log=$(mktemp)
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
+node_rc=${PIPESTATUS[0]}
+bash test/airflow.sh 2>&1 | tee -a "$log"
+py_rc=${PIPESTATUS[0]}
+
+# One closing line for both runners, so CI reads the whole suite rather than the last runner's share of it.
+count() { grep -oE "[0-9]+ $1" <<<"$2" | grep -oE '[0-9]+' || echo 0; }
+pytest_summary=$(grep -E '[0-9]+ (passed|failed).* in [0-9.]+s' "$log" | tail -1)
+passed=$(( $(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log" | tail -1) + $(count passed "$pytest_summary") ))
+failed=$(( $(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log" | tail -1) + $(count failed "$pytest_summary") + $(count error "$pytest_summary") ))
+rm -f "$log"
+echo "total: ${passed} passed, ${failed} failed"
+[ "$node_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]

@@ -1,0 +1,68 @@
+"""DAGs only the tests run: the lock conflict (fail vs attach), polling mode, and the wait timeout."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from scheduled_job_airflow import ScheduledJobOperator
+
+START = pendulum.datetime(2024, 5, 1, tz="UTC")
+
+# example_steps has no lock key: its workflow ID is just `example_steps`, so `start` holds the lock for ~8 s.
+with DAG(dag_id="sj_test_conflict", schedule=None, start_date=START, catchup=False):
+    start = ScheduledJobOperator(
+        task_id="start",
+        job="example_steps",
+        args={"steps": 8, "stepMs": 1000},
+        on_conflict="fail",
+        wait=False,
+    )
+    refused = ScheduledJobOperator(
+        task_id="refused",
+        job="example_steps",
+        args={"steps": 1, "stepMs": 0},
+        on_conflict="fail",
+        poll_interval=1,
+    )
+    attach = ScheduledJobOperator(
+        task_id="attach",
+        job="example_steps",
+        args={"steps": 1, "stepMs": 0},
+        on_conflict="attach",
+        poll_interval=1,
+        trigger_rule="all_done",
+    )
+    start >> refused >> attach
+
+with DAG(
+    dag_id="sj_test_polling",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    render_template_as_native_obj=True,
+    params={
+        "job": Param("example_flaky", type="string"),
+        "args": Param({"failAttempts": 0, "tag": "polling"}, type="object"),
+        "lock_key": Param(["tag"], type="array"),
+    },
+):
+    ScheduledJobOperator(
+        task_id="run_job",
+        job="{{ params.job }}",
+        args="{{ params.args }}",
+        lock_key="{{ params.lock_key }}",
+        deferrable=False,
+        poll_interval=1,
+    )
+
+with DAG(dag_id="sj_test_timeout", schedule=None, start_date=START, catchup=False):
+    ScheduledJobOperator(
+        task_id="run_job",
+        job="example_steps",
+        args={"steps": 30, "stepMs": 1000},
+        deferrable=True,
+        poll_interval=1,
+        timeout=3,
+        cancel_on_kill=True,
+    )
