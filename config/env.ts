@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKEN: z.string().min(8, 'must be at least 8 characters').default('local-dev-token'),
   JOBS_MODULE: z.string().optional(),
+  CONSUMERS_MODULE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per process, served at /metrics by the API and the worker's metrics port. */
 export const registry = new Registry();
@@ -43,5 +43,33 @@ export const ingestCounters = new Counter({
   name: 'scheduled_job_ingest_lines_total',
   help: 'Notification-view ingest: lines read and their outcome (rows_written, duplicates, rejected, skipped)',
   labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const kafkaMessages = new Counter({
+  name: 'scheduled_job_kafka_messages_total',
+  help: 'Kafka messages handled by a consumer, by outcome (valid, dead_letter); redeliveries after a crash count again',
+  labelNames: ['consumer', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const kafkaSignals = new Counter({
+  name: 'scheduled_job_kafka_batches_signalled_total',
+  help: 'Batches a consumer signalled into its ingest workflows',
+  labelNames: ['consumer'] as const,
+  registers: [registry],
+});
+
+export const consumerRowsWritten = new Counter({
+  name: 'scheduled_job_consumer_rows_total',
+  help: 'Rows of consumer batches written, by consumer and outcome (inserted, duplicate)',
+  labelNames: ['consumer', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const kafkaLag = new Gauge({
+  name: 'scheduled_job_kafka_consumer_lag',
+  help: 'Messages not yet committed by the consumer group, per partition, at the consumer activity\'s last refresh',
+  labelNames: ['consumer', 'topic', 'partition'] as const,
   registers: [registry],
 });

@@ -56,6 +56,21 @@ top=$(node -e 'const e=require(process.argv[1]); const [id]=Object.entries(e.per
 echo "GET /notifications/$top/views?day=$day -> $(curl -s "${auth[@]}" "$api_url/notifications/$top/views?day=$day")"
 psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM ingest_rejects WHERE day = '$day' GROUP BY 1 ORDER BY 2 DESC LIMIT 8" 2>/dev/null || true
 
+echo "== 5. the stream half: Avro events on Kafka, consumed by the long-running workflow consumer/curated_program"
+prefix="demo-$(date +%s)"
+produced=$(node --import tsx scripts/produce-curated-events.ts --topic curated-program-events --count 5000 --prefix "$prefix" --seed 7)
+valid=$(node -e 'console.log(JSON.parse(process.argv[1]).distinctValid)' "$produced")
+garbage=$(node -e 'console.log(JSON.parse(process.argv[1]).garbage)' "$produced")
+echo "produced 5000 messages: $valid distinct valid events (the rest repeat them), $garbage undecodable"
+for _ in $(seq 1 120); do
+  rows=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM curated_program_events WHERE event_id LIKE '$prefix-%'")
+  [ "$rows" -ge "$valid" ] && break
+  sleep 1
+done
+echo "curated_program_events rows for this run: $rows (expected $valid)"
+psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM kafka_dead_letters WHERE consumer = 'curated_program' GROUP BY 1 ORDER BY 2 DESC LIMIT 5" 2>/dev/null || true
+temporal workflow query --workflow-id consumer/curated_program --type status --address "$TEMPORAL_ADDRESS" 2>/dev/null | head -n 20 || true
+
 echo
 echo "Temporal Web UI: ${TEMPORAL_UI_URL:-http://127.0.0.1:8233} (filter: JobName=\"example_flaky\")"
 echo "Worker and API logs: $logs"

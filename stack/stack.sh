@@ -7,6 +7,7 @@
 #   stack.sh down      stop what this stack started (state is kept)
 #   stack.sh status    one line per service; exit 0 only when all are healthy
 #   stack.sh env       export lines for the local stack (eval "$(stack.sh env)")
+#   stack.sh restart <service>   stop and start one service, keeping its state (e.g. fault tests)
 #
 # State (data, logs, pid files): $SCHEDULED_JOB_STACK_DIR, default <repo>/.stack.
 # Timeouts: SCHEDULED_JOB_STACK_TIMEOUT (health, default 90 s), SCHEDULED_JOB_STOP_TIMEOUT (30 s).
@@ -155,6 +156,14 @@ cmd_status() {
   return $rc
 }
 
+cmd_restart() { # <service>
+  local s=${1:-} known=" ${SERVICES[*]} " list="${SERVICES[*]}"
+  [[ -n $s && $known == *" $s "* ]] || die "usage: stack.sh restart <${list// /|}>"
+  lock_state
+  bash "$here/stack.sh" __down "$s"
+  bash "$here/stack.sh" __up "$s"
+}
+
 cmd_env() {
   cat <<EOF
 export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$PG_DB'
@@ -180,13 +189,14 @@ case ${1:-} in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  restart) cmd_restart "${2:-}" ;;
   system-deps) ensure_system_packages ;; # used by .ci/install.sh
   __install | __up | __down) # internal: one service's step, run by `parallel`
     trap on_exit EXIT
     "${1#__}_one" "$2"
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -1,9 +1,13 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createBatchWriteActivities } from '../activities/curatedProgramWrites';
 import { createExampleActivities } from '../activities/example';
+import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createNotificationIngestActivities } from '../activities/notificationIngest';
 import { createRunLogActivities } from '../activities/runLog';
 import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
+import { loadConsumerRegistry } from '../consumers/load';
+import { keepEnsuringConsumers } from '../consumers/start';
 import { logger } from '../observability/logger';
 import { openRuntime } from './runtime';
 import { prepareWorkflowBundle } from './workflowBundle';
@@ -13,6 +17,8 @@ const RECONCILE_EVERY_MS = 3_000;
 /** `scheduled-job worker`: runs every workflow and activity; any number of these may share the task queue. */
 export async function runWorker(): Promise<void> {
   const rt = await openRuntime({ poolSize: 20 });
+  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE);
+  const shuttingDown = new AbortController();
   const connection = await NativeConnection.connect(temporalConnectionOptions(rt.env));
   const worker = await Worker.create({
     connection,
@@ -23,6 +29,15 @@ export async function runWorker(): Promise<void> {
       ...createRunLogActivities(rt.ds, rt.jobs),
       ...createExampleActivities(),
       ...createNotificationIngestActivities({ ds: rt.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
+      ...createKafkaConsumerActivities({
+        ds: rt.ds,
+        consumers,
+        env: rt.env,
+        temporal: rt.temporal,
+        taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
+        shutdownSignal: shuttingDown.signal,
+      }),
+      ...createBatchWriteActivities(rt.ds),
     },
     shutdownGraceTime: '20s',
   });
@@ -35,18 +50,26 @@ export async function runWorker(): Promise<void> {
       .catch((err: unknown) => logger.warn({ err }, 'reconcile failed; will retry'));
   }, RECONCILE_EVERY_MS);
 
+  // Each configured consumer's long-running workflow (idempotent; retried in the background, never fatal).
+  const stopEnsuring = keepEnsuringConsumers(rt.temporal, consumers, rt.env.TEMPORAL_TASK_QUEUE, logger);
+
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight tasks');
+    shuttingDown.abort(); // Kafka consumers hand over at once instead of after the grace time
     worker.shutdown();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 
-  logger.info({ taskQueue: rt.env.TEMPORAL_TASK_QUEUE, jobs: rt.jobs.list().map((j) => j.name) }, 'worker started');
+  logger.info(
+    { taskQueue: rt.env.TEMPORAL_TASK_QUEUE, jobs: rt.jobs.list().map((j) => j.name), consumers: consumers.list().map((c) => c.name) },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {
     clearInterval(reconciler);
+    stopEnsuring();
     await connection.close();
     await rt.close();
     logger.info('worker stopped');

@@ -15,7 +15,15 @@ export async function startWorker(env: Record<string, string> = {}, readyTimeout
   // Run as an executable so its shebang's V8 flags apply, as they do for a user.
   const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['worker'], {
     cwd: REPO,
-    env: { ...process.env, JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
+      // The test's consumers only (none unless TEST_CONSUMER_TOPIC is set): a worker on a test's own task queue must
+      // not take the shipped consumer's workflow ID, or it would be left on a queue nobody polls.
+      CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,49 @@
+import type { Duration } from '@temporalio/common';
+import type { WireFormat } from '../domain/curatedProgramEvents';
+
+/**
+ * A Kafka consumer: the talk's `consumers` config entry (topic, consumer group, `consumer_impl`). The worker runs one
+ * long-running Temporal workflow per consumer, `consumer/<name>`, which hosts the kafkajs consumer in a heartbeating
+ * activity and signals decoded batches into per-partition ingest workflows.
+ */
+export interface ConsumerDefinition {
+  /** lower_snake_case; the workflow ID is `consumer/<name>`, so the name is also the consumer's lock. */
+  name: string;
+  description: string;
+  topics: string[];
+  groupId: string;
+  /** Name of a batch writer in `consumers/handlers.ts` (the talk's `consumer_impl`). */
+  handler: string;
+  /** `avro-raw`: Avro binary of `schema`; `confluent`: magic byte 0 + 4-byte schema id + Avro binary. */
+  wireFormat: WireFormat;
+  /** The writer schema: a file in `consumers/schemas/`, or a path. It must resolve to the handler's reader schema. */
+  schema: string;
+  /** Confluent only: schema ids accepted in the header (others are dead-lettered); any id when omitted. */
+  schemaIds?: number[];
+  /** Where a group without committed offsets starts: the earliest offset (true, the default) or only new messages. */
+  fromBeginning?: boolean;
+  /** Most rows per signal into an ingest workflow (default 500); signals also stay under 512 KiB. */
+  batchSize?: number;
+  /** Partitions per ingest workflow (default 1: one ingest workflow per partition). */
+  partitionsPerIngestWorkflow?: number;
+  /** Partitions whose batches are processed at once inside the consumer (default 4). */
+  partitionsConsumedConcurrently?: number;
+  /** An ingest workflow continues as new after this many batches (default 500), or earlier when Temporal suggests it. */
+  ingestContinueAsNewAfter?: number;
+  /** The consumer workflow continues as new after this many status reports (default 1000), or when suggested. */
+  continueAsNewAfterReports?: number;
+  timeouts?: {
+    /** Temporal heartbeat timeout of the consumer and write activities (default 20s): the fail-over time. */
+    heartbeat?: Duration;
+    /** Kafka consumer-group session timeout (default 30s; the broker's minimum is 6s). */
+    kafkaSession?: Duration;
+    /** How often the consumer refreshes lag and reports it to its workflow while something changes (default 5s). */
+    report?: Duration;
+  };
+  /** Backoff of the activity retries (unlimited attempts): default 1s doubling to 30s. */
+  retry?: { initialInterval?: Duration; maximumInterval?: Duration };
+}
+
+export function defineConsumer(def: ConsumerDefinition): ConsumerDefinition {
+  return def;
+}

@@ -1,0 +1,204 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { Type, type Schema } from 'avsc';
+import { z } from 'zod';
+import { WIRE_FORMATS } from '../domain/curatedProgramEvents';
+import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
+import type { ConsumerDefinition } from './definition';
+import { consumerHandlers, type MessageDecoder } from './handlers';
+
+export class ConsumerDefinitionError extends Error {
+  override name = 'ConsumerDefinitionError';
+}
+
+export const SCHEMAS_DIR = path.join(__dirname, 'schemas');
+
+/** A validated definition with every default filled in and its decoder built. */
+export interface ResolvedConsumer {
+  def: ConsumerDefinition;
+  name: string;
+  topics: string[];
+  groupId: string;
+  handler: string;
+  fromBeginning: boolean;
+  batchSize: number;
+  maxBatchBytes: number;
+  partitionsPerIngestWorkflow: number;
+  partitionsConsumedConcurrently: number;
+  kafkaSessionTimeoutMs: number;
+  reportEveryMs: number;
+  schemaPath: string;
+  workflow: ConsumerWorkflowSettings;
+  ingest: IngestWorkflowSettings;
+  decode: MessageDecoder;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+// Kafka's own rule for topic names (kafka.common.Topic): at most 249 of these characters, and not "." or "..".
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+/** Signals stay far under Temporal's 2 MB payload limit, however many rows `batchSize` allows. */
+export const MAX_BATCH_BYTES = 512 * 1024;
+
+const durationField = z
+  .union([z.number().positive(), z.string()])
+  .optional()
+  .superRefine((v, ctx) => {
+    if (typeof v !== 'string') return;
+    try {
+      if (!(msToNumber(v as never) > 0)) ctx.addIssue({ code: 'custom', message: `must be a positive duration, got ${v}` });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s" or "5m", got ${JSON.stringify(v)}` });
+    }
+  });
+
+const Shape = z.object({
+  name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
+  description: z.string().min(1, 'must say what the consumer does'),
+  topics: z
+    .array(
+      z
+        .string()
+        .regex(TOPIC, 'must be a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -')
+        .refine((t) => t !== '.' && t !== '..', 'must not be "." or ".."'),
+    )
+    .min(1, 'must name at least one topic'),
+  groupId: z.string().regex(/^\S{1,255}$/, 'must be 1-255 characters without spaces'),
+  handler: z.string().refine((h) => consumerHandlers[h] !== undefined, {
+    message: `must be one of the batch writers: ${Object.keys(consumerHandlers).join(', ')}`,
+  }),
+  wireFormat: z.enum(WIRE_FORMATS as [string, ...string[]], { message: `must be one of ${WIRE_FORMATS.join(', ')}` }),
+  schema: z.string().min(1, 'must name an Avro schema file'),
+  schemaIds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).optional(),
+  fromBeginning: z.boolean().optional(),
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  partitionsPerIngestWorkflow: z.number().int().min(1).max(1024).optional(),
+  partitionsConsumedConcurrently: z.number().int().min(1).max(64).optional(),
+  ingestContinueAsNewAfter: z.number().int().min(1).max(5_000).optional(),
+  continueAsNewAfterReports: z.number().int().min(1).max(5_000).optional(),
+  timeouts: z.object({ heartbeat: durationField, kafkaSession: durationField, report: durationField }).optional(),
+  retry: z.object({ initialInterval: durationField, maximumInterval: durationField }).optional(),
+});
+
+const ms = (d: unknown, fallback: number): number => (d === undefined ? fallback : msToNumber(d as never));
+
+/** The validated consumers of a process; built once at start-up, so a bad definition stops the worker. */
+export class ConsumerRegistry {
+  private readonly byName = new Map<string, ResolvedConsumer>();
+
+  constructor(defs: ConsumerDefinition[], opts: { schemasDir?: string } = {}) {
+    const groups = new Map<string, string>();
+    for (const def of defs) {
+      const resolved = resolveConsumer(def, opts.schemasDir ?? SCHEMAS_DIR);
+      if (this.byName.has(resolved.name)) throw new ConsumerDefinitionError(`consumer ${resolved.name}: name: defined twice`);
+      const other = groups.get(resolved.groupId);
+      if (other) {
+        throw new ConsumerDefinitionError(
+          `consumer ${resolved.name}: groupId: ${resolved.groupId} is already the group of consumer ${other}; two consumers in one group split its partitions`,
+        );
+      }
+      groups.set(resolved.groupId, resolved.name);
+      this.byName.set(resolved.name, resolved);
+    }
+  }
+
+  list(): ResolvedConsumer[] {
+    return [...this.byName.values()];
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  get(name: string): ResolvedConsumer {
+    const c = this.byName.get(name);
+    if (!c) throw new ConsumerDefinitionError(`unknown consumer ${name} (known: ${[...this.byName.keys()].join(', ') || 'none'})`);
+    return c;
+  }
+}
+
+function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedConsumer {
+  const label = `consumer ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
+  const parsed = Shape.safeParse(def);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new ConsumerDefinitionError(`${label}: ${first.path.join('.') || '(definition)'}: ${first.message}`);
+  }
+  if (def.schemaIds && def.wireFormat !== 'confluent') {
+    throw new ConsumerDefinitionError(`${label}: schemaIds: only applies to wireFormat "confluent"`);
+  }
+  const handler = consumerHandlers[def.handler]!;
+  const schemaPath = schemaFile(def.schema, schemasDir);
+  const writerSchema = readSchema(schemaPath, `${label}: schema`);
+  const readerSchema = readSchema(schemaFile(handler.readerSchema, schemasDir), `handler ${def.handler}: readerSchema`);
+  let decode: MessageDecoder;
+  try {
+    decode = handler.createDecoder({
+      wireFormat: def.wireFormat,
+      readerSchema,
+      writerSchema,
+      ...(def.schemaIds ? { schemaIds: def.schemaIds } : {}),
+    });
+  } catch (err) {
+    throw new ConsumerDefinitionError(
+      `${label}: schema: ${schemaPath} cannot be read as handler ${def.handler}'s ${handler.readerSchema}: ${(err as Error).message}`,
+    );
+  }
+  const t = def.timeouts ?? {};
+  const heartbeatTimeoutMs = ms(t.heartbeat, 20_000);
+  const retryInitialIntervalMs = ms(def.retry?.initialInterval, 1_000);
+  const retryMaximumIntervalMs = ms(def.retry?.maximumInterval, 30_000);
+  const kafkaSessionTimeoutMs = ms(t.kafkaSession, 30_000);
+  if (kafkaSessionTimeoutMs < 6_000) {
+    throw new ConsumerDefinitionError(`${label}: timeouts.kafkaSession: must be at least 6s (the broker's group.min.session.timeout.ms)`);
+  }
+  return {
+    def,
+    name: def.name,
+    topics: [...def.topics],
+    groupId: def.groupId,
+    handler: def.handler,
+    fromBeginning: def.fromBeginning ?? true,
+    batchSize: def.batchSize ?? 500,
+    maxBatchBytes: MAX_BATCH_BYTES,
+    partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
+    partitionsConsumedConcurrently: def.partitionsConsumedConcurrently ?? 4,
+    kafkaSessionTimeoutMs,
+    reportEveryMs: ms(t.report, 5_000),
+    schemaPath,
+    workflow: {
+      heartbeatTimeoutMs,
+      retryInitialIntervalMs,
+      retryMaximumIntervalMs,
+      continueAsNewAfterReports: def.continueAsNewAfterReports ?? 1000,
+    },
+    ingest: {
+      heartbeatTimeoutMs,
+      retryInitialIntervalMs,
+      retryMaximumIntervalMs,
+      continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,
+    },
+    decode,
+  };
+}
+
+function schemaFile(name: string, dir: string): string {
+  return path.isAbsolute(name) || name.includes('/') ? path.resolve(name) : path.join(dir, name);
+}
+
+function readSchema(file: string, label: string): Schema {
+  if (!existsSync(file)) throw new ConsumerDefinitionError(`${label}: schema file ${file} does not exist`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConsumerDefinitionError(`${label}: ${file} is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    // Parse once here so a bad schema names its file at start-up instead of failing inside the decoder.
+    Type.forSchema(json as Schema);
+  } catch (err) {
+    throw new ConsumerDefinitionError(`${label}: ${file} is not a valid Avro schema: ${(err as Error).message}`);
+  }
+  return json as Schema;
+}

@@ -1,0 +1,85 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../observability/logger';
+import { kafkaConsumer } from '../workflows/consumers';
+import { consumerWorkflowId } from './ids';
+import type { ConsumerRegistry, ResolvedConsumer } from './registry';
+
+/**
+ * Makes sure each consumer's long-running workflow runs: an idempotent start (USE_EXISTING), so any number of
+ * workers may call it at once and a running consumer is left alone. Returns the run of each consumer.
+ */
+export async function ensureConsumerWorkflows(
+  client: Client,
+  consumers: ResolvedConsumer[],
+  taskQueue: string,
+  log?: Logger,
+): Promise<{ consumer: string; workflowId: string; runId: string }[]> {
+  const out = [];
+  for (const c of consumers) {
+    const workflowId = consumerWorkflowId(c.name);
+    const start = () =>
+      client.workflow.start(kafkaConsumer, {
+        workflowId,
+        taskQueue,
+        args: [{ consumer: c.name, settings: c.workflow }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    let handle = await start();
+    // A run started by workers of another task queue holds the ID (the lock) but only that queue serves it. When no
+    // worker has polled that queue for minutes (a test's or a retired deployment's queue), the consumer would never
+    // run again: move it here. Its state is only status and offsets are in Kafka, so nothing is lost.
+    const d = await handle.describe();
+    if (d.taskQueue !== taskQueue) {
+      if (await hasPollers(client, d.taskQueue)) {
+        log?.warn({ workflowId, itsTaskQueue: d.taskQueue, taskQueue }, 'the consumer workflow runs on another task queue, which has workers; leaving it there');
+      } else {
+        log?.warn({ workflowId, itsTaskQueue: d.taskQueue, taskQueue }, 'the consumer workflow was orphaned on a task queue without workers; moving it here');
+        await handle.terminate(`orphaned on task queue ${d.taskQueue} (no pollers); restarted on ${taskQueue}`).catch(() => undefined);
+        handle = await start();
+      }
+    }
+    out.push({ consumer: c.name, workflowId, runId: handle.firstExecutionRunId });
+  }
+  return out;
+}
+
+/** Whether any worker polled `taskQueue` recently (the server forgets pollers after a few minutes). */
+async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+  // 1 and 2 are TASK_QUEUE_TYPE_WORKFLOW and TASK_QUEUE_TYPE_ACTIVITY (temporal.api.enums.v1.TaskQueueType).
+  for (const taskQueueType of [1, 2]) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType,
+    });
+    if ((res.pollers?.length ?? 0) > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The worker's start-up call: retries in the background with backoff until every consumer workflow is started, so
+ * a Temporal server that is momentarily away never stops the worker from running the jobs. Returns a stop function.
+ */
+export function keepEnsuringConsumers(client: Client, registry: ConsumerRegistry, taskQueue: string, log: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (n: number) => {
+    if (stopped) return;
+    ensureConsumerWorkflows(client, registry.list(), taskQueue, log)
+      .then((runs) => {
+        if (runs.length > 0) log.info({ consumers: runs }, 'consumer workflows running');
+      })
+      .catch((err: unknown) => {
+        const waitMs = Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
+        log.warn({ err: (err as Error)?.message ?? err, waitMs }, 'could not start the consumer workflows; retrying');
+        timer = setTimeout(() => attempt(n + 1), waitMs);
+      });
+  };
+  attempt(0);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * Demo and test producer for the curated-program topic: valid CuratedProgramEvent records, a share of repeats (the
+ * same bytes again, as a retrying upstream sends them, sometimes to another partition) and a share of garbage of
+ * several kinds. Every garbage message is checked against the consumer's decoder, so the expected counts are exact:
+ * after consumption, `curated_program_events` holds `distinctValid` rows and `kafka_dead_letters` `garbage` rows.
+ *
+ *   node --import tsx scripts/produce-curated-events.ts --topic curated-program-events --count 10000 [--partitions 4]
+ *        [--repeats 0.1] [--garbage 0.05] [--wire-format avro-raw|confluent] [--seed 7] [--prefix demo]
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Type, type Schema } from 'avsc';
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import { env } from '../config/env';
+import { createKafka } from '../connections/kafka';
+import {
+  CURATED_PROGRAM_ACTIONS,
+  createCuratedProgramDecoder,
+  encodeAvro,
+  type CuratedProgramRecord,
+  type WireFormat,
+} from '../domain/curatedProgramEvents';
+
+export const GARBAGE_KINDS = [
+  'random_bytes',
+  'empty',
+  'tombstone',
+  'truncated',
+  'trailing_bytes',
+  'empty_event_id',
+  'bad_enum',
+  'json',
+  'nul_in_title',
+  'huge_timestamp',
+] as const;
+export type GarbageKind = (typeof GARBAGE_KINDS)[number];
+
+export interface ProduceOptions {
+  kafka: Kafka;
+  topic: string;
+  count: number;
+  /** Partitions of the topic; messages are spread over them explicitly. */
+  partitions?: number;
+  repeatShare?: number;
+  garbageShare?: number;
+  seed?: number;
+  /** Prefix of every event_id, so runs against one database never share ids. */
+  prefix?: string;
+  wireFormat?: WireFormat;
+  schemaId?: number;
+  /** Messages per produce request. */
+  chunk?: number;
+  /** Create the topic with `partitions` partitions when it does not exist. */
+  createTopic?: boolean;
+  onProgress?: (sent: number) => void;
+}
+
+export interface ProduceResult {
+  topic: string;
+  messages: number;
+  distinctValid: number;
+  repeats: number;
+  garbage: number;
+  garbageByKind: Record<string, number>;
+  perPartition: number[];
+  prefix: string;
+  seconds: number;
+}
+
+export const SCHEMA_PATH = path.join(__dirname, '..', 'consumers', 'schemas', 'CuratedProgramEvent.avsc');
+
+export async function produceCuratedEvents(opts: ProduceOptions): Promise<ProduceResult> {
+  const started = Date.now();
+  const partitions = opts.partitions ?? 4;
+  const wireFormat = opts.wireFormat ?? 'avro-raw';
+  const framing = { wireFormat, schemaId: opts.schemaId ?? 1 };
+  const rng = new Rng(opts.seed ?? 7);
+  const prefix = opts.prefix ?? `evt-${Date.now().toString(36)}`;
+  const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Schema;
+  const type = Type.forSchema(schema);
+  // Same layout with `action` as a plain int, to write an enum index the schema does not have.
+  const loose = Type.forSchema({
+    ...(schema as object),
+    fields: (schema as { fields: { name: string }[] }).fields.map((f) => (f.name === 'action' ? { name: 'action', type: 'int' } : f)),
+  } as Schema);
+  const decode = createCuratedProgramDecoder({ wireFormat, readerSchema: schema });
+
+  if (opts.createTopic) {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: partitions }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  const valid: { value: Buffer; partition: number }[] = [];
+  const garbageByKind: Record<string, number> = {};
+  const perPartition = Array.from({ length: partitions }, () => 0);
+  let repeats = 0;
+  let garbage = 0;
+  const record = (n: number): CuratedProgramRecord => ({
+    event_id: `${prefix}-${n.toString(36)}`,
+    program_id: `program-${rng.int(5000)}`,
+    creator_id: `creator-${rng.int(800)}`,
+    action: CURATED_PROGRAM_ACTIONS[rng.int(3)]!,
+    occurred_at: Date.UTC(2024, 4, 1) + n * 997,
+    title: rng.chance(0.3) ? null : rng.chance(0.1) ? `Émission n°${n} ✓ 🎬` : `Program ${n}`,
+  });
+  const encode = (r: CuratedProgramRecord) => encodeAvro(type, r, framing);
+
+  const makeGarbage = (kind: GarbageKind, n: number): Buffer | null => {
+    const good = encode(record(n));
+    switch (kind) {
+      case 'random_bytes':
+        return Buffer.from(Array.from({ length: 1 + rng.int(40) }, () => rng.int(256)));
+      case 'empty':
+        return Buffer.alloc(0);
+      case 'tombstone':
+        return null;
+      case 'truncated':
+        return good.subarray(0, 1 + rng.int(good.length - 1));
+      case 'trailing_bytes':
+        return Buffer.concat([good, Buffer.from(Array.from({ length: 1 + rng.int(4) }, () => rng.int(256)))]);
+      case 'empty_event_id':
+        return encode({ ...record(n), event_id: '' });
+      case 'bad_enum':
+        return encodeAvro(loose, { ...record(n), action: 3 + rng.int(50) }, framing);
+      case 'json':
+        return Buffer.from(JSON.stringify(record(n)));
+      case 'nul_in_title':
+        return encode({ ...record(n), title: 'bad\u0000title' });
+      case 'huge_timestamp':
+        return encode({ ...record(n), occurred_at: 300_000_000_000_000 });
+    }
+  };
+
+  const producer = opts.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    const chunk = opts.chunk ?? 2000;
+    let pending: Message[] = [];
+    let sent = 0;
+    const flush = async () => {
+      if (pending.length === 0) return;
+      await producer.send({ topic: opts.topic, messages: pending, acks: -1 });
+      sent += pending.length;
+      pending = [];
+      opts.onProgress?.(sent);
+    };
+    for (let n = 0; n < opts.count; n++) {
+      const r = rng.next();
+      let value: Buffer | null;
+      let partition = rng.int(partitions);
+      if (r < (opts.garbageShare ?? 0.05)) {
+        const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
+        // Reroll until the decoder really refuses it (random bytes can, rarely, be a valid record).
+        for (let tries = 0; ; tries++) {
+          value = makeGarbage(kind, n);
+          if (!decode(value).ok) break;
+          if (tries > 100) throw new Error(`could not make garbage of kind ${kind}`);
+        }
+        garbage++;
+        garbageByKind[kind] = (garbageByKind[kind] ?? 0) + 1;
+      } else if (r < (opts.garbageShare ?? 0.05) + (opts.repeatShare ?? 0.1) && valid.length > 0) {
+        const prev = valid[rng.int(valid.length)]!;
+        value = prev.value;
+        // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
+        if (rng.chance(0.7)) partition = prev.partition;
+        repeats++;
+      } else {
+        value = encode(record(n));
+        if (!decode(value).ok) throw new Error(`generated an invalid event: ${JSON.stringify(decode(value))}`);
+        valid.push({ value, partition });
+      }
+      perPartition[partition]!++;
+      pending.push({ value, partition, key: null });
+      if (pending.length >= chunk) await flush();
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+  }
+  return {
+    topic: opts.topic,
+    messages: opts.count,
+    distinctValid: valid.length,
+    repeats,
+    garbage,
+    garbageByKind,
+    perPartition,
+    prefix,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+class Rng {
+  constructor(private state: number) {}
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      topic: { type: 'string', default: 'curated-program-events' },
+      count: { type: 'string', default: '10000' },
+      partitions: { type: 'string', default: '4' },
+      repeats: { type: 'string', default: '0.1' },
+      garbage: { type: 'string', default: '0.05' },
+      'wire-format': { type: 'string', default: 'avro-raw' },
+      seed: { type: 'string', default: String(Date.now() % 100000) },
+      prefix: { type: 'string' },
+    },
+    strict: true,
+  });
+  const num = (name: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const wireFormat = values['wire-format'];
+  if (wireFormat !== 'avro-raw' && wireFormat !== 'confluent') throw new Error('--wire-format must be avro-raw or confluent');
+  const kafka = createKafka(env(), 'scheduled-job.produce-curated-events');
+  const admin = kafka.admin();
+  await admin.connect();
+  const exists = (await admin.listTopics()).includes(values.topic!);
+  // An existing topic keeps its partition count; messages are spread over the partitions it has.
+  const partitions = exists
+    ? (await admin.fetchTopicMetadata({ topics: [values.topic!] })).topics[0]!.partitions.length
+    : num('partitions', values.partitions);
+  await admin.disconnect();
+  const result = await produceCuratedEvents({
+    kafka,
+    topic: values.topic!,
+    count: num('count', values.count),
+    partitions,
+    repeatShare: num('repeats', values.repeats),
+    garbageShare: num('garbage', values.garbage),
+    seed: num('seed', values.seed),
+    wireFormat,
+    createTopic: !exists,
+    ...(values.prefix ? { prefix: values.prefix } : {}),
+  });
+  console.log(JSON.stringify(result, null, 2));
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

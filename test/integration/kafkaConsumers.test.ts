@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess } from '../support/workerProcess';
+
+// Our own task queue, so workers of other test runs on the same Temporal server never take these tasks.
+process.env['TEMPORAL_TASK_QUEUE'] = uniqueTag('kafka-test');
+useStackEnv({
+  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
+});
+const run = promisify(execFile);
+
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../../connections/kafka';
+import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
+import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
+import type { ConsumerReport, ConsumerStatus, IngestProgress } from '../../workflows/consumerTypes';
+import { consumerStatusQuery, ingestProgressQuery, kafkaConsumer, pauseSignal, resumeSignal } from '../../workflows/consumers';
+import { openRuntime, type Runtime } from '../../workers/runtime';
+
+const PARTITIONS = 4;
+
+interface Scenario {
+  name: string;
+  topic: string;
+  group: string;
+  env: Record<string, string>;
+}
+
+function scenario(prefix: string, extra: Record<string, string>): Scenario {
+  const tag = uniqueTag(prefix).replace(/-/g, '_');
+  const name = `kt_${tag}`;
+  const topic = `kafka-test.${tag}`;
+  const group = `${topic}.group`;
+  return {
+    name,
+    topic,
+    group,
+    env: { TEST_CONSUMER_NAME: name, TEST_CONSUMER_TOPIC: topic, TEST_CONSUMER_GROUP: group, ...extra },
+  };
+}
+
+describe('Kafka consumers as long-running workflows, on the real stack', { timeout: 480_000 }, () => {
+  let rt: Runtime;
+  let kafka: Kafka;
+  const workers: WorkerProcess[] = [];
+  const scenarios: Scenario[] = [];
+
+  before(async () => {
+    // Bundle the workflows once; every worker of this file loads that file instead of running webpack itself.
+    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'kafka-test-')), 'workflows.js');
+    await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
+    process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+    rt = await openRuntime();
+    kafka = createKafka(rt.env, 'kafka-consumers-test');
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    // Long-running workflows of this file would otherwise wait forever on a task queue nobody polls.
+    for (const s of scenarios) {
+      const open = rt.temporal.workflow.list({
+        query: `(WorkflowId = "${consumerWorkflowId(s.name)}" OR WorkflowId STARTS_WITH "ingest/${s.name}/") AND ExecutionStatus = "Running"`,
+      });
+      for await (const wf of open) await rt.temporal.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups(scenarios.map((s) => s.group)).catch(() => undefined);
+    const existing = new Set(await admin.listTopics());
+    const topics = scenarios.map((s) => s.topic).filter((t) => existing.has(t));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    await rt.close();
+  });
+
+  const counts = async (s: Scenario) => {
+    const [r] = (await rt.ds.query(
+      `SELECT (SELECT count(*) FROM curated_program_events WHERE topic = $1)::int AS rows,
+              (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1)::int AS dead`,
+      [s.topic, s.name],
+    )) as { rows: number; dead: number }[];
+    return r!;
+  };
+  const status = (s: Scenario) => rt.temporal.workflow.getHandle(consumerWorkflowId(s.name)).query(consumerStatusQuery);
+  /** The pid in the consumer activity's last heartbeat: the worker hosting the Kafka consumer. */
+  const hostPid = async (s: Scenario): Promise<number | undefined> => {
+    const d = await rt.temporal.workflow.getHandle(consumerWorkflowId(s.name)).describe();
+    const data = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+    if (!data) return undefined;
+    return (JSON.parse(Buffer.from(data).toString()) as ConsumerReport).host.pid;
+  };
+  const runsOf = async (workflowId: string) => {
+    const runs: { status: string; historyLength: number }[] = [];
+    for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      // Visibility records the history length when a run closes; the open run's comes from describe.
+      const length = wf.status.name === 'RUNNING' ? (await rt.temporal.workflow.getHandle(workflowId, wf.runId).describe()).historyLength : wf.historyLength;
+      runs.push({ status: wf.status.name, historyLength: length });
+    }
+    return runs;
+  };
+  const produce = async (s: Scenario, count: number, seed: number): Promise<ProduceResult> => {
+    const r = await produceCuratedEvents({ kafka, topic: s.topic, count, partitions: PARTITIONS, createTopic: true, seed, prefix: s.name });
+    console.log(`produced ${r.messages} messages to ${s.topic} in ${r.seconds} s: ${r.distinctValid} distinct valid, ${r.repeats} repeats, ${r.garbage} garbage`);
+    return r;
+  };
+  /** Exactly the distinct valid events as rows, exactly the garbage as dead letters, and the group's lag at 0. */
+  const waitForExactResult = async (s: Scenario, expected: ProduceResult, timeoutMs: number) => {
+    await eventually(
+      `${expected.distinctValid} rows and ${expected.garbage} dead letters of ${s.topic} with lag 0`,
+      async () => {
+        const c = await counts(s);
+        if (c.rows > expected.distinctValid || c.dead > expected.garbage) {
+          throw new Error(`too many: ${JSON.stringify(c)} for ${expected.distinctValid} events and ${expected.garbage} garbage`);
+        }
+        if (c.rows !== expected.distinctValid || c.dead !== expected.garbage) return undefined;
+        const st = await status(s);
+        return st.lag === 0 && st.partitions.length === PARTITIONS ? st : undefined;
+      },
+      timeoutMs,
+      500,
+    );
+  };
+
+  const main = scenario('main', {
+    TEST_CONSUMER_BATCH_SIZE: '90',
+    TEST_CONSUMER_INGEST_CAN_AFTER: '100',
+    TEST_CONSUMER_CAN_AFTER_REPORTS: '15',
+  });
+  let mainExpected: ProduceResult;
+
+  test('100,000 messages with repeats and garbage, kill -9 of the consumer\'s worker 3 times: exactly the distinct events and the garbage', async () => {
+    scenarios.push(main);
+    mainExpected = await produce(main, 100_000, 11);
+    const total = mainExpected.distinctValid + mainExpected.garbage;
+    const started = Date.now();
+    workers.push(await startWorker(main.env), await startWorker(main.env));
+
+    const kills: string[] = [];
+    for (const share of [0.15, 0.4, 0.65]) {
+      await eventually(`${share * 100}% of the messages stored`, async () => {
+        const c = await counts(main);
+        return c.rows + c.dead >= total * share;
+      }, 180_000, 200);
+      const pid = await eventually('a heartbeat from the consumer on one of our workers', async () => {
+        const p = await hostPid(main);
+        return p !== undefined && workers.some((w) => w.pid === p) ? p : undefined;
+      }, 60_000);
+      const victim = workers.find((w) => w.pid === pid)!;
+      const before = await counts(main);
+      await victim.kill9();
+      const killedAt = Date.now();
+      workers.splice(workers.indexOf(victim), 1);
+      const replacement = startWorker(main.env);
+      const newHost = await eventually('the consumer to run on another worker', async () => {
+        const p = await hostPid(main);
+        return p !== undefined && p !== pid ? p : undefined;
+      }, 60_000);
+      const failover = (Date.now() - killedAt) / 1000;
+      workers.push(await replacement);
+      const moved = await eventually('progress after the fail-over', async () => {
+        const c = await counts(main);
+        return c.rows + c.dead > before.rows + before.dead ? c : undefined;
+      }, 60_000, 200);
+      kills.push(
+        `kill -9 of pid ${pid} at ${before.rows + before.dead}/${total} stored; consumer heartbeating on pid ${newHost} ${failover.toFixed(1)} s later; ${moved.rows + moved.dead} stored ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
+      );
+    }
+    await waitForExactResult(main, mainExpected, 240_000);
+    const seconds = (Date.now() - started) / 1000;
+    for (const k of kills) console.log(k);
+    console.log(`lag 0 with exactly ${mainExpected.distinctValid} rows and ${mainExpected.garbage} dead letters ${seconds.toFixed(1)} s after the workers started`);
+
+    const c = await counts(main);
+    assert.equal(c.rows, mainExpected.distinctValid);
+    assert.equal(c.dead, mainExpected.garbage);
+    assert.equal(kills.length, 3);
+    const [ids] = (await rt.ds.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE event_id LIKE $2 || '-%')::int AS ours FROM curated_program_events WHERE topic = $1`,
+      [main.topic, main.name],
+    )) as { n: number; ours: number }[];
+    assert.equal(ids!.ours, ids!.n, 'every row is one of the produced events');
+    // The garbage kinds with one fixed reason each are all there, with their exact reason.
+    const reasons = (await rt.ds.query(
+      `SELECT reason, count(*)::int AS n FROM kafka_dead_letters WHERE consumer = $1 AND topic = $2 GROUP BY reason`,
+      [main.name, main.topic],
+    )) as { reason: string; n: number }[];
+    const matching = (re: RegExp) => reasons.filter((r) => re.test(r.reason)).reduce((n, r) => n + r.n, 0);
+    const g = mainExpected.garbageByKind;
+    assert.equal(matching(/^no value \(tombstone\)$/), g['tombstone']);
+    assert.equal(matching(/^empty value$/), g['empty']);
+    assert.equal(matching(/^event_id: empty$/), g['empty_event_id']);
+    assert.equal(matching(/^title: contains a NUL/), g['nul_in_title']);
+    assert.equal(matching(/enum index/), g['bad_enum']);
+    assert.equal(matching(/^occurred_at: .* outside the years/), g['huge_timestamp']);
+    const [raw] = (await rt.ds.query(
+      `SELECT count(*) FILTER (WHERE raw IS NULL)::int AS nulls, count(*) FILTER (WHERE length(raw) = 0)::int AS empties FROM kafka_dead_letters WHERE consumer = $1 AND topic = $2`,
+      [main.name, main.topic],
+    )) as { nulls: number; empties: number }[];
+    assert.equal(raw!.nulls, g['tombstone'], 'tombstones are kept as NULL raw bytes');
+    assert.equal(raw!.empties, g['empty']);
+  });
+
+  test('lag stays 0 while idle and the long-running workflows continue as new with bounded histories', async () => {
+    assert.ok(mainExpected, 'runs after the 100,000-message test');
+    // The last reports of the catch-up may still arrive (and may make the workflow continue as new): wait until the
+    // workflow has been quiet for 3 s, then watch it idle.
+    let quiet = 0;
+    let previous = -1;
+    const first = await eventually('the consumer workflow to go quiet', async () => {
+      await new Promise((r) => setTimeout(r, 1000));
+      const st = await status(main);
+      quiet = st.historyLength === previous && st.lag === 0 ? quiet + 1 : 0;
+      previous = st.historyLength;
+      return quiet >= 3 ? st : undefined;
+    }, 60_000, 0);
+    assert.equal(first.lag, 0);
+    const admin = kafka.admin();
+    await admin.connect();
+    const lags: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const st = await status(main);
+      const committed = (await admin.fetchOffsets({ groupId: main.group, topics: [main.topic] }))[0]!.partitions;
+      const high = await admin.fetchTopicOffsets(main.topic);
+      const brokerLag = high.reduce((n, h) => n + Number(h.high) - Number(committed.find((c) => c.partition === h.partition)!.offset), 0);
+      lags.push(st.lag ?? -1, brokerLag);
+    }
+    await admin.disconnect();
+    const last = await status(main);
+    assert.deepEqual([...new Set(lags)], [0], `lag while idle: ${lags.join(',')}`);
+    assert.equal(last.historyLength, first.historyLength, 'an idle consumer adds no history');
+    for (const p of last.partitions) assert.equal(p.committed, p.high);
+
+    let batches = 0;
+    const ingestRuns: string[] = [];
+    let maxIngestHistory = 0;
+    for (let p = 0; p < PARTITIONS; p++) {
+      const id = ingestWorkflowId(main.name, main.topic, p);
+      const progress: IngestProgress = await rt.temporal.workflow.getHandle(id).query(ingestProgressQuery);
+      batches += progress.totals.batches;
+      const runs = await runsOf(id);
+      assert.ok(runs.length > 1, `${id} continued as new (${runs.length} runs)`);
+      assert.equal(runs.filter((r) => r.status === 'RUNNING').length, 1);
+      assert.equal(progress.generation, runs.length - 1);
+      maxIngestHistory = Math.max(maxIngestHistory, ...runs.map((r) => r.historyLength));
+      ingestRuns.push(`${runs.length} runs, histories ${runs.map((r) => r.historyLength).join('/')}`);
+    }
+    const consumerRuns = await runsOf(consumerWorkflowId(main.name));
+    const maxConsumerHistory = Math.max(...consumerRuns.map((r) => r.historyLength));
+    console.log(`ingest workflows wrote ${batches} batches: ${ingestRuns.join('; ')}`);
+    console.log(`consumer workflow: ${consumerRuns.length} runs (generation ${last.generation}), histories ${consumerRuns.map((r) => r.historyLength).join('/')}`);
+    assert.ok(batches >= 1000, `${batches} batches`);
+    assert.ok(maxIngestHistory < 2_000, `largest ingest history ${maxIngestHistory} events`);
+    assert.ok(consumerRuns.length > 1, 'the consumer workflow continued as new');
+    assert.ok(maxConsumerHistory < 1_000, `largest consumer history ${maxConsumerHistory} events`);
+  });
+
+  test('a restart of the Temporal server during consumption: the consumer resumes, same exact result', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    const s = scenario('restart', { TEST_CONSUMER_BATCH_SIZE: '100', TEST_CONSUMER_INGEST_CAN_AFTER: '100' });
+    scenarios.push(s);
+    const expected = await produce(s, 40_000, 23);
+    const total = expected.distinctValid + expected.garbage;
+    const worker = await startWorker(s.env);
+    workers.push(worker);
+    await eventually('a quarter of the messages stored', async () => {
+      const c = await counts(s);
+      return c.rows + c.dead >= total * 0.25;
+    }, 120_000, 200);
+    const before = await counts(s);
+    const t0 = Date.now();
+    await run('bash', [path.join(REPO, 'stack', 'stack.sh'), 'restart', 'temporal'], { env: process.env });
+    const restartSeconds = (Date.now() - t0) / 1000;
+    const middle = await counts(s);
+    await waitForExactResult(s, expected, 180_000);
+    console.log(
+      `Temporal restarted in ${restartSeconds.toFixed(1)} s at ${before.rows + before.dead}/${total} stored (${middle.rows + middle.dead} when it was back); ` +
+        `exact result ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart began`,
+    );
+    assert.equal(worker.child.exitCode, null, 'the worker survived the restart');
+    const st: ConsumerStatus = await status(s);
+    assert.equal(st.lag, 0);
+    assert.equal(st.state, 'running');
+    assert.deepEqual(await counts(s), { rows: expected.distinctValid, dead: expected.garbage });
+    restarted = { s, expected };
+  });
+
+  let restarted: { s: Scenario; expected: ProduceResult } | undefined;
+
+  test('pause leaves the group and lets lag build up, resume catches up; cancel stops the consumer gracefully', async () => {
+    assert.ok(restarted, 'runs after the Temporal-restart test');
+    const { s, expected } = restarted;
+    const handle = rt.temporal.workflow.getHandle(consumerWorkflowId(s.name));
+    const admin = kafka.admin();
+    await admin.connect();
+    const groupState = async () => (await admin.describeGroups([s.group])).groups[0]!.state;
+    try {
+      await handle.signal(pauseSignal);
+      await eventually('the consumer group to be empty', async () => (await groupState()) === 'Empty', 30_000);
+      assert.equal((await status(s)).state, 'paused');
+      const more = await produceCuratedEvents({ kafka, topic: s.topic, count: 3000, partitions: PARTITIONS, seed: 31, prefix: `${s.name}-more` });
+      await new Promise((r) => setTimeout(r, 3000));
+      const paused = await counts(s);
+      assert.deepEqual(paused, { rows: expected.distinctValid, dead: expected.garbage }, 'nothing is consumed while paused');
+      const committed = (await admin.fetchOffsets({ groupId: s.group, topics: [s.topic] }))[0]!.partitions;
+      const high = await admin.fetchTopicOffsets(s.topic);
+      const lag = high.reduce((n, h) => n + Number(h.high) - Number(committed.find((c) => c.partition === h.partition)!.offset), 0);
+      assert.equal(lag, 3000, 'the new messages wait, uncommitted');
+
+      const resumedAt = Date.now();
+      await handle.signal(resumeSignal);
+      const total = { ...expected, distinctValid: expected.distinctValid + more.distinctValid, garbage: expected.garbage + more.garbage };
+      await waitForExactResult(s, total, 60_000);
+      console.log(`paused: lag held at ${lag}; resumed and caught up in ${((Date.now() - resumedAt) / 1000).toFixed(1)} s`);
+
+      const cancelledAt = Date.now();
+      await handle.cancel();
+      await assert.rejects(handle.result(), /cancel/i);
+      await eventually('the consumer group to be empty after cancel', async () => (await groupState()) === 'Empty', 30_000);
+      console.log(`cancel: workflow closed and the consumer left the group in ${((Date.now() - cancelledAt) / 1000).toFixed(1)} s`);
+      assert.deepEqual(await counts(s), { rows: total.distinctValid, dead: total.garbage });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test('with Kafka unreachable the worker starts, keeps running jobs, and the consumer retries; an orphaned consumer workflow moves to it', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    const s = scenario('nokafka', {});
+    scenarios.push(s);
+    // A run of this consumer left behind on a task queue no worker polls (as a finished test's would be).
+    const orphan = await rt.temporal.workflow.start(kafkaConsumer, {
+      workflowId: consumerWorkflowId(s.name),
+      taskQueue: uniqueTag('dead-queue'),
+      args: [{ consumer: s.name, settings: { heartbeatTimeoutMs: 5000, retryInitialIntervalMs: 200, retryMaximumIntervalMs: 2000, continueAsNewAfterReports: 10 } }],
+    });
+    const worker = await startWorker({ ...s.env, KAFKA_BROKERS: '127.0.0.1:1' });
+    workers.push(worker);
+    await eventually('the orphaned consumer workflow to move to our task queue', async () => {
+      const d = await rt.temporal.workflow.getHandle(consumerWorkflowId(s.name)).describe();
+      return d.taskQueue === rt.env.TEMPORAL_TASK_QUEUE && d.status.name === 'RUNNING';
+    }, 30_000);
+    const old = await rt.temporal.workflow.getHandle(consumerWorkflowId(s.name), orphan.firstExecutionRunId).describe();
+    assert.equal(old.status.name, 'TERMINATED');
+    const tag = uniqueTag('kafka-down');
+    const job = await rt.client.trigger('test_steps', { steps: 1, stepMs: 10, tag });
+    const view = await rt.client.waitFor('test_steps', job.runId);
+    assert.equal(view.status, 'succeeded');
+    await eventually('the consumer activity to report its Kafka failure', async () => {
+      const d = await rt.temporal.workflow.getHandle(consumerWorkflowId(s.name)).describe();
+      const pending = d.raw.pendingActivities?.[0];
+      return (pending?.attempt ?? 0) > 1 || /Connection|ECONNREFUSED|KafkaJS/i.test(worker.output()) ? true : undefined;
+    }, 60_000, 500);
+    assert.equal(worker.child.exitCode, null, 'the worker is still running');
+    assert.equal((await status(s)).state, 'running');
+  });
+});
