@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { dayPrefix, parseDay, successMarkerKey } from '../domain/day';
+import { Rng } from './rng';
 
 export type GenerateDayOptions = {
   day: string;
@@ -454,47 +455,6 @@ async function writeOther(out: string | undefined, key: string, role: GeneratedF
   return file;
 }
 
-/** mulberry32: tiny, fast and good enough for test data; the same seed gives the same day. */
-class Rng {
-  constructor(private state: number) {}
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-
-  weighted<K extends string>(weights: Record<K, number>): K {
-    const entries = Object.entries(weights) as [K, number][];
-    let r = this.next() * entries.reduce((s, [, w]) => s + w, 0);
-    for (const [k, w] of entries) {
-      r -= w;
-      if (r < 0) return k;
-    }
-    return (entries.at(-1) as [K, number])[0];
-  }
-
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [items[i], items[j]] = [items[j] as T, items[i] as T];
-    }
-    return items;
-  }
-}
 
 /** A bijection on 48-bit integers (a 4-round Feistel network on 24-bit halves), so distinct inputs stay distinct. */
 function feistel48(x: number, keys: number[]): number {

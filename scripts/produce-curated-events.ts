@@ -21,6 +21,7 @@ import {
   type CuratedProgramRecord,
   type WireFormat,
 } from '../domain/curatedProgramEvents';
+import { Rng } from './rng';
 
 export const GARBAGE_KINDS = [
   'random_bytes',
@@ -194,22 +195,6 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     prefix,
     seconds: (Date.now() - started) / 1000,
   };
-}
-
-class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
 }
 
 async function main(argv: string[]): Promise<void> {
