@@ -87,9 +87,18 @@ start_daemon() { # <pidfile> <logfile> <cmd...>   (environment is inherited)
   # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
   setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
     </dev/null >>"$logfile" 2>&1 8>&- 9>&- &
-  local i
-  for i in $(seq 50); do [[ -s $pidfile ]] && return 0; sleep 0.1; done
-  return 1
+  local i pid
+  for i in $(seq 50); do [[ -s $pidfile ]] && break; sleep 0.1; done
+  [[ -s $pidfile ]] || return 1
+  pid=$(<"$pidfile")
+  # Until the wrapper has exec'd, the pid's command line is still `bash -c echo ...`; a pid_alive check in that
+  # window would take the new daemon's pid file for a stale one and delete it, and `down` could not stop it.
+  for i in $(seq 100); do
+    [[ -r /proc/$pid/cmdline ]] || return 0
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *'echo $$'* ]] || return 0
+    sleep 0.05
+  done
+  return 0
 }
 
 # SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
