@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import type { JobRegistry } from '../jobs/registry';
 import { triggers } from '../observability/metrics';
-import { scheduledJob } from '../workflows';
+import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
@@ -83,7 +83,8 @@ export class JobsClient {
     // Two tries: the run we collided with may close between our start and our describe.
     for (let attempt = 0; ; attempt++) {
       try {
-        const handle = await this.temporal.workflow.start(scheduledJob, {
+        // By type name: client processes never load workflow code.
+        const handle = await this.temporal.workflow.start<typeof scheduledJob>('scheduledJob', {
           workflowId,
           taskQueue: this.taskQueue,
           args: [{ job, args }],

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** One registry per process, served at /metrics by the API and the worker's metrics port. */
+/** One registry per process; the API serves it at /metrics. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'scheduled_job_' });
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Argument, Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { backfill } from '../client/backfill';
 import { AlreadyRunningError, type RunView } from '../client/jobsClient';
@@ -185,7 +185,7 @@ program.command('api').description('run the HTTP trigger/status API').action(run
 program
   .command('stack')
   .description('the local services (Temporal + Web UI, Postgres, Kafka, S3) without Docker')
-  .addArgument(new Command().createArgument('<action>', 'up | down | status | env | install').choices(['up', 'down', 'status', 'env', 'install']))
+  .addArgument(new Argument('<action>').choices(['up', 'down', 'status', 'env', 'install']))
   .action((action: string) => {
     const script = path.resolve(__dirname, '..', 'stack', 'stack.sh');
     const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
