@@ -70,14 +70,6 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
       const row = rows[0];
       if (row) recordRunFinished(row.job_name, input.status, (Date.now() - row.started_at.getTime()) / 1000);
     },
-
-    /** Progress while the attempt runs, so `status` and SQL see rows and chunks before the end. */
-    async recordProgress(input: { runId: string; metrics: JobMetrics }): Promise<void> {
-      await ds.query(`UPDATE job_runs SET metrics = metrics || $2::jsonb, updated_at = now() WHERE run_id = $1`, [
-        input.runId,
-        input.metrics,
-      ]);
-    },
   };
 }
 

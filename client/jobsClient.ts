@@ -65,10 +65,6 @@ export class JobsClient {
     private readonly taskQueue: string,
   ) {}
 
-  workflowId(job: string, args: JobArgs): string {
-    return workflowIdFor(job, this.jobs.get(job).lockKey, args);
-  }
-
   /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
   async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
     const def = this.jobs.get(job);
@@ -205,14 +201,6 @@ export class JobsClient {
       [job],
     );
     return new Set(rows.map((r) => r.day));
-  }
-
-  async attempts(runId: string): Promise<RunView[]> {
-    const rows: JobRunRow[] = await this.ds.query(
-      `SELECT * FROM job_runs WHERE first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1) ORDER BY attempt`,
-      [runId],
-    );
-    return rows.map(toView);
   }
 
   async cancel(job: string, runId: string): Promise<void> {

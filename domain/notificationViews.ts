@@ -48,8 +48,6 @@ export type ViewSummary = {
   lastViewedAt: Date | null;
 };
 
-export type ViewCountsByNotification = ViewSummary & { notificationId: string; day: string };
-
 export const MAX_RAW_CHARS = 1000;
 /** Ids end up in btree indexes, whose entries must stay under ~2.7 kB, so longer ones are rejected up front. */
 export const MAX_ID_CHARS = 256;
