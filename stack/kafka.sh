@@ -52,7 +52,8 @@ kafka_java() { java -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIBS/*" -Dlog4j2.configu
 kafka_start() {
   kafka_paths
   mkdir -p "$KAFKA_DATA"
-  sed "s|@KAFKA_LOG_DIRS@|$KAFKA_DATA|" "$STACK_SRC/kafka/server.properties.tmpl" >"$KAFKA_PROPS"
+  sed -e "s|@KAFKA_LOG_DIRS@|$KAFKA_DATA|" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+    -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" "$STACK_SRC/kafka/server.properties.tmpl" >"$KAFKA_PROPS"
   # Format once. The cluster id is kept beside the data so existing data is never re-formatted.
   if [[ ! -s $KAFKA_DATA/meta.properties ]]; then
     # same shape as `kafka-storage random-uuid` (base64url UUID, never starting with '-'), without a JVM

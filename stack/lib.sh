@@ -9,14 +9,17 @@ TEMPORAL_GO_FALLBACK=v1.5.1                 # go install fallback for the CLI
 VERSITYGW_VERSION=v1.7.0                    # S3 gateway, go install
 GO_TOOLCHAIN_FALLBACK=go1.25.5              # fetched from the Go module proxy when no usable go exists
 
-# ---- fixed addresses (the same as docker-compose.yml) ----
+# ---- addresses (the same as docker-compose.yml). SCHEDULED_JOB_PORT_OFFSET shifts every port, so a second
+# stack with its own SCHEDULED_JOB_STACK_DIR can run beside the first (fault tests restart services in it). ----
 HOST=127.0.0.1
-PG_PORT=55432
-TEMPORAL_PORT=7233
-TEMPORAL_UI_PORT=8233
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-S3_PORT=7070
+PORT_OFFSET=${SCHEDULED_JOB_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]+$ ]] || { echo "stack: SCHEDULED_JOB_PORT_OFFSET must be a number" >&2; exit 1; }
+PG_PORT=$((55432 + PORT_OFFSET))
+TEMPORAL_PORT=$((7233 + PORT_OFFSET))
+TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
+KAFKA_PORT=$((9092 + PORT_OFFSET))
+KAFKA_CONTROLLER_PORT=$((9093 + PORT_OFFSET))
+S3_PORT=$((7070 + PORT_OFFSET))
 PG_USER=scheduled_job
 PG_PASSWORD=scheduled_job
 PG_DB=scheduled_job

@@ -177,7 +177,7 @@ export S3_BUCKET='$S3_BUCKET'
 export S3_REGION='$S3_REGION'
 export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY'
 export AWS_SECRET_ACCESS_KEY='$S3_SECRET_KEY'
-export API_PORT='8080'
+export API_PORT='$((8080 + PORT_OFFSET))'
 export API_TOKEN='local-dev-token'
 export PATH="$CACHE/bin:\$PATH"
 EOF
