@@ -62,7 +62,8 @@ temporal_start() {
   temporal_paths
   mkdir -p "$TEMPORAL_DIR"
   local args=(server start-dev --ip "$HOST" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
-    --db-filename "$TEMPORAL_DB" --namespace default --log-level warn --ui-disable-news-fetch)
+    --db-filename "$TEMPORAL_DB" --namespace default --log-level warn --ui-disable-news-fetch
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
   local sa
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
   start_daemon "$TEMPORAL_PID" "$(log_file temporal)" "$TEMPORAL_BIN" "${args[@]}"

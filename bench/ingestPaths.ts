@@ -1,0 +1,172 @@
+/**
+ * The ingest job measured against the limits of the machine (S3 raw read, COPY of the same rows from a file) and
+ * against what a user would write instead (a streaming script, a TypeORM save() loop), over one generated day.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Client as PgClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DataSource, EntitySchema } from 'typeorm';
+import { readLineChunks } from '../domain/lineReader';
+import { parseChunk, type NotificationView } from '../domain/notificationViews';
+import { generateDay, type GeneratedFile } from '../scripts/generate-day';
+import { uploadGeneratedFiles } from '../scripts/upload-day';
+import { freshDay } from '../test/support/days';
+import { sampleRss } from '../test/support/rss';
+import { seconds, type BenchContext, type BenchRow } from './context';
+
+const BenchView = new EntitySchema<NotificationView>({
+  name: 'BenchView',
+  tableName: 'bench_orm_views',
+  columns: {
+    eventId: { name: 'event_id', type: 'uuid', primary: true },
+    notificationId: { name: 'notification_id', type: 'text' },
+    userId: { name: 'user_id', type: 'text' },
+    platform: { type: 'text' },
+    viewedAt: { name: 'viewed_at', type: 'timestamptz' },
+    day: { type: 'date' },
+  },
+});
+
+export const SCRATCH_TABLES = ['bench_copy_views', 'bench_script_views', 'bench_orm_views'];
+
+export interface IngestFigures {
+  lines: number;
+  rows: number;
+  objects: number;
+  mib: number;
+  s3_read_s: number;
+  parse_only_s: number;
+  copy_s: number;
+  script_s: number;
+  orm_rows_per_s: number;
+  ingest_s: number;
+  ingest_worker_peak_rss_mib: number;
+}
+
+const tsv = (v: NotificationView) =>
+  `${v.eventId}\t${v.notificationId}\t${v.userId}\t${v.platform}\t${v.viewedAt.toISOString()}\t${v.day}\n`;
+
+/** Fresh table with the real one's columns, key and indexes, so every path pays the same index upkeep. */
+async function scratchTable(pg: PgClient, name: string): Promise<void> {
+  await pg.query(`DROP TABLE IF EXISTS ${name}`);
+  await pg.query(`CREATE TABLE ${name} (LIKE notification_views INCLUDING ALL)`);
+}
+
+export async function benchIngest(
+  ctx: BenchContext,
+  opts: { lines: number; objects: number; ormSample: number; alternatives: boolean },
+): Promise<IngestFigures> {
+  const { rt, s3, bucket, pg } = ctx;
+  const objectStream = async (f: GeneratedFile): Promise<Readable> => {
+    const body = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: f.key }))).Body as Readable;
+    return f.gzip ? body.pipe(createGunzip()) : body;
+  };
+  const day = freshDay();
+  const gen = await generateDay({ day, objects: opts.objects, linesPerObject: Math.ceil(opts.lines / opts.objects), gzipFraction: 0.25, seed: 1 });
+  await uploadGeneratedFiles(s3, bucket, gen.files);
+  const logs = gen.files.filter((f) => f.role === 'log');
+  const e = gen.expected;
+  const fig: IngestFigures = {
+    lines: e.lines,
+    rows: e.views,
+    objects: e.objects,
+    mib: e.bytes / 1024 ** 2,
+    s3_read_s: NaN,
+    parse_only_s: NaN,
+    copy_s: NaN,
+    script_s: NaN,
+    orm_rows_per_s: NaN,
+    ingest_s: NaN,
+    ingest_worker_peak_rss_mib: NaN,
+  };
+
+  // The limit, part 1: the S3 server's raw read speed for the same objects.
+  let t = process.hrtime.bigint();
+  for (const f of logs) for await (const _ of await objectStream(f));
+  fig.s3_read_s = seconds(t);
+
+  // Read and parse without a database: the CPU every path pays before any row is written.
+  const views = new Map<string, NotificationView>();
+  t = process.hrtime.bigint();
+  for (const f of logs) {
+    for await (const chunk of readLineChunks(await objectStream(f))) {
+      for (const v of parseChunk(chunk, day).views) if (!views.has(v.eventId)) views.set(v.eventId, v);
+    }
+  }
+  fig.parse_only_s = seconds(t);
+
+  // The limit, part 2: COPY of the same parsed rows from a local file.
+  const file = join(ctx.dir, 'rows.tsv');
+  await pipeline(Readable.from([...views.values()].map(tsv)), createWriteStream(file));
+  await scratchTable(pg, 'bench_copy_views');
+  t = process.hrtime.bigint();
+  await pipeline(createReadStream(file), pg.query(copyFrom(`COPY bench_copy_views FROM STDIN`)));
+  fig.copy_s = seconds(t);
+  await pg.query(`DROP TABLE bench_copy_views`);
+
+  if (opts.alternatives) {
+    // What a user would write instead (a): a streaming script, GetObject -> lines -> parse -> COPY, deduplicated
+    // through a staging table because upstream repeats events.
+    await scratchTable(pg, 'bench_script_views');
+    t = process.hrtime.bigint();
+    for (const f of logs) {
+      await pg.query('BEGIN');
+      await pg.query(`CREATE TEMP TABLE stage (LIKE notification_views) ON COMMIT DROP`);
+      const rows = Readable.from(
+        (async function* () {
+          for await (const chunk of readLineChunks(await objectStream(f))) yield parseChunk(chunk, day).views.map(tsv).join('');
+        })(),
+      );
+      await pipeline(rows, pg.query(copyFrom(`COPY stage FROM STDIN`)));
+      await pg.query(`INSERT INTO bench_script_views SELECT * FROM stage ON CONFLICT (event_id) DO NOTHING`);
+      await pg.query('COMMIT');
+    }
+    fig.script_s = seconds(t);
+    await pg.query(`DROP TABLE bench_script_views`);
+
+    // What a user would write instead (b): a TypeORM save() loop, on a sample.
+    const sample = [...views.values()].slice(0, opts.ormSample);
+    await scratchTable(pg, 'bench_orm_views');
+    const ormDs = await new DataSource({ type: 'postgres', url: rt.env.DATABASE_URL, entities: [BenchView] }).initialize();
+    t = process.hrtime.bigint();
+    for (const v of sample) await ormDs.getRepository(BenchView).save({ ...v });
+    fig.orm_rows_per_s = sample.length / seconds(t);
+    await ormDs.destroy();
+    await pg.query(`DROP TABLE bench_orm_views`);
+  }
+  views.clear();
+
+  // The product: the ingest job end to end, trigger to succeeded, with the worker's memory watched.
+  const rss = sampleRss(ctx.worker.pid);
+  t = process.hrtime.bigint();
+  const run = await rt.client.trigger('ingest_notification_views', { day });
+  const done = await rt.client.waitFor('ingest_notification_views', run.runId, undefined, 100);
+  fig.ingest_s = seconds(t);
+  fig.ingest_worker_peak_rss_mib = rss.stop();
+  if (done.status !== 'succeeded' || done.metrics['rowsWritten'] !== e.views) {
+    throw new Error(`ingest ${done.status} with ${done.metrics['rowsWritten']} of ${e.views} rows: ${done.error}`);
+  }
+  return fig;
+}
+
+export function ingestTable(f: IngestFigures): BenchRow[] {
+  const rowsPerS = (s: number) => `${Math.round(f.rows / s)} rows/s`;
+  const rows: BenchRow[] = [
+    { path: 'S3 raw read of the objects', seconds: f.s3_read_s.toFixed(2), throughput: `${(f.mib / f.s3_read_s).toFixed(1)} MiB/s` },
+    { path: 'S3 read + parse, no database', seconds: f.parse_only_s.toFixed(2), throughput: rowsPerS(f.parse_only_s) },
+    { path: 'COPY of the parsed rows from a file (limit)', seconds: f.copy_s.toFixed(2), throughput: rowsPerS(f.copy_s) },
+  ];
+  if (!Number.isNaN(f.script_s)) {
+    rows.push(
+      { path: 'streaming script: S3 -> parse -> COPY', seconds: f.script_s.toFixed(2), throughput: rowsPerS(f.script_s) },
+      { path: 'TypeORM save() loop, sample', seconds: '', throughput: `${Math.round(f.orm_rows_per_s)} rows/s` },
+    );
+  }
+  rows.push({ path: 'ingest_notification_views, trigger -> succeeded', seconds: f.ingest_s.toFixed(2), throughput: rowsPerS(f.ingest_s) });
+  return rows;
+}

@@ -1,0 +1,121 @@
+/**
+ * Kafka -> Postgres through the product (consumer workflow, signals, ingest workflows) against a raw kafkajs
+ * consumer that only consumes and decodes the same messages. Both start from a group with no offsets, so both pay
+ * the group join.
+ */
+import { readFileSync } from 'node:fs';
+import type { Kafka } from 'kafkajs';
+import { createKafka } from '../connections/kafka';
+import { consumerWorkflowId } from '../consumers/ids';
+import { createCuratedProgramDecoder } from '../domain/curatedProgramEvents';
+import { produceCuratedEvents, SCHEMA_PATH } from '../scripts/produce-curated-events';
+import { eventually, uniqueTag } from '../test/support/stack';
+import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumers';
+import { seconds, type BenchContext, type BenchRow } from './context';
+
+const PARTITIONS = 4;
+
+export interface KafkaFigures {
+  messages: number;
+  kafka_raw_s: number;
+  kafka_ingest_s: number;
+}
+
+/** The consumer the bench's worker runs (through test/support/consumers.ts), on a topic of its own. */
+export function benchConsumer(): { name: string; topic: string; env: Record<string, string> } {
+  const tag = uniqueTag('bench').replace(/-/g, '_');
+  const name = `bench_${tag}`;
+  const topic = `bench.${tag}`;
+  return {
+    name,
+    topic,
+    // The shipped consumer's batch size; a report every second so the lag check does not wait on it.
+    env: {
+      TEST_CONSUMER_NAME: name,
+      TEST_CONSUMER_TOPIC: topic,
+      TEST_CONSUMER_GROUP: `${topic}.group`,
+      TEST_CONSUMER_BATCH_SIZE: '500',
+      TEST_CONSUMER_INGEST_CAN_AFTER: '500',
+    },
+  };
+}
+
+async function rawConsumeAndDecode(kafka: Kafka, topic: string, messages: number): Promise<number> {
+  const decode = createCuratedProgramDecoder({ wireFormat: 'avro-raw', readerSchema: JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) });
+  const consumer = kafka.consumer({ groupId: `${topic}.raw`, sessionTimeout: 10_000 });
+  const t = process.hrtime.bigint();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let decoded = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) if (decode(m.value).ok) decoded++;
+          seen += batch.messages.length;
+          if (seen >= messages) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const s = seconds(t);
+  await consumer.disconnect();
+  if (decoded === 0) throw new Error('the raw consumer decoded nothing');
+  return s;
+}
+
+export async function benchKafka(ctx: BenchContext, c: { name: string; topic: string }, messages: number): Promise<KafkaFigures> {
+  const { rt } = ctx;
+  const kafka = createKafka(rt.env, 'bench');
+  const handle = rt.temporal.workflow.getHandle(consumerWorkflowId(c.name));
+  // The worker's consumer waits, paused, while the messages are produced, so it then drains a full topic as the raw
+  // consumer does.
+  await eventually('the bench consumer to run', async () => (await handle.query(consumerStatusQuery).catch(() => undefined))?.state === 'running', 60_000);
+  await handle.signal(pauseSignal);
+  await eventually('the bench consumer to pause', async () => (await handle.query(consumerStatusQuery)).state === 'paused', 30_000);
+  const produced = await produceCuratedEvents({ kafka, topic: c.topic, count: messages, partitions: PARTITIONS, createTopic: true, seed: 5, prefix: c.name });
+
+  const rawS = await rawConsumeAndDecode(kafka, c.topic, produced.messages);
+
+  const counts = async () =>
+    ((await rt.ds.query(
+      `SELECT (SELECT count(*) FROM curated_program_events WHERE topic = $1)::int AS rows,
+              (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1)::int AS dead`,
+      [c.topic, c.name],
+    )) as { rows: number; dead: number }[])[0]!;
+  const t = process.hrtime.bigint();
+  await handle.signal(resumeSignal);
+  await eventually(
+    `${produced.distinctValid} rows and ${produced.garbage} dead letters`,
+    async () => {
+      const n = await counts();
+      if (n.rows > produced.distinctValid || n.dead > produced.garbage) throw new Error(`too many: ${JSON.stringify(n)}`);
+      return n.rows === produced.distinctValid && n.dead === produced.garbage;
+    },
+    600_000,
+    100,
+  );
+  const ingestS = seconds(t);
+  await eventually('lag 0', async () => (await handle.query(consumerStatusQuery)).lag === 0, 60_000);
+  // The long-running workflows would otherwise wait forever on the bench's task queue once its worker stops.
+  await handle.terminate('bench finished');
+  for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${c.name}/" AND ExecutionStatus = "Running"` })) {
+    await rt.temporal.workflow.getHandle(wf.workflowId).terminate('bench finished');
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups([`${c.topic}.group`, `${c.topic}.raw`]).catch(() => undefined);
+  await admin.deleteTopics({ topics: [c.topic] }).catch(() => undefined);
+  await admin.disconnect();
+  return { messages: produced.messages, kafka_raw_s: rawS, kafka_ingest_s: ingestS };
+}
+
+export function kafkaTable(f: KafkaFigures): BenchRow[] {
+  const rate = (s: number) => `${Math.round(f.messages / s)} msgs/s`;
+  return [
+    { path: 'raw kafkajs consume + Avro decode', seconds: f.kafka_raw_s.toFixed(2), throughput: rate(f.kafka_raw_s) },
+    { path: 'Kafka consumer workflow -> Postgres, exact', seconds: f.kafka_ingest_s.toFixed(2), throughput: rate(f.kafka_ingest_s) },
+  ];
+}
