@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { inTransaction } from '../db/transaction';
 import { consumerRowsWritten } from '../observability/metrics';
 import type { IngestRow, WriteBatchesInput, WriteBatchesResult } from '../workflows/consumerTypes';
 
@@ -39,29 +40,14 @@ export function createBatchWriteActivities(ds: DataSource, writers: Record<strin
       const writer = writers[input.handler];
       if (!writer) throw ApplicationFailure.nonRetryable(`no batch writer named ${input.handler}`, 'UnknownHandler');
       const rows = input.batches.reduce((n, b) => n + b.rows.length, 0);
-      const qr = ds.createQueryRunner();
-      await qr.connect();
-      try {
-        for (let attempt = 1; ; attempt++) {
-          await qr.startTransaction();
-          try {
-            let inserted = 0;
-            for (const b of input.batches) inserted += await writer(qr, b);
-            await qr.commitTransaction();
-            consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'inserted' }, inserted);
-            consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'duplicate' }, rows - inserted);
-            return { rows, inserted };
-          } catch (err) {
-            await qr.rollbackTransaction().catch(() => undefined);
-            // Deadlock or serialization failure: nothing committed, safe to replay at once.
-            const code = (err as { code?: string }).code;
-            if ((code === '40P01' || code === '40001') && attempt < 5) continue;
-            throw err;
-          }
-        }
-      } finally {
-        await qr.release();
-      }
+      const inserted = await inTransaction(ds, async (qr) => {
+        let n = 0;
+        for (const b of input.batches) n += await writer(qr, b);
+        return n;
+      });
+      consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'inserted' }, inserted);
+      consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'duplicate' }, rows - inserted);
+      return { rows, inserted };
     },
   };
 }

@@ -4,9 +4,10 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, ty
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { dayPrefix, isGzipKey, isLogObjectKey, successMarkerKey } from '../domain/day';
+import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../domain/day';
 import { dropBytes, readLineChunks } from '../domain/lineReader';
-import { parseChunk, type NotificationView, type Reject } from '../domain/notificationViews';
+import { parseChunk, truncateRaw, type NotificationView, type Reject } from '../domain/notificationViews';
+import { pgArrayLiteral } from '../db/pgArrayLiteral';
 import { ingestCounters } from '../observability/metrics';
 import type { IngestTotals } from '../workflows/ingestTypes';
 
@@ -54,11 +55,12 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
       let token: string | undefined;
       do {
         const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: dayPrefix(input.day), ContinuationToken: token }),
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: dayPrefix(input.day), ContinuationToken: token, EncodingType: 'url' }),
         );
         for (const o of page.Contents ?? []) {
-          if (o.Key && isLogObjectKey(o.Key)) {
-            keys.push(o.Key);
+          const key = o.Key === undefined ? undefined : decodeListedKey(o.Key, page.EncodingType);
+          if (key && isLogObjectKey(key)) {
+            keys.push(key);
             sizes.push(o.Size ?? 0);
           }
         }
@@ -108,7 +110,14 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
       if (!start || start.done) return;
       let offset = Number(start.byte_offset);
       let lineNumber = Number(start.line_number);
-      const source = await openFrom(s3, bucket, input.key, offset, Number(start.size_bytes));
+      let source: Readable;
+      try {
+        source = await openFrom(s3, bucket, input.key, offset, Number(start.size_bytes));
+      } catch (err) {
+        if (!isNoSuchKey(err)) throw err;
+        await quarantineMissingObject(ds, input);
+        return;
+      }
       const qr = ds.createQueryRunner();
       await qr.connect();
       // Safe to relax: rows and checkpoint commit atomically, so a Postgres crash can only lose both together, and
@@ -176,6 +185,37 @@ async function checkpointOf(ds: DataSource, input: { day: string; chainId: strin
     throw ApplicationFailure.nonRetryable(`${input.key} is not in the plan of ${input.day} for this run`, 'PlanMissing');
   }
   return rows[0];
+}
+
+/** The key only: a missing bucket (also a 404) is a configuration fault that must fail the run, not empty it. */
+function isNoSuchKey(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'NoSuchKey';
+}
+
+/**
+ * A listed object that GetObject does not find: deleted after the listing, or a key the listing could not carry (an
+ * S3-compatible server that ignores `EncodingType=url` mangles control characters). Retrying cannot bring it back, and
+ * failing would hold up the whole day, so it is quarantined as line 0 of its key, for a human to look at.
+ */
+async function quarantineMissingObject(ds: DataSource, input: { day: string; chainId: string; key: string }): Promise<void> {
+  await ds.transaction(async (tx) => {
+    await tx.query(
+      // raw holds the key, the only text there is of the object (and never a line a replay could take for blank).
+      `INSERT INTO ingest_rejects (day, object_key, line_number, reason, raw) VALUES ($1, $2, 0, $3, $4)
+       ON CONFLICT (day, object_key, line_number) DO NOTHING`,
+      [
+        input.day,
+        input.key,
+        'object not found: listed under this key, but GetObject answers NoSuchKey (deleted after the listing, or a key with characters the S3 listing could not carry)',
+        truncateRaw(input.key),
+      ],
+    );
+    await tx.query(`UPDATE ingest_objects SET done = true, updated_at = now() WHERE day = $1 AND object_key = $2 AND chain_id = $3`, [
+      input.day,
+      input.key,
+      input.chainId,
+    ]);
+  });
 }
 
 /** Plain objects resume with a Range GET; gzip cannot be entered mid-stream, so it is re-read and skipped. */
@@ -249,8 +289,6 @@ async function writeChunk(
   obj: { day: string; chainId: string; key: string; runId: string },
   c: ChunkWrite,
 ): Promise<ChunkCounts> {
-  // Rows in one key order in every transaction, so parallel objects sharing event_ids cannot deadlock.
-  const views = [...c.views].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   for (let attempt = 1; ; attempt++) {
     await qr.startTransaction();
     try {
@@ -265,13 +303,19 @@ async function writeChunk(
           'CheckpointMoved',
         );
       }
-      const inserted = await insertViews(qr, obj.day, views);
+      const inserted = await insertViews(qr, obj.day, c.views);
       if (c.rejects.length) {
         await qr.query(
           `INSERT INTO ingest_rejects (day, object_key, line_number, reason, raw)
            SELECT $1::date, $2, l, r, w FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(l, r, w)
            ON CONFLICT (day, object_key, line_number) DO NOTHING`,
-          [obj.day, obj.key, c.rejects.map((r) => r.lineNumber), c.rejects.map((r) => r.reason), c.rejects.map((r) => r.raw)],
+          [
+            obj.day,
+            obj.key,
+            pgArrayLiteral(c.rejects.map((r) => String(r.lineNumber))),
+            pgArrayLiteral(c.rejects.map((r) => r.reason)),
+            pgArrayLiteral(c.rejects.map((r) => r.raw)),
+          ],
         );
       }
       const duplicates = c.views.length - inserted + c.duplicatesInChunk;
@@ -307,20 +351,24 @@ async function writeChunk(
   }
 }
 
-/** One multi-row insert per chunk; returns how many were new (the rest were already there: upstream repeats). */
-async function insertViews(qr: QueryRunner, day: string, views: NotificationView[]): Promise<number> {
+/**
+ * One multi-row insert per chunk; returns how many were new (the rest were already there: upstream repeats).
+ * Sorted by key in SQL, so parallel objects sharing event_ids take row locks in one order and cannot deadlock.
+ */
+export async function insertViews(qr: QueryRunner, day: string, views: readonly NotificationView[]): Promise<number> {
   if (views.length === 0) return 0;
   const result = await qr.query(
     `INSERT INTO notification_views (event_id, notification_id, user_id, platform, viewed_at, day)
      SELECT e, n, u, p, v, $6::date
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS t(e, n, u, p, v)
+      ORDER BY e
      ON CONFLICT (event_id) DO NOTHING`,
     [
-      views.map((v) => v.eventId),
-      views.map((v) => v.notificationId),
-      views.map((v) => v.userId),
-      views.map((v) => v.platform),
-      views.map((v) => v.viewedAt.toISOString()),
+      pgArrayLiteral(views.map((v) => v.eventId)),
+      pgArrayLiteral(views.map((v) => v.notificationId)),
+      pgArrayLiteral(views.map((v) => v.userId)),
+      pgArrayLiteral(views.map((v) => v.platform)),
+      pgArrayLiteral(views.map((v) => v.viewedAt.toISOString())),
       day,
     ],
     true,

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { unstorableText } from '../domain/text';
 import { InvalidArgumentsError, UnknownJobError } from '../jobs/registry';
 import { logger } from '../observability/logger';
 import { httpRequests, registry } from '../observability/metrics';
+import { contextFromHeaders, SpanKind, withSpan } from '../observability/tracing';
 import { AlreadyRunningError, RunNotFoundError, type JobsClient, type RunView } from './jobsClient';
 
 export interface ApiOptions {
@@ -40,6 +42,17 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       reply.elapsedTime / 1000,
     );
   });
+  // Path and query values go to Postgres as text: one it cannot store would fail the query, a 500 for a bad request.
+  app.addHook('preValidation', async (req, reply) => {
+    for (const [where, values] of [['path parameter', req.params], ['query parameter', req.query]] as const) {
+      for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        for (const v of Array.isArray(value) ? value : [value]) {
+          const problem = typeof v === 'string' ? unstorableText(v) : undefined;
+          if (problem) return reply.code(400).send({ error: 'invalid_request', message: `${where} ${name} ${problem}` });
+        }
+      }
+    }
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }),
@@ -72,13 +85,29 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
         message: `${issue.path.join('.') || 'body'}: ${issue.message} (send {"args": {...}})`,
       });
     }
-    const run = await client.trigger(req.params.job, body.data.args);
+    // The trace of a run starts here (or continues the caller's, from its traceparent header).
+    const run = await withSpan(
+      'POST /jobs/:job/runs',
+      {
+        kind: SpanKind.SERVER,
+        parent: contextFromHeaders(req.headers),
+        attributes: { 'http.request.method': 'POST', 'http.route': '/jobs/:job/runs', 'scheduled_job.job': req.params.job },
+      },
+      async (span) => {
+        const started = await client.trigger(req.params.job, body.data.args);
+        span.setAttributes({ 'scheduled_job.workflow_id': started.workflowId, 'scheduled_job.run_id': started.runId });
+        return started;
+      },
+    );
     return reply.code(202).send({ runId: run.runId, workflowId: run.workflowId, status: 'running' });
   });
 
-  app.get<{ Params: { job: string }; Querystring: { limit?: string } }>('/jobs/:job/runs', async (req) => {
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 20) || 20, 1), 500);
-    return { runs: (await client.runs(req.params.job, limit)).map(publicView) };
+  app.get<{ Params: { job: string }; Querystring: { limit?: string } }>('/jobs/:job/runs', async (req, reply) => {
+    const limit = req.query.limit === undefined ? 20 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      return reply.code(400).send({ error: 'invalid_request', message: 'limit: must be a whole number from 1 (at most 500 are returned)' });
+    }
+    return { runs: (await client.runs(req.params.job, Math.min(limit, 500))).map(publicView) };
   });
 
   app.get<{ Params: { job: string; runId: string } }>('/jobs/:job/runs/:runId', async (req) => {
@@ -87,6 +116,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   });
 
   app.post<{ Params: { job: string; runId: string } }>('/jobs/:job/runs/:runId/cancel', async (req, reply) => {
+    client.jobs.get(req.params.job);
     await client.cancel(req.params.job, req.params.runId);
     return reply.code(202).send({ runId: req.params.runId, status: 'cancelling' });
   });
@@ -121,11 +151,20 @@ function sendError(reply: FastifyReply, err: Error & { statusCode?: number; code
     return reply.code(409).send({ error: 'already_running', workflowId: err.workflowId, runId: err.runId });
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
+    // Fastify's own wording says what is wrong; these say what to send instead.
+    const hint = FRAMEWORK_HINTS[err.code ?? ''];
+    return reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: hint ? `${err.message}: ${hint}` : err.message });
   }
   reply.log.error({ err }, 'request failed');
   return reply.code(500).send({ error: 'internal', message: 'internal error; see the API log' });
 }
+
+const FRAMEWORK_HINTS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the limit is 64 KiB',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send Content-Type: application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'send a JSON object such as {"args": {}}, or no Content-Type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'send a JSON object such as {"args": {}}',
+};
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

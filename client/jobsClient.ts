@@ -1,12 +1,15 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
-import type { JobRegistry } from '../jobs/registry';
+import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { triggers } from '../observability/metrics';
 import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
+
+/** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
+const MAX_WORKFLOW_ID_BYTES = 1000;
 
 /** A run already holds the job's lock; its identity lets the caller attach to it. */
 export class AlreadyRunningError extends Error {
@@ -76,6 +79,12 @@ export class JobsClient {
       throw err;
     }
     const workflowId = workflowIdFor(job, def.lockKey, args);
+    if (Buffer.byteLength(workflowId) > MAX_WORKFLOW_ID_BYTES) {
+      triggers.inc({ job, outcome: 'invalid' });
+      throw new InvalidArgumentsError(job, [
+        `args.${(def.lockKey ?? []).join(', args.')}: the workflow ID they make is longer than Temporal's ${MAX_WORKFLOW_ID_BYTES} bytes`,
+      ]);
+    }
     // Two tries: the run we collided with may close between our start and our describe.
     for (let attempt = 0; ; attempt++) {
       try {

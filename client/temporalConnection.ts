@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Env } from '../config/env';
 
@@ -19,5 +20,11 @@ export function temporalConnectionOptions(e: Env): NativeConnectionOptions {
 
 export async function connectClient(e: Env): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(e));
-  return new Client({ connection, namespace: e.TEMPORAL_NAMESPACE });
+  // Opens a StartWorkflow/SignalWorkflow/... span under the caller's and sends its context to the workflow in the
+  // Temporal headers. A no-op unless tracing is on (observability/tracing.ts).
+  return new Client({
+    connection,
+    namespace: e.TEMPORAL_NAMESPACE,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
 }

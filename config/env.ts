@@ -6,6 +6,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://scheduled_job:scheduled_job@127.0.0.1:55432/scheduled_job'),
+  /** Where the ingest activities write: a LOGIN member of the scheduled_job_ingest role. Unset: DATABASE_URL. */
+  INGEST_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^:\s]+:\d+$/, 'must be host:port')
@@ -31,10 +33,15 @@ const EnvSchema = z.object({
   AWS_SECRET_ACCESS_KEY: z.string().min(1).default('scheduledjob-secret'),
   API_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   API_HOST: z.string().default('127.0.0.1'),
-  API_TOKEN: z.string().min(8, 'must be at least 8 characters').default('local-dev-token'),
+  // No default: a token known to everyone is no token. `api` refuses to start without it (requireApiToken); the
+  // local stack's `stack env` exports one.
+  API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   JOBS_MODULE: z.string().optional(),
   CONSUMERS_MODULE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The worker's Prometheus endpoint (ours + the Temporal core SDK's metrics). Unset: off; 0: any free port (logged).
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -43,6 +50,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+const SECRET_VARIABLE = /TOKEN|PASSWORD|SECRET|API_KEY|DATABASE_URL/;
+
 /** Reads and validates the environment once; an invalid variable stops start-up with its name and the fix. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -50,11 +59,24 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0]);
-      return `  ${name}=${JSON.stringify(source[name] ?? '')}: ${i.message}`;
+      // A secret is never echoed, not even a wrong one (it may be the right secret in the wrong variable).
+      const shown = SECRET_VARIABLE.test(name) ? '<hidden>' : JSON.stringify(source[name] ?? '');
+      return `  ${name}=${shown}: ${i.message}`;
     });
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The API's bearer token, or a ConfigError saying how to set one: the API never starts open or on a default. */
+export function requireApiToken(e: Env): string {
+  if (!e.API_TOKEN) {
+    throw new ConfigError(
+      'API_TOKEN is not set: the HTTP API refuses to start without a bearer token. Set API_TOKEN to a secret of at least ' +
+        '8 characters (for the local stack: eval "$(scheduled-job stack env)")',
+    );
+  }
+  return e.API_TOKEN;
 }
 
 let cached: Env | undefined;

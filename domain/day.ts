@@ -10,6 +10,8 @@ export function parseDay(s: string): string {
   const m = DAY_RE.exec(s);
   if (!m) throw new Error(`invalid day ${JSON.stringify(s)}: expected YYYY-MM-DD`);
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // The calendar has no year 0 (1 BC comes before 1 AD), and Postgres refuses it.
+  if (y < 1) throw new Error(`invalid day ${JSON.stringify(s)}: years start at 0001`);
   // Dates roll 2023-02-29 over to March 1st, so a round trip exposes impossible dates.
   // (setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.)
   const t = new Date(0);
@@ -52,4 +54,13 @@ export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
   for (let t = start; t <= end; t += MS_PER_DAY) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
+}
+
+/**
+ * A key as ListObjectsV2 returned it. Listings are requested with `EncodingType: url`, because XML 1.0 cannot carry
+ * some characters a key may hold (U+0001-U+001F); S3 then percent-encodes keys and writes a space as `+` (a literal
+ * `+` as %2B). Servers that ignore the request (some S3-compatible ones) answer without `EncodingType`: keys as is.
+ */
+export function decodeListedKey(key: string, encodingType: string | undefined): string {
+  return encodingType === 'url' ? decodeURIComponent(key.replace(/\+/g, '%20')) : key;
 }

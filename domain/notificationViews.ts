@@ -3,7 +3,7 @@
  * Checked by hand rather than with zod: it runs once per log line (millions a day) and the hand checks give
  * the exact, actionable reasons that end up in `ingest_rejects`.
  */
-import { truncateChars, withoutNul } from './text';
+import { storableText, truncateChars, unstorableText } from './text';
 
 export type NotificationView = {
   eventId: string;
@@ -52,6 +52,9 @@ export const MAX_RAW_CHARS = 1000;
 /** Ids end up in btree indexes, whose entries must stay under ~2.7 kB, so longer ones are rejected up front. */
 export const MAX_ID_CHARS = 256;
 const MAX_REASON_CHARS = 300;
+/** The instants Postgres timestamptz and ISO-8601 both write with a four-digit year: 0001-01-01 to 9999-12-31 UTC. */
+const MIN_TIME_MS = -62_135_596_800_000;
+const MAX_TIME_MS = 253_402_300_799_999;
 
 const BLANK: ParsedLine = Object.freeze({ kind: 'blank' });
 
@@ -84,6 +87,10 @@ export function parseLogLine(line: string, day: string): ParsedLine {
   const viewedAtMs = parseIsoTime(eventTime);
   if (Number.isNaN(viewedAtMs)) {
     return rejected('field event_time is not a parseable ISO-8601 time with a UTC offset (e.g. 2024-05-01T12:00:00Z)');
+  }
+  // Year 0000, or an offset that moves 0001-01-01/9999-12-31 past the range: Postgres would refuse the whole chunk.
+  if (viewedAtMs < MIN_TIME_MS || viewedAtMs > MAX_TIME_MS) {
+    return rejected('field event_time is outside the years 0001-9999 (UTC)');
   }
 
   const eventType = r.event_type;
@@ -174,7 +181,7 @@ export function summarizeViews(rows: Iterable<{ platform: string; viewedAt: Date
 
 /** The raw text kept with a reject: bounded, and storable in a Postgres `text` column. */
 export function truncateRaw(text: string): string {
-  return withoutNul(truncateChars(text, MAX_RAW_CHARS));
+  return storableText(truncateChars(text, MAX_RAW_CHARS));
 }
 
 /**
@@ -238,7 +245,8 @@ function checkId(field: string, value: unknown): ParsedLine | undefined {
   if (typeof value !== 'string') return fieldTypeError(field, value);
   if (isBlank(value, 0, value.length)) return rejected(`field ${field} must not be empty`);
   if (value.length > MAX_ID_CHARS) return rejected(`field ${field} is longer than ${MAX_ID_CHARS} characters`);
-  if (value.includes('\u0000')) return rejected(`field ${field} contains a NUL character, which Postgres cannot store`);
+  const problem = unstorableText(value);
+  if (problem) return rejected(`field ${field} ${problem}`);
   return undefined;
 }
 
@@ -248,7 +256,9 @@ function fieldTypeError(field: string, value: unknown): ParsedLine {
 }
 
 function rejected(reason: string): ParsedLine {
-  return { kind: 'rejected', reason: truncateChars(reason, MAX_REASON_CHARS) };
+  // JSON.parse quotes the line in its message, NULs and halves of surrogate pairs included, and one NUL would make
+  // Postgres refuse the whole chunk.
+  return { kind: 'rejected', reason: storableText(truncateChars(reason, MAX_REASON_CHARS)) };
 }
 
 function typeName(v: unknown): string {

@@ -14,3 +14,27 @@ export function truncateChars(s: string, max: number): string {
 export function withoutNul(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
+
+/**
+ * Why `s` cannot be stored as Postgres text unchanged, or undefined: a NUL (refused outright) or an unpaired UTF-16
+ * surrogate (from a JSON escape such as "\ud800"; the driver would silently store U+FFFD instead).
+ */
+export function unstorableText(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains a NUL character, which Postgres text cannot store';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = s.charCodeAt(i + 1);
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      i++;
+      continue;
+    }
+    return `contains an unpaired UTF-16 surrogate (\\u${c.toString(16)}), which is not valid Unicode text`;
+  }
+  return undefined;
+}
+
+/** `s` made storable as Postgres text for humans to read: NULs and unpaired surrogates become U+FFFD. */
+export function storableText(s: string): string {
+  return unstorableText(s) === undefined ? s : (withoutNul(s) as string & { toWellFormed(): string }).toWellFormed();
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDay } from '../domain/day';
+import { dayArg } from './args';
 import { defineJob } from './definition';
 
 export const ingestNotificationViews = defineJob({
@@ -8,17 +8,7 @@ export const ingestNotificationViews = defineJob({
     'Loads one day of notification-view logs from s3://$S3_BUCKET/notification-logs/day=YYYY-MM-DD/ into notification_views, quarantining bad lines in ingest_rejects.',
   handler: 'ingest_notification_views',
   args: z.object({
-    day: z.string().refine(
-      (d) => {
-        try {
-          parseDay(d);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a calendar day as YYYY-MM-DD' },
-    ),
+    day: dayArg,
     /** Objects ingested at once in each batch. */
     parallelism: z.number().int().min(1).max(32).optional(),
     /** Objects per child workflow. */

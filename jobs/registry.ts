@@ -2,6 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { jobHandlers } from '../workflows/jobHandlers';
 import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
+import { unstorableText } from '../domain/text';
 import type { JobDefinition } from './definition';
 
 export class JobDefinitionError extends Error {
@@ -27,6 +28,22 @@ export class UnknownJobError extends Error {
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** The first string (key or value) in `v` that the run log's jsonb could not store, as `path: problem`. */
+function findUnstorableText(v: unknown, path: string, depth = 0): string | undefined {
+  if (typeof v === 'string') {
+    const problem = unstorableText(v);
+    return problem ? `${path}: ${problem}` : undefined;
+  }
+  if (typeof v !== 'object' || v === null || depth > 64) return undefined;
+  for (const [k, item] of Object.entries(v)) {
+    const keyProblem = unstorableText(k);
+    if (keyProblem) return `${path}: a key ${keyProblem}`;
+    const found = findUnstorableText(item, `${path}.${k}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** The validated set of jobs a process knows; built once at start-up so a bad definition stops the process. */
 export class JobRegistry {
@@ -61,6 +78,15 @@ export class JobRegistry {
       throw new InvalidArgumentsError(name, ['args: must be a JSON object']);
     }
     const merged = { ...(def.defaultArgs ?? {}), ...((given as JobArgs | undefined) ?? {}) };
+    // A typo (`dya` for `day`) would otherwise be dropped without a word and the run start with the default.
+    const shape = def.args instanceof z.ZodObject ? (def.args.shape as Record<string, unknown>) : undefined;
+    const unknown = shape ? Object.keys(merged).filter((k) => !Object.hasOwn(shape, k)) : [];
+    if (unknown.length > 0) {
+      const known = Object.keys(shape!).join(', ') || 'none';
+      throw new InvalidArgumentsError(name, unknown.slice(0, 5).map((k) => `args.${JSON.stringify(k).slice(1, -1).slice(0, 100)}: unknown argument (this job takes: ${known})`));
+    }
+    const unstorable = findUnstorableText(merged, 'args');
+    if (unstorable) throw new InvalidArgumentsError(name, [unstorable]);
     const parsed = def.args.safeParse(merged);
     if (!parsed.success) {
       throw new InvalidArgumentsError(

@@ -133,6 +133,9 @@ END
 SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB')
 \gexec
 SQL
+  # the ingest's least-privilege role and its LOGIN member (INGEST_DATABASE_URL in `stack.sh env`)
+  "$(pg_bin_dir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$PG_PORT" -U postgres -d postgres \
+    -f "$STACK_SRC/postgres-ingest-role.sql"
 }
 
 postgres_stop() {

@@ -8,6 +8,7 @@
 #   stack.sh status    one line per service; exit 0 only when all are healthy
 #   stack.sh env       export lines for the local stack (eval "$(stack.sh env)")
 #   stack.sh restart <service>   stop and start one service, keeping its state (e.g. fault tests)
+#   stack.sh stop|start <service>  stop or start one service alone (fault tests: an outage of a set length)
 #
 # State (data, logs, pid files): $SCHEDULED_JOB_STACK_DIR, default <repo>/.stack.
 # Timeouts: SCHEDULED_JOB_STACK_TIMEOUT (health, default 90 s), SCHEDULED_JOB_STOP_TIMEOUT (30 s).
@@ -164,9 +165,17 @@ cmd_restart() { # <service>
   bash "$here/stack.sh" __up "$s"
 }
 
+cmd_one() { # <down|up> <stop|start> <service>: one service alone, the others untouched
+  local s=${3:-} known=" ${SERVICES[*]} " list="${SERVICES[*]}"
+  [[ -n $s && $known == *" $s "* ]] || die "usage: stack.sh $2 <${list// /|}>"
+  lock_state
+  bash "$here/stack.sh" "__$1" "$s"
+}
+
 cmd_env() {
   cat <<EOF
 export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$PG_DB'
+export INGEST_DATABASE_URL='postgres://scheduled_job_ingester:scheduled_job_ingester@$HOST:$PG_PORT/$PG_DB'
 export TEMPORAL_ADDRESS='$HOST:$TEMPORAL_PORT'
 export TEMPORAL_NAMESPACE='default'
 export TEMPORAL_TASK_QUEUE='scheduled-job'
@@ -190,13 +199,15 @@ case ${1:-} in
   status) cmd_status ;;
   env) cmd_env ;;
   restart) cmd_restart "${2:-}" ;;
+  stop) cmd_one down stop "${2:-}" ;;
+  start) cmd_one up start "${2:-}" ;;
   system-deps) ensure_system_packages ;; # used by .ci/install.sh
   __install | __up | __down) # internal: one service's step, run by `parallel`
     trap on_exit EXIT
     "${1#__}_one" "$2"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

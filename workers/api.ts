@@ -1,12 +1,14 @@
 import { buildApi } from '../client/httpApi';
 import { notificationRoutes } from '../client/notificationsApi';
+import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
 import { openRuntime } from './runtime';
 
 /** `scheduled-job api`: the HTTP trigger and status API. */
 export async function runApi(): Promise<void> {
-  const rt = await openRuntime();
-  const app = buildApi({ client: rt.client, token: rt.env.API_TOKEN, routes: notificationRoutes(rt.ds) });
+  const token = requireApiToken(env()); // before anything opens: no token, no API
+  const rt = await openRuntime({ service: 'scheduled-job-api' });
+  const app = buildApi({ client: rt.client, token, routes: notificationRoutes(rt.ds) });
   await app.listen({ host: rt.env.API_HOST, port: rt.env.API_PORT });
   const stop = async () => {
     await app.close();

@@ -7,6 +7,7 @@ import { AlreadyRunningError, type RunView } from '../client/jobsClient';
 import { ConfigError } from '../config/env';
 import { daysBetween, parseDay } from '../domain/day';
 import { InvalidArgumentsError, JobDefinitionError, UnknownJobError } from '../jobs/registry';
+import { withSpan } from '../observability/tracing';
 import type { JobArgs } from '../workflows/types';
 import { runApi } from './api';
 import { openRuntime, type Runtime } from './runtime';
@@ -74,7 +75,9 @@ program
   .option('--wait', 'wait for the run to end, showing progress; exit 1 unless it succeeds')
   .action(async (job: string, opts: { args?: JobArgs; wait?: boolean }) => {
     process.exitCode = await withRuntime(async (rt) => {
-      const run = await rt.client.trigger(job, opts.args);
+      const run = await withSpan('scheduled-job trigger', { attributes: { 'scheduled_job.job': job } }, () =>
+        rt.client.trigger(job, opts.args),
+      );
       console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: 'running' }));
       if (!opts.wait) return 0;
       const view = await waitWithProgress(rt, job, run.runId);

@@ -6,6 +6,7 @@ import { JobsClient } from '../client/jobsClient';
 import { openDatabase } from '../db/dataSource';
 import { loadJobRegistry } from '../jobs/load';
 import type { JobRegistry } from '../jobs/registry';
+import { initTracing, type Tracing } from '../observability/tracing';
 
 /** What every process (worker, API, CLI) starts from: validated config, migrated database, jobs, Temporal client. */
 export interface Runtime {
@@ -14,10 +15,14 @@ export interface Runtime {
   jobs: JobRegistry;
   temporal: Client;
   client: JobsClient;
+  tracing: Tracing;
   close(): Promise<void>;
 }
 
-export async function openRuntime(opts: { poolSize?: number } = {}): Promise<Runtime> {
+/** `service` names the process in traces unless OTEL_SERVICE_NAME does (scheduled-job-worker, -api, -cli). */
+export async function openRuntime(opts: { poolSize?: number; service?: string } = {}): Promise<Runtime> {
+  // First, so the Temporal client's tracing interceptor and every span after it see the tracer provider.
+  const tracing = initTracing(opts.service ?? 'scheduled-job-cli');
   const e = env();
   const jobs = loadJobRegistry(e.JOBS_MODULE);
   const ds = await openDatabase(e.DATABASE_URL, opts.poolSize);
@@ -29,9 +34,11 @@ export async function openRuntime(opts: { poolSize?: number } = {}): Promise<Run
     jobs,
     temporal,
     client,
+    tracing,
     async close() {
       await temporal.connection.close();
       await ds.destroy();
+      await tracing.flush(); // a CLI trigger exits right after: send its spans first
     },
   };
 }

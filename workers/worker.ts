@@ -1,14 +1,23 @@
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchWriteActivities } from '../activities/curatedProgramWrites';
 import { createExampleActivities } from '../activities/example';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createNotificationIngestActivities } from '../activities/notificationIngest';
+import { createReplayActivities } from '../activities/replay';
+import { createRetentionActivities } from '../activities/retention';
 import { createRunLogActivities } from '../activities/runLog';
 import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
 import { loadConsumerRegistry } from '../consumers/load';
 import { keepEnsuringConsumers } from '../consumers/start';
+import { openIngestDatabase } from '../db/ingestDataSource';
 import { logger } from '../observability/logger';
+import { startWorkerMetrics } from '../observability/workerMetrics';
 import { openRuntime } from './runtime';
 import { prepareWorkflowBundle } from './workflowBundle';
 
@@ -16,8 +25,15 @@ const RECONCILE_EVERY_MS = 3_000;
 
 /** `scheduled-job worker`: runs every workflow and activity; any number of these may share the task queue. */
 export async function runWorker(): Promise<void> {
-  const rt = await openRuntime({ poolSize: 20 });
+  const rt = await openRuntime({ poolSize: 20, service: 'scheduled-job-worker' });
+  // Before the NativeConnection: it installs the Temporal Runtime, whose metrics exporter is fixed at install.
+  const metrics =
+    rt.env.WORKER_METRICS_PORT === undefined
+      ? undefined
+      : await startWorkerMetrics({ host: rt.env.WORKER_METRICS_HOST, port: rt.env.WORKER_METRICS_PORT });
   const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE);
+  // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
+  const ingest = await openIngestDatabase(rt.env, rt.ds, 20);
   const shuttingDown = new AbortController();
   const connection = await NativeConnection.connect(temporalConnectionOptions(rt.env));
   const worker = await Worker.create({
@@ -28,18 +44,31 @@ export async function runWorker(): Promise<void> {
     activities: {
       ...createRunLogActivities(rt.ds, rt.jobs),
       ...createExampleActivities(),
-      ...createNotificationIngestActivities({ ds: rt.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
+      ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
       ...createKafkaConsumerActivities({
-        ds: rt.ds,
+        ds: ingest.ds,
         consumers,
         env: rt.env,
         temporal: rt.temporal,
         taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
         shutdownSignal: shuttingDown.signal,
       }),
-      ...createBatchWriteActivities(rt.ds),
+      ...createBatchWriteActivities(ingest.ds),
+      ...createReplayActivities({ ds: ingest.ds, consumers }),
+      ...createRetentionActivities(rt.ds),
     },
     shutdownGraceTime: '20s',
+    // Traces: RunActivity spans under the workflow's; the workflow interceptors are in the bundle, and their spans
+    // leave the sandbox through this sink. No-ops unless tracing is on (observability/tracing.ts).
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(rt.tracing.spanProcessor, rt.tracing.resource) },
   });
 
   // Runs that Temporal ended without our code (terminate, timeout, deleted) would otherwise stay `running` forever.
@@ -62,7 +91,13 @@ export async function runWorker(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 
   logger.info(
-    { taskQueue: rt.env.TEMPORAL_TASK_QUEUE, jobs: rt.jobs.list().map((j) => j.name), consumers: consumers.list().map((c) => c.name) },
+    {
+      taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
+      jobs: rt.jobs.list().map((j) => j.name),
+      consumers: consumers.list().map((c) => c.name),
+      metricsUrl: metrics?.url,
+      tracing: rt.tracing.enabled,
+    },
     'worker started',
   );
   try {
@@ -71,6 +106,8 @@ export async function runWorker(): Promise<void> {
     clearInterval(reconciler);
     stopEnsuring();
     await connection.close();
+    await ingest.close();
+    await metrics?.close();
     await rt.close();
     logger.info('worker stopped');
   }

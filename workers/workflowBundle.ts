@@ -5,9 +5,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
+/**
+ * The OpenTelemetry workflow interceptors (RunWorkflow, StartActivity, StartChildWorkflow spans; trace context
+ * passed on in headers). A prebuilt bundle (SCHEDULED_JOB_WORKFLOW_BUNDLE) must be built with them too, which
+ * `bundle-workflows` does; they only add headers, so they change no workflow's commands or determinism.
+ */
+const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+
 /** Writes the workflow bundle (webpack over workflows/) to `out`. */
 export async function writeWorkflowBundle(out: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  });
   await writeFile(out, code);
 }
 

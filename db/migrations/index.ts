@@ -2,6 +2,8 @@ import { CreateJobRuns1700000000001 } from './1700000000001-CreateJobRuns';
 import { CreateNotificationViews1700000000002 } from './1700000000002-CreateNotificationViews';
 import { CreateCuratedProgramEvents1700000000003 } from './1700000000003-CreateCuratedProgramEvents';
 import { CreateIngestObjects1700000000004 } from './1700000000004-CreateIngestObjects';
+import { CreateIngestRole1700000000005 } from './1700000000005-CreateIngestRole';
+import { AddRetentionIndexes1700000000006 } from './1700000000006-AddRetentionIndexes';
 
 // Numbered and append-only: a shipped migration is never edited, a change is a new file.
 export const migrations = [
@@ -9,4 +11,6 @@ export const migrations = [
   CreateNotificationViews1700000000002,
   CreateCuratedProgramEvents1700000000003,
   CreateIngestObjects1700000000004,
+  CreateIngestRole1700000000005,
+  AddRetentionIndexes1700000000006,
 ];

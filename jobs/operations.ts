@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { dayArg } from './args';
+import { defineJob } from './definition';
+
+// Operations jobs: run like any job (CLI, HTTP, Airflow, `temporal workflow start`), logged in job_runs.
+
+const keepDays = z.number().int().min(1, 'must be at least 1 day').max(36_500);
+
+export const retention = defineJob({
+  name: 'retention',
+  description:
+    'Deletes old rows in batches: finished job_runs (never the newest succeeded run of a workflow ID), ingest_rejects, kafka_dead_letters and stale ingest_objects checkpoints.',
+  handler: 'retention',
+  args: z.object({
+    jobRunsKeepDays: keepDays,
+    ingestRejectsKeepDays: keepDays,
+    deadLettersKeepDays: keepDays,
+    ingestObjectsKeepDays: keepDays,
+    /** Rows per DELETE: each batch is its own short statement. */
+    batchSize: z.number().int().min(1).max(100_000),
+  }),
+  defaultArgs: { jobRunsKeepDays: 90, ingestRejectsKeepDays: 30, deadLettersKeepDays: 30, ingestObjectsKeepDays: 14, batchSize: 5000 },
+  retry: { retries: 2, initialInterval: '1m' },
+  timeouts: { activityStartToClose: '2h', activityHeartbeat: '1m' },
+});
+
+const reasonPrefix = z.string().min(1).max(300);
+const replayBatch = z.number().int().min(1).max(10_000);
+
+export const replayIngestRejects = defineJob({
+  name: 'replay_ingest_rejects',
+  description:
+    "Re-parses one day's quarantined lines (ingest_rejects) with the current parser: lines that now pass are written to notification_views (idempotently) and leave quarantine in the same transaction. Optional `reason`: only rejects whose reason starts with it.",
+  handler: 'replay_ingest_rejects',
+  args: z.object({
+    day: dayArg,
+    reason: reasonPrefix.optional(),
+    batchSize: replayBatch,
+  }),
+  defaultArgs: { batchSize: 1000 },
+  retry: { retries: 2, initialInterval: '30s' },
+  timeouts: { activityStartToClose: '2h', activityHeartbeat: '1m' },
+  // the same day as its ingest's lock value, but a lock of its own: a replay may run beside the day's re-ingest
+  lockKey: ['day'],
+});
+
+export const replayDeadLetters = defineJob({
+  name: 'replay_dead_letters',
+  description:
+    "Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, and `reason` (a prefix).",
+  handler: 'replay_dead_letters',
+  args: z.object({
+    consumer: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a consumer name (lower_snake_case)'),
+    topic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name').optional(),
+    reason: reasonPrefix.optional(),
+    batchSize: replayBatch,
+  }),
+  defaultArgs: { batchSize: 1000 },
+  retry: { retries: 2, initialInterval: '30s', nonRetryable: ['UnknownConsumer', 'UnknownHandler'] },
+  timeouts: { activityStartToClose: '2h', activityHeartbeat: '1m' },
+  lockKey: ['consumer'],
+});
