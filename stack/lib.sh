@@ -67,8 +67,7 @@ port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
 # remove a stale pid file otherwise. Returns 1 when not running.
 pid_alive() { # <pidfile> <marker>
   local pidfile=$1 marker=$2 pid cmd
-  [[ -s $pidfile ]] || return 1
-  pid=$(<"$pidfile")
+  pid=$(cat "$pidfile" 2>/dev/null || true)
   if [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]]; then
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
     if [[ $cmd == *"$marker"* ]]; then
@@ -77,6 +76,18 @@ pid_alive() { # <pidfile> <marker>
     fi
   fi
   rm -f "$pidfile"   # stale: killed, rebooted, or the pid now belongs to someone else
+  # The marker names this stack's own state paths, so a live process carrying it is ours even without a pid file
+  # (one lost to a crash between start and write): adopt it rather than report its port as taken by a stranger.
+  for cmd in /proc/[0-9]*/cmdline; do
+    pid=${cmd#/proc/}
+    pid=${pid%/cmdline}
+    [[ $pid == "$$" ]] && continue
+    if [[ $(tr '\0' ' ' <"$cmd" 2>/dev/null) == *"$marker"* ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+      echo "$pid" >"$pidfile"
+      printf '%s' "$pid"
+      return 0
+    fi
+  done
   return 1
 }
 
