@@ -4,19 +4,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { tracingEnabled } from '../observability/tracing';
 
 /**
  * The OpenTelemetry workflow interceptors (RunWorkflow, StartActivity, StartChildWorkflow spans; trace context
- * passed on in headers). A prebuilt bundle (SCHEDULED_JOB_WORKFLOW_BUNDLE) must be built with them too, which
- * `bundle-workflows` does; they only add headers, so they change no workflow's commands or determinism.
+ * passed on in headers), bundled only when tracing is on: they double the bundle and cost every workflow memory
+ * (about 35 MiB over 200 short runs, BENCHMARKS.md) even with no exporter. They only add headers, so a worker with
+ * and one without them change no workflow's commands or determinism. A prebuilt bundle
+ * (SCHEDULED_JOB_WORKFLOW_BUNDLE) gets them when `bundle-workflows` runs with the OTEL_* variables set.
  */
-const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+const workflowInterceptorModules = (): string[] =>
+  tracingEnabled() ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
 
 /** Writes the workflow bundle (webpack over workflows/) to `out`. */
 export async function writeWorkflowBundle(out: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    workflowInterceptorModules: workflowInterceptorModules(),
   });
   await writeFile(out, code);
 }
