@@ -46,6 +46,8 @@ export interface IngestFigures {
   orm_rows_per_s: number;
   ingest_s: number;
   ingest_worker_peak_rss_mib: number;
+  /** Rows already in notification_views: the ingest's index upkeep grows with it, the scratch tables start empty. */
+  views_table_rows_before: number;
 }
 
 const tsv = (v: NotificationView) =>
@@ -83,6 +85,7 @@ export async function benchIngest(
     orm_rows_per_s: NaN,
     ingest_s: NaN,
     ingest_worker_peak_rss_mib: NaN,
+    views_table_rows_before: NaN,
   };
 
   // The limit, part 1: the S3 server's raw read speed for the same objects.
@@ -142,6 +145,7 @@ export async function benchIngest(
   views.clear();
 
   // The product: the ingest job end to end, trigger to succeeded, with the worker's memory watched.
+  fig.views_table_rows_before = Number((await pg.query(`SELECT count(*) AS n FROM notification_views`)).rows[0].n);
   const rss = sampleRss(ctx.worker.pid);
   t = process.hrtime.bigint();
   const run = await rt.client.trigger('ingest_notification_views', { day });

@@ -88,6 +88,7 @@ async function main(): Promise<void> {
           'vs COPY': (f.copy_s / f.ingest_s).toFixed(2),
           'vs script': (f.script_s / f.ingest_s).toFixed(2),
           'worker peak RSS MiB': f.ingest_worker_peak_rss_mib.toFixed(0),
+          'rows in table before': f.views_table_rows_before,
         })),
       );
     }
