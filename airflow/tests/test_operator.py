@@ -118,7 +118,7 @@ def test_on_kill_cancels_the_run(steps_lock_free):
 
 KILLED_TASK = textwrap.dedent(
     """
-    import json, signal, sys
+    import json, os, signal
     from scheduled_job_airflow.operators import ScheduledJobOperator
 
     class TI:
@@ -132,7 +132,9 @@ KILLED_TASK = textwrap.dedent(
         op.execute({"ti": TI()})
     except Exception as err:
         print("FAILED", err, flush=True)
-        sys.exit(3)
+        # os._exit, not sys.exit: the Temporal client's Rust threads can abort interpreter teardown
+        # ("PyGILState_Release ... finalizing", temporalio/sdk-python#300), which would hide the exit code.
+        os._exit(3)
     """
 )
 
