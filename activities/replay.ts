@@ -153,9 +153,7 @@ export async function replayDeadLetters(
           b.rows.push(d.row);
           byPartition.set(key, b);
         }
-        let inserted = 0;
-        for (const b of byPartition.values()) inserted += await writer(qr, b);
-        return { taken: gone.length, inserted };
+        return { taken: gone.length, inserted: await writer(qr, [...byPartition.values()]) };
       });
       t.replayed += counts.inserted;
       t.alreadyPresent += counts.taken - counts.inserted;

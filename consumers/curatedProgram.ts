@@ -10,6 +10,6 @@ export const curatedProgramConsumer = defineConsumer({
   wireFormat: 'avro-raw',
   schema: 'CuratedProgramEvent.avsc',
   fromBeginning: true,
-  batchSize: 500,
+  batchSize: 2000,
   partitionsPerIngestWorkflow: 1,
 });

@@ -22,7 +22,7 @@ export interface ConsumerDefinition {
   schemaIds?: number[];
   /** Where a group without committed offsets starts: the earliest offset (true, the default) or only new messages. */
   fromBeginning?: boolean;
-  /** Most rows per signal into an ingest workflow (default 500); signals also stay under 512 KiB. */
+  /** Most rows per signal into an ingest workflow (default 2000); signals also stay under 512 KiB. */
   batchSize?: number;
   /** Partitions per ingest workflow (default 1: one ingest workflow per partition). */
   partitionsPerIngestWorkflow?: number;
@@ -33,7 +33,7 @@ export interface ConsumerDefinition {
   /** The consumer workflow continues as new after this many status reports (default 1000), or when suggested. */
   continueAsNewAfterReports?: number;
   timeouts?: {
-    /** Temporal heartbeat timeout of the consumer and write activities (default 20s): the fail-over time. */
+    /** Temporal heartbeat timeout of the consumer activity (default 20s): the fail-over time. */
     heartbeat?: Duration;
     /** Kafka consumer-group session timeout (default 30s; the broker's minimum is 6s). */
     kafkaSession?: Duration;

@@ -159,7 +159,7 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
     groupId: def.groupId,
     handler: def.handler,
     fromBeginning: def.fromBeginning ?? true,
-    batchSize: def.batchSize ?? 500,
+    batchSize: def.batchSize ?? 2000,
     maxBatchBytes: MAX_BATCH_BYTES,
     partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
     partitionsConsumedConcurrently: def.partitionsConsumedConcurrently ?? 4,
@@ -173,7 +173,6 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
       continueAsNewAfterReports: def.continueAsNewAfterReports ?? 1000,
     },
     ingest: {
-      heartbeatTimeoutMs,
       retryInitialIntervalMs,
       retryMaximumIntervalMs,
       continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,

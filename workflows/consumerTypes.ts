@@ -9,7 +9,6 @@ export interface ConsumerWorkflowSettings {
 }
 
 export interface IngestWorkflowSettings {
-  heartbeatTimeoutMs: number;
   retryInitialIntervalMs: number;
   retryMaximumIntervalMs: number;
   continueAsNewAfterBatches: number;

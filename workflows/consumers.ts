@@ -8,7 +8,9 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -47,6 +49,7 @@ const CARRY_BYTES = 1024 * 1024;
 /** One write activity takes the queued batches up to this size (its input is a payload too). */
 const WRITE_BYTES = 1024 * 1024;
 const WRITE_BATCHES = 20;
+const LOCAL_WRITES_PATCH = 'consumer-ingest-local-writes';
 
 const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
@@ -204,16 +207,14 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
     }),
   );
 
-  const acts = proxyActivities<BatchWriteActivities>({
-    startToCloseTimeout: '10 minutes',
-    // A write finishes in well under this; the short timeout lets a write on a killed worker be retried at once.
-    heartbeatTimeout: s.heartbeatTimeoutMs,
-    retry: {
-      initialInterval: s.retryInitialIntervalMs,
-      backoffCoefficient: 2,
-      maximumInterval: s.retryMaximumIntervalMs,
-    },
-  });
+  const retry = { initialInterval: s.retryInitialIntervalMs, backoffCoefficient: 2, maximumInterval: s.retryMaximumIntervalMs };
+  // A local activity: the rows are already in this workflow's history (the signal), so the write's input is not sent
+  // to the server a second time, and there is no activity task to dispatch. Replaying a task re-runs a write whose
+  // marker was not recorded, which the idempotent insert turns into a no-op. Runs started before this change wrote
+  // with activity tasks; they keep doing so until they continue as new.
+  const acts = patched(LOCAL_WRITES_PATCH)
+    ? proxyLocalActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry })
+    : proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry });
   const continueAsNewDue = () => batchesThisRun >= s.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested;
 
   for (;;) {

@@ -186,6 +186,15 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       [main.topic, main.name],
     )) as { n: number; ours: number }[];
     assert.equal(ids!.ours, ids!.n, 'every row is one of the produced events');
+    // Rows travel as array literals (db/pgArrayLiteral.ts): absent titles stay NULL, unicode ones arrive intact.
+    const [titles] = (await rt.ds.query(
+      `SELECT count(*) FILTER (WHERE title IS NULL)::int AS nulls,
+              count(*) FILTER (WHERE title IS NOT NULL AND title !~ '^(Program [0-9]+|Émission n°[0-9]+ ✓ 🎬)$')::int AS odd
+         FROM curated_program_events WHERE topic = $1`,
+      [main.topic],
+    )) as { nulls: number; odd: number }[];
+    assert.ok(titles!.nulls > 0, 'some events have no title');
+    assert.equal(titles!.odd, 0, 'every title is one the producer wrote');
     // The garbage kinds with one fixed reason each are all there, with their exact reason.
     const reasons = (await rt.ds.query(
       `SELECT reason, count(*)::int AS n FROM kafka_dead_letters WHERE consumer = $1 AND topic = $2 GROUP BY reason`,

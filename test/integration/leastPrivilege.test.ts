@@ -72,11 +72,12 @@ describe('least privilege: the ingest writes through scheduled_job_ingest', { ti
     try {
       await qr.startTransaction();
       const id = uniqueTag('lp-event');
-      const n = await writeCuratedProgramEvents(qr, {
+      const n = await writeCuratedProgramEvents(qr, [
+      {
         topic: 'lp-test',
         partition: 0,
         rows: [{ eventId: id, programId: 'p', creatorId: 'c', action: 'ADDED', occurredAt: new Date().toISOString(), title: null, offset: '1' }],
-      });
+      }]);
       assert.equal(n, 1);
       await qr.query(
         `INSERT INTO kafka_dead_letters (consumer, topic, kafka_partition, kafka_offset, reason, raw) VALUES ($1, 'lp-test', 0, 1, 'test', '\\x00'::bytea)

@@ -168,11 +168,12 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
     const present = `${tag}-present`;
     const qr = ingestDs.createQueryRunner();
     await qr.connect();
-    await writeCuratedProgramEvents(qr, {
+    await writeCuratedProgramEvents(qr, [
+      {
       topic: 'dl-topic',
       partition: 0,
       rows: [{ eventId: present, programId: 'p', creatorId: 'c', action: 'ADDED', occurredAt: new Date().toISOString(), title: null, offset: '0' }],
-    });
+    }]);
     await qr.release();
     const letters: [number, Buffer | null][] = [
       [1, event(fresh)], // decodes now: replayed

@@ -86,7 +86,6 @@ describe('consumer definitions', () => {
     ]).get('demo_consumer');
     assert.equal(c.batchSize, 50);
     assert.equal(c.workflow.heartbeatTimeoutMs, 5000);
-    assert.equal(c.ingest.heartbeatTimeoutMs, 5000);
     assert.equal(c.ingest.continueAsNewAfterBatches, 10);
     assert.equal(c.kafkaSessionTimeoutMs, 6000);
     assert.equal(c.decode(Buffer.from([0, 0, 0, 0, 4, 1])).ok, false);
