@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
+import { Pool, type Client as PgClient } from 'pg';
 import { createKafka } from '../connections/kafka';
+import { curatedProgramConsumer } from '../consumers/curatedProgram';
 import { consumerWorkflowId } from '../consumers/ids';
-import { createCuratedProgramDecoder } from '../domain/curatedProgramEvents';
+import { createCuratedProgramDecoder, type CuratedProgramEvent } from '../domain/curatedProgramEvents';
 import { produceCuratedEvents, SCHEMA_PATH } from '../scripts/produce-curated-events';
 import { eventually, uniqueTag } from '../test/support/stack';
 import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumers';
@@ -18,8 +20,11 @@ const PARTITIONS = 4;
 export interface KafkaFigures {
   messages: number;
   kafka_raw_s: number;
+  kafka_sink_s: number;
   kafka_ingest_s: number;
 }
+
+const SINK_TABLE = 'bench_sink_events';
 
 /** The consumer the bench's worker runs (through test/support/consumers.ts), on a topic of its own. */
 export function benchConsumer(): { name: string; topic: string; env: Record<string, string> } {
@@ -34,7 +39,7 @@ export function benchConsumer(): { name: string; topic: string; env: Record<stri
       TEST_CONSUMER_NAME: name,
       TEST_CONSUMER_TOPIC: topic,
       TEST_CONSUMER_GROUP: `${topic}.group`,
-      TEST_CONSUMER_BATCH_SIZE: '500',
+      TEST_CONSUMER_BATCH_SIZE: String(curatedProgramConsumer.batchSize),
       TEST_CONSUMER_INGEST_CAN_AFTER: '500',
     },
   };
@@ -66,6 +71,67 @@ async function rawConsumeAndDecode(kafka: Kafka, topic: string, messages: number
   return s;
 }
 
+/**
+ * What a user would write instead of the product: a kafkajs consumer that decodes each fetched batch and inserts its
+ * valid rows with `INSERT ... ON CONFLICT DO NOTHING` before kafkajs commits the batch's offsets. Garbage is only
+ * counted: no dead letters, no backpressure, no fail-over, no status.
+ */
+async function rawSink(kafka: Kafka, pg: PgClient, databaseUrl: string, topic: string, messages: number, distinctValid: number): Promise<number> {
+  const decode = createCuratedProgramDecoder({ wireFormat: 'avro-raw', readerSchema: JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) });
+  await pg.query(`DROP TABLE IF EXISTS ${SINK_TABLE}`);
+  await pg.query(`CREATE TABLE ${SINK_TABLE} (LIKE curated_program_events INCLUDING ALL)`);
+  const pool = new Pool({ connectionString: databaseUrl, max: PARTITIONS });
+  const consumer = kafka.consumer({ groupId: `${topic}.sink`, sessionTimeout: 10_000 });
+  const t = process.hrtime.bigint();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch }) => {
+          const rows: CuratedProgramEvent[] = [];
+          const offsets: string[] = [];
+          for (const m of batch.messages) {
+            const d = decode(m.value);
+            if (d.ok) {
+              rows.push(d.value);
+              offsets.push(m.offset);
+            }
+          }
+          await pool.query(
+            `INSERT INTO ${SINK_TABLE} (event_id, program_id, creator_id, action, occurred_at, title, topic, kafka_partition, kafka_offset)
+             SELECT e, p, c, a, t, ti, $7, $8, o FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $9::bigint[])
+               AS x(e, p, c, a, t, ti, o) ORDER BY e
+             ON CONFLICT (event_id) DO NOTHING`,
+            [
+              rows.map((r) => r.eventId),
+              rows.map((r) => r.programId),
+              rows.map((r) => r.creatorId),
+              rows.map((r) => r.action),
+              rows.map((r) => r.occurredAt),
+              rows.map((r) => r.title),
+              topic,
+              batch.partition,
+              offsets,
+            ],
+          );
+          seen += batch.messages.length;
+          if (seen >= messages) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const s = seconds(t);
+  await consumer.disconnect();
+  const n = Number((await pg.query(`SELECT count(*) AS n FROM ${SINK_TABLE}`)).rows[0].n);
+  await pg.query(`DROP TABLE ${SINK_TABLE}`);
+  await pool.end();
+  if (n !== distinctValid) throw new Error(`the raw sink wrote ${n} rows, not the ${distinctValid} distinct events`);
+  return s;
+}
+
 export async function benchKafka(ctx: BenchContext, c: { name: string; topic: string }, messages: number): Promise<KafkaFigures> {
   const { rt } = ctx;
   const kafka = createKafka(rt.env, 'bench');
@@ -78,6 +144,7 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
   const produced = await produceCuratedEvents({ kafka, topic: c.topic, count: messages, partitions: PARTITIONS, createTopic: true, seed: 5, prefix: c.name });
 
   const rawS = await rawConsumeAndDecode(kafka, c.topic, produced.messages);
+  const sinkS = await rawSink(kafka, ctx.pg, rt.env.DATABASE_URL, c.topic, produced.messages, produced.distinctValid);
 
   const counts = async () =>
     ((await rt.ds.query(
@@ -104,18 +171,22 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
   for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${c.name}/" AND ExecutionStatus = "Running"` })) {
     await rt.temporal.workflow.getHandle(wf.workflowId).terminate('bench finished');
   }
+  // The service's tables keep only what the product wrote, not the bench's topic.
+  await ctx.pg.query('DELETE FROM curated_program_events WHERE topic = $1', [c.topic]);
+  await ctx.pg.query('DELETE FROM kafka_dead_letters WHERE consumer = $1', [c.name]);
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteGroups([`${c.topic}.group`, `${c.topic}.raw`]).catch(() => undefined);
+  await admin.deleteGroups([`${c.topic}.group`, `${c.topic}.raw`, `${c.topic}.sink`]).catch(() => undefined);
   await admin.deleteTopics({ topics: [c.topic] }).catch(() => undefined);
   await admin.disconnect();
-  return { messages: produced.messages, kafka_raw_s: rawS, kafka_ingest_s: ingestS };
+  return { messages: produced.messages, kafka_raw_s: rawS, kafka_sink_s: sinkS, kafka_ingest_s: ingestS };
 }
 
 export function kafkaTable(f: KafkaFigures): BenchRow[] {
   const rate = (s: number) => `${Math.round(f.messages / s)} msgs/s`;
   return [
     { path: 'raw kafkajs consume + Avro decode', seconds: f.kafka_raw_s.toFixed(2), throughput: rate(f.kafka_raw_s) },
+    { path: 'plain sink: consume + decode + INSERT, no Temporal', seconds: f.kafka_sink_s.toFixed(2), throughput: rate(f.kafka_sink_s) },
     { path: 'Kafka consumer workflow -> Postgres, exact', seconds: f.kafka_ingest_s.toFixed(2), throughput: rate(f.kafka_ingest_s) },
   ];
 }

@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick] [--lines N] [--objects N] [--messages N] [--scaling]`: the ingest and the Kafka path
  * measured side by side with the limits of this machine and with what a user would write instead, plus trigger
  * latency and worker memory, all in one run on the local stack. Prints tables, then one JSON line with the figures
- * and the ratios. `--scaling` repeats the ingest comparison at 1x, 2x and 4x the lines.
+ * and the ratios. `--scaling` repeats the ingest comparison at 1x, 2x and 4x the lines; `--only kafka` (or any
+ * comma-separated subset of ingest, kafka, trigger) runs just those parts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -32,8 +33,14 @@ async function main(): Promise<void> {
       objects: { type: 'string' },
       messages: { type: 'string' },
       scaling: { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
   });
+  const PARTS = ['ingest', 'kafka', 'trigger'] as const;
+  type Part = (typeof PARTS)[number];
+  const only = (values.only ?? PARTS.join(',')).split(',');
+  for (const p of only) if (!PARTS.includes(p as Part)) throw new Error(`--only takes a comma-separated subset of ${PARTS.join(', ')}; got ${p}`);
+  const runs = (p: Part) => only.includes(p);
   const lines = Number(values.lines ?? (values.quick ? 200_000 : 1_000_000));
   const objects = Number(values.objects ?? 8);
   const messages = Number(values.messages ?? (values.quick ? 50_000 : 200_000));
@@ -60,22 +67,30 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { rt, s3, bucket: rt.env.S3_BUCKET, pg, worker, dir };
   try {
     const ormSample = values.quick ? 500 : 2000;
-    const ingest = await benchIngest(ctx, { lines, objects, ormSample, alternatives: true });
+    const ingest = runs('ingest') ? await benchIngest(ctx, { lines, objects, ormSample, alternatives: true }) : undefined;
     // Every ingest size before the Kafka part, so each ingest peak is the worker's own for that size.
-    const scaling: IngestFigures[] = [ingest];
-    if (values.scaling) {
+    const scaling: IngestFigures[] = ingest ? [ingest] : [];
+    if (ingest && values.scaling) {
       for (const m of [2, 4]) scaling.push(await benchIngest(ctx, { lines: lines * m, objects: objects * m, ormSample: 0, alternatives: true }));
     }
     const afterIngest = workerRss.peakMiB();
-    const kafka = await benchKafka(ctx, consumer, messages);
+    const kafka = runs('kafka') ? await benchKafka(ctx, consumer, messages) : undefined;
     const afterKafka = workerRss.peakMiB();
-    const trigger = await benchTrigger(apis, TOKEN, values.quick ? 50 : 200, rt);
+    const trigger = runs('trigger') ? await benchTrigger(apis, TOKEN, values.quick ? 50 : 200, rt) : undefined;
     const workerPeak = workerRss.stop();
 
-    const table: BenchRow[] = [...ingestTable(ingest), ...kafkaTable(kafka)];
-    console.table(table);
+    const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...(kafka ? kafkaTable(kafka) : [])];
+    if (table.length > 0) console.table(table);
     console.log(
-      `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows | kafka: ${kafka.messages} messages | trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms | worker peak RSS ${afterIngest.toFixed(0)} MiB through ingest, ${afterKafka.toFixed(0)} MiB through Kafka, ${workerPeak.toFixed(0)} MiB overall`,
+      [
+        ingest && `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows`,
+        kafka && `kafka: ${kafka.messages} messages`,
+        trigger &&
+          `trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms`,
+        `worker peak RSS ${afterIngest.toFixed(0)} MiB through ingest, ${afterKafka.toFixed(0)} MiB through Kafka, ${workerPeak.toFixed(0)} MiB overall`,
+      ]
+        .filter(Boolean)
+        .join(' | '),
     );
     if (values.scaling) {
       console.table(
@@ -103,11 +118,20 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         ...Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round3(v)])),
-        ingest_rows_per_s: Math.round(ingest.rows / ingest.ingest_s),
-        kafka_msgs_per_s: Math.round(kafka.messages / kafka.kafka_ingest_s),
-        ingest_vs_copy: round3(ingest.copy_s / ingest.ingest_s),
-        ingest_vs_script: round3(ingest.script_s / ingest.ingest_s),
-        kafka_vs_raw: round3(kafka.kafka_raw_s / kafka.kafka_ingest_s),
+        ...(ingest
+          ? {
+              ingest_rows_per_s: Math.round(ingest.rows / ingest.ingest_s),
+              ingest_vs_copy: round3(ingest.copy_s / ingest.ingest_s),
+              ingest_vs_script: round3(ingest.script_s / ingest.ingest_s),
+            }
+          : {}),
+        ...(kafka
+          ? {
+              kafka_msgs_per_s: Math.round(kafka.messages / kafka.kafka_ingest_s),
+              kafka_vs_raw: round3(kafka.kafka_raw_s / kafka.kafka_ingest_s),
+              kafka_vs_sink: round3(kafka.kafka_sink_s / kafka.kafka_ingest_s),
+            }
+          : {}),
         ...(values.scaling ? { scaling_rows_per_s: scaling.map((f) => Math.round(f.rows / f.ingest_s)) } : {}),
       }),
     );
