@@ -70,7 +70,13 @@ for _ in $(seq 1 120); do
 done
 echo "curated_program_events rows for this run: $rows (expected $valid)"
 psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM kafka_dead_letters WHERE consumer = 'curated_program' GROUP BY 1 ORDER BY 2 DESC LIMIT 5" 2>/dev/null || true
-temporal workflow query --workflow-id consumer/curated_program --type status --address "$TEMPORAL_ADDRESS" 2>/dev/null | head -n 20 || true
+# The consumer reports lag to its workflow every few seconds; show the status once a report has caught up.
+for _ in $(seq 1 20); do
+  st=$(temporal workflow query --workflow-id consumer/curated_program --type status --address "$TEMPORAL_ADDRESS" 2>/dev/null || true)
+  case "$st" in *'"lag":0,'*) break ;; esac
+  sleep 1
+done
+echo "$st" | head -n 20
 
 echo
 echo "Temporal Web UI: ${TEMPORAL_UI_URL:-http://127.0.0.1:8233} (filter: JobName=\"example_flaky\")"
