@@ -57,7 +57,11 @@ export function createBatchWriteActivities(ds: DataSource, writers: Record<strin
       const writer = writers[input.handler];
       if (!writer) throw ApplicationFailure.nonRetryable(`no batch writer named ${input.handler}`, 'UnknownHandler');
       const rows = input.batches.reduce((n, b) => n + b.rows.length, 0);
-      const inserted = await inTransaction(ds, (qr) => writer(qr, input.batches));
+      const inserted = await inTransaction(ds, async (qr) => {
+        // Ends before the local activity's 2-minute limit, so a retry never queues behind this attempt's row locks.
+        await qr.query(`SET LOCAL statement_timeout = '100s'`);
+        return writer(qr, input.batches);
+      });
       consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'inserted' }, inserted);
       consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'duplicate' }, rows - inserted);
       return { rows, inserted };

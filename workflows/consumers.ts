@@ -213,8 +213,10 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
   // marker was not recorded, which the idempotent insert turns into a no-op. Runs started before this change wrote
   // with activity tasks; they keep doing so until they continue as new.
   const acts = patched(LOCAL_WRITES_PATCH)
-    ? proxyLocalActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry })
-    : proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '20 seconds', retry });
+    ? // Bounded: the SDK retries a local activity inside one open workflow task, whose heartbeats grow the history,
+      // so a long Postgres outage comes back to the loop below, which waits and tries again.
+      proxyLocalActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '5 minutes', retry })
+    : proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry });
   const continueAsNewDue = () => batchesThisRun >= s.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested;
 
   for (;;) {
@@ -225,8 +227,9 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
     try {
       result = await acts.writeConsumerBatches({ consumer: input.consumer, handler: input.handler, batches: take });
     } catch (err) {
-      // Retries are unlimited, so only a non-retryable failure (a misconfigured handler) gets here. The offsets of
-      // these batches are committed already: failing the workflow would lose them, so keep them and try again later.
+      // A non-retryable failure (a misconfigured handler) or a write that kept failing for its whole schedule-to-close
+      // time gets here. The offsets of these batches are committed already: failing the workflow would lose them, so
+      // keep them and try again later.
       if (isCancellation(err)) throw err;
       lastError = err instanceof Error ? `${err.message}: ${String((err.cause as Error | undefined)?.message ?? '')}` : String(err);
       log.error('writing a batch failed; keeping it queued and retrying later', { consumer: input.consumer, error: lastError });
