@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { unstorableText } from '../domain/text';
+import { describeJob } from '../jobs/catalog';
 import { InvalidArgumentsError, UnknownJobError } from '../jobs/registry';
 import { logger } from '../observability/logger';
 import { httpRequests, registry } from '../observability/metrics';
@@ -64,16 +65,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  app.get('/jobs', async () => ({
-    jobs: client.jobs.list().map((d) => ({
-      name: d.name,
-      description: d.description,
-      lockKey: d.lockKey ?? [],
-      retries: d.retry.retries,
-      defaultArgs: d.defaultArgs ?? {},
-      argsSchema: z.toJSONSchema(d.args, { unrepresentable: 'any' }),
-    })),
-  }));
+  app.get('/jobs', async () => ({ jobs: client.jobs.list().map(describeJob) }));
 
   app.post<{ Params: { job: string } }>('/jobs/:job/runs', async (req, reply) => {
     client.jobs.get(req.params.job);

@@ -14,3 +14,9 @@ export function ingestWorkflowId(consumer: string, topic: string, partition: num
   const first = Math.floor(partition / partitionsPerWorkflow) * partitionsPerWorkflow;
   return `ingest/${consumer}/${topic}/${first}-${first + partitionsPerWorkflow - 1}`;
 }
+
+/** Whether `id` has the shape `ingestWorkflowId` gives the ingest workflows of `consumer`. */
+export function isIngestWorkflowIdOf(consumer: string, id: string): boolean {
+  const prefix = `ingest/${consumer}/`;
+  return id.startsWith(prefix) && /^.+\/\d+(-\d+)?$/.test(id.slice(prefix.length));
+}

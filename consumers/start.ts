@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { keepTrying } from '../client/keepTrying';
 import type { Logger } from '../observability/logger';
 import { kafkaConsumer } from '../workflows/consumers';
 import { consumerWorkflowId } from './ids';
@@ -58,28 +59,14 @@ async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
   return false;
 }
 
-/**
- * The worker's start-up call: retries in the background with backoff until every consumer workflow is started, so
- * a Temporal server that is momentarily away never stops the worker from running the jobs. Returns a stop function.
- */
+/** The worker's start-up call: every consumer workflow started, retried in the background until it is. */
 export function keepEnsuringConsumers(client: Client, registry: ConsumerRegistry, taskQueue: string, log: Logger): () => void {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const attempt = (n: number) => {
-    if (stopped) return;
-    ensureConsumerWorkflows(client, registry.list(), taskQueue, log)
-      .then((runs) => {
-        if (runs.length > 0) log.info({ consumers: runs }, 'consumer workflows running');
-      })
-      .catch((err: unknown) => {
-        const waitMs = Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
-        log.warn({ err: (err as Error)?.message ?? err, waitMs }, 'could not start the consumer workflows; retrying');
-        timer = setTimeout(() => attempt(n + 1), waitMs);
-      });
-  };
-  attempt(0);
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-  };
+  return keepTrying(
+    'start the consumer workflows',
+    async () => {
+      const runs = await ensureConsumerWorkflows(client, registry.list(), taskQueue, log);
+      if (runs.length > 0) log.info({ consumers: runs }, 'consumer workflows running');
+    },
+    log,
+  );
 }

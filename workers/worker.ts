@@ -11,6 +11,7 @@ import { createNotificationIngestActivities } from '../activities/notificationIn
 import { createReplayActivities } from '../activities/replay';
 import { createRetentionActivities } from '../activities/retention';
 import { createRunLogActivities } from '../activities/runLog';
+import { keepPublishingJobCatalog } from '../client/jobCatalog';
 import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
 import { loadConsumerRegistry } from '../consumers/load';
@@ -81,6 +82,8 @@ export async function runWorker(): Promise<void> {
 
   // Each configured consumer's long-running workflow (idempotent; retried in the background, never fatal).
   const stopEnsuring = keepEnsuringConsumers(rt.temporal, consumers, rt.env.TEMPORAL_TASK_QUEUE, logger);
+  // Starters with only a Temporal client (the Airflow operator) read lock keys and defaults from here.
+  const stopPublishing = keepPublishingJobCatalog(rt.temporal, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight tasks');
@@ -105,6 +108,7 @@ export async function runWorker(): Promise<void> {
   } finally {
     clearInterval(reconciler);
     stopEnsuring();
+    stopPublishing();
     await connection.close();
     await ingest.close();
     await metrics?.close();

@@ -27,6 +27,8 @@ import type {
   IngestTotals,
   IngestWorkflowInput,
 } from './consumerTypes';
+import { consumerWorkflowId, isIngestWorkflowIdOf } from '../consumers/ids';
+import { requireOwnWorkflowId } from './ownWorkflowId';
 
 /** Stops consuming: the consumer activity is cancelled (the Kafka consumer disconnects) until `resume`. */
 export const pauseSignal = defineSignal('pause');
@@ -60,6 +62,7 @@ const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0
  * continues as new after `continueAsNewAfterReports` status reports (its only source of history growth).
  */
 export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void> {
+  requireOwnWorkflowId(`consumer ${input.consumer}`, consumerWorkflowId(input.consumer));
   const s = input.settings;
   const c = input.carried;
   const state = {
@@ -179,6 +182,9 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
  * carrying the batches not yet written into the next run.
  */
 export async function consumerIngest(input: IngestWorkflowInput): Promise<void> {
+  requireOwnWorkflowId(`the ingest of consumer ${input.consumer}`, `ingest/${input.consumer}/<topic>/<partition>`, (id) =>
+    isIngestWorkflowIdOf(input.consumer, id),
+  );
   const s = input.settings;
   const c = input.carried;
   const queue: IngestBatch[] = [...(c?.pending ?? [])];

@@ -2,3 +2,4 @@
 export { scheduledJob, progressQuery } from './scheduledJob';
 export { ingestObjectBatch } from './handlers/ingestNotificationViews';
 export { kafkaConsumer, consumerIngest } from './consumers';
+export { jobCatalog } from './catalog';

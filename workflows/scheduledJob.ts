@@ -20,6 +20,7 @@ import {
   INVALID_ARGUMENTS,
   UNKNOWN_HANDLER,
   UNKNOWN_JOB,
+  WRONG_WORKFLOW_ID,
   type JobMetrics,
   type JobProgress,
   type JobRetry,
@@ -36,10 +37,11 @@ const runLog = proxyActivities<RunLogActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-const NEVER_RETRIED = [INVALID_ARGUMENTS, UNKNOWN_JOB, UNKNOWN_HANDLER];
+const NEVER_RETRIED = [INVALID_ARGUMENTS, UNKNOWN_JOB, UNKNOWN_HANDLER, WRONG_WORKFLOW_ID];
 
 /**
- * One attempt of a job. The workflow ID is the job's lock. A failed attempt that the job's retry policy allows
+ * One attempt of a job. The workflow ID is the job's lock, and the run log refuses an attempt whose ID is not the
+ * convention's for its job and arguments before anything else is written, so a hand-typed start cannot bypass it. A failed attempt that the job's retry policy allows
  * waits out its backoff and continues as new with the next attempt number: the lock stays held, the run chain (and
  * its first run ID, which the trigger returned) stays the same, and every starter gets the policy of the definition.
  */

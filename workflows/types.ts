@@ -60,5 +60,7 @@ export interface JobProgress {
 export const INVALID_ARGUMENTS = 'InvalidArguments';
 export const UNKNOWN_JOB = 'UnknownJob';
 export const UNKNOWN_HANDLER = 'UnknownHandler';
+/** A lock workflow started under another ID than its convention's: it would not exclude the runs it must exclude. */
+export const WRONG_WORKFLOW_ID = 'WrongWorkflowId';
 /** The failure type of an attempt that ran past the job's `timeouts.attempt`. */
 export const ATTEMPT_TIMED_OUT = 'AttemptTimedOut';

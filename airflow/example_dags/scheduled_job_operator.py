@@ -17,7 +17,7 @@ POLL_SECONDS = int(os.environ.get("SCHEDULED_JOB_EXAMPLE_POLL_SECONDS", "30"))
 START = pendulum.datetime(2024, 5, 1, tz="UTC")
 
 # Any job, chosen when triggering (e.g. `airflow dags trigger scheduled_job_operator --conf '{...}'`). The lock key
-# must match the job's definition: example_flaky locks on ["tag"], ingest_notification_views on ["day"].
+# comes from the workers' job catalog: example_flaky locks on ["tag"], ingest_notification_views on ["day"].
 with DAG(
     dag_id="scheduled_job_operator",
     description="Run a scheduled-job job through the Temporal client, waiting in the triggerer",
@@ -28,7 +28,6 @@ with DAG(
     params={
         "job": Param("example_flaky", type="string"),
         "args": Param({"failAttempts": 1, "tag": "airflow"}, type="object"),
-        "lock_key": Param(["tag"], type="array"),
     },
     tags=["scheduled-job"],
 ):
@@ -36,7 +35,6 @@ with DAG(
         task_id="run_job",
         job="{{ params.job }}",
         args="{{ params.args }}",
-        lock_key="{{ params.lock_key }}",
         on_conflict="attach",  # a run of the same job and lock already going? wait for that one
         deferrable=True,
         poll_interval=POLL_SECONDS,
@@ -55,7 +53,6 @@ with DAG(
     params={
         "job": Param("example_flaky", type="string"),
         "args": Param({"failAttempts": 1, "tag": "airflow-sensor"}, type="object"),
-        "lock_key": Param(["tag"], type="array"),
     },
     tags=["scheduled-job"],
 ):
@@ -63,7 +60,6 @@ with DAG(
         task_id="start_job",
         job="{{ params.job }}",
         args="{{ params.args }}",
-        lock_key="{{ params.lock_key }}",
         wait=False,
     )
     sense = ScheduledJobSensor(
@@ -91,7 +87,6 @@ with DAG(
         task_id="ingest",
         job="ingest_notification_views",
         args={"day": "{{ ds }}"},
-        lock_key=["day"],
         deferrable=True,
         poll_interval=30,
         timeout=6 * 3600,

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from . import runs
-from ._compat import AirflowException, BaseOperator
+from . import catalog, runs
+from ._compat import AirflowException, AirflowFailException, BaseOperator
 from ._sync import run_sync
 from .hooks import TemporalConnParams, TemporalHook, connect
 from .triggers import ScheduledJobTrigger
-from .workflow_id import workflow_id as workflow_id_for
 
 ON_CONFLICT = ("attach", "fail")
 
@@ -27,9 +26,13 @@ def _seconds(value: float | timedelta | None) -> float | None:
 class ScheduledJobOperator(BaseOperator):
     """Starts the job ``job`` with ``args`` and, when ``wait``, waits until its run chain ends.
 
-    The workflow ID (the lock) is ``<job>`` or ``<job>/<value>/...`` with the values of the ``lock_key`` arguments
-    in order; ``lock_key`` must match the job's definition on the TypeScript side (``example_flaky``: ``["tag"]``,
-    ``ingest_notification_views``: ``["day"]``), and those arguments must be given explicitly.
+    The workflow ID (the lock) is ``<job>`` or ``<job>/<value>/...`` with the values of the job's lock-key
+    arguments in order. The lock key, the default arguments and the argument schema are read from the job catalog
+    that the workers publish (``catalog/<task queue>``), so nothing of the definition is copied into the DAG:
+    arguments that do not fit the schema fail the task before anything starts, with the field named.
+
+    :param lock_key: optional, for DAGs written before the catalog; when given it must equal the definition's lock
+        key, or the task fails saying so.
 
     :param on_conflict: when a run already holds the lock, ``"attach"`` waits for that run, ``"fail"`` fails the task.
     :param wait: False returns right after the start (use ScheduledJobSensor to wait elsewhere).
@@ -52,7 +55,7 @@ class ScheduledJobOperator(BaseOperator):
         *,
         job: str,
         args: dict[str, Any] | str | None = None,
-        lock_key: Sequence[str] | str = (),
+        lock_key: Sequence[str] | str | None = None,
         on_conflict: str = "attach",
         wait: bool = True,
         deferrable: bool = False,
@@ -92,9 +95,14 @@ class ScheduledJobOperator(BaseOperator):
             raise AirflowException(f"args of {self.job} must be a JSON object, not {type(args).__name__}")
         return dict(args)
 
-    def _resolved_lock_key(self) -> list[str]:
+    def _resolved_lock_key(self) -> list[str] | None:
+        """None when not given (a template of an absent param renders as "None"): the catalog's lock key holds."""
+        if self.lock_key is None:
+            return None
         if isinstance(self.lock_key, str):
             text = self.lock_key.strip()
+            if text == "None":
+                return None
             if text.startswith("["):
                 return list(json.loads(text))
             return [text] if text else []
@@ -107,22 +115,23 @@ class ScheduledJobOperator(BaseOperator):
 
     # -- execution ----------------------------------------------------------------------------------------------
     def execute(self, context: Any) -> dict[str, Any] | None:
-        args = self._resolved_args()
-        try:
-            wid = workflow_id_for(self.job, self._resolved_lock_key(), args)
-        except ValueError as err:
-            raise AirflowException(str(err)) from err
+        given = self._resolved_args()
+        lock_key = self._resolved_lock_key()
         params = self._params()
-        self.log.info("starting %s as %s on task queue %s (%s)", self.job, wid, params.task_queue, params.address)
 
         async def start() -> runs.Started:
             client = await connect(params)
+            desc = await catalog.describe_job(client, params.task_queue, self.job)
+            prepared = catalog.prepare_start(desc, given, lock_key)
+            self.log.info(
+                "starting %s as %s on task queue %s (%s)", self.job, prepared.workflow_id, params.task_queue, params.address
+            )
             return await runs.start_job(
                 client,
                 task_queue=params.task_queue,
                 job=self.job,
-                args=args,
-                workflow_id=wid,
+                args=prepared.args,
+                workflow_id=prepared.workflow_id,
                 on_conflict=self.on_conflict,
             )
 
@@ -130,6 +139,10 @@ class ScheduledJobOperator(BaseOperator):
             started = run_sync(start)
         except runs.JobAlreadyRunning as err:
             raise AirflowException(f"{err}; not attaching (on_conflict='fail')") from err
+        except catalog.CatalogError as err:
+            raise AirflowFailException(str(err)) from err  # bad input: an Airflow retry would fail the same way
+        except catalog.CatalogUnavailable as err:
+            raise AirflowException(str(err)) from err
         self._workflow_id, self._run_id = started.workflow_id, started.run_id
         ti = context["ti"]
         ti.xcom_push(key="workflow_id", value=started.workflow_id)

@@ -11,7 +11,8 @@ def workflow_id(job: str, lock_key: Iterable[str] | None, args: Mapping[str, Any
 
     Example: ``workflow_id("ingest_notification_views", ["day"], {"day": "2024-05-01"})`` is
     ``"ingest_notification_views/2024-05-01"``. A lock-key argument without a value (missing, None or "") is an
-    error: the job's default arguments live on the TypeScript side, so pass lock-key arguments explicitly.
+    error. The lock key and the defaults come from the workers' job catalog (catalog.py), and the workers refuse a
+    run whose workflow ID is not this one.
     """
     args = args or {}
     parts = [job]

@@ -26,7 +26,7 @@ def test_operator_route_fails_the_task_when_the_job_fails(dagbag):
 
 def test_operator_route_with_steps(dagbag):
     result = run_dag(
-        dagbag, "scheduled_job_operator", {"job": "example_steps", "args": {"steps": 2, "stepMs": 100}, "lock_key": []}
+        dagbag, "scheduled_job_operator", {"job": "example_steps", "args": {"steps": 2, "stepMs": 100}}
     )
     assert result.state == "success", result
     assert result.xcom("run_job", "workflow_id") == "example_steps"
@@ -67,4 +67,5 @@ def test_http_route_fails_the_task_when_the_job_fails(dagbag):
 def test_the_daily_ingest_dag_is_well_formed(dagbag):
     dag = dagbag.get_dag("ingest_notification_views_daily")
     task = dag.get_task("ingest")
-    assert task.job == "ingest_notification_views" and list(task.lock_key) == ["day"] and task.deferrable
+    # no lock_key: the operator reads the job's lock key from the workers' catalog
+    assert task.job == "ingest_notification_views" and task.lock_key is None and task.deferrable

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from scheduled_job_airflow import get_provider_info
+from scheduled_job_airflow.catalog import CatalogError, JobDescription, PreparedStart, prepare_start
 from scheduled_job_airflow.hooks import TemporalConnParams, params_from
 from scheduled_job_airflow.operators import ScheduledJobOperator
 from scheduled_job_airflow.triggers import ScheduledJobTrigger
@@ -82,6 +83,58 @@ def test_operator_arguments():
     assert op._resolved_lock_key() == ["a", "b"] and op._resolved_args() == {}
     with pytest.raises(ValueError, match="on_conflict"):
         ScheduledJobOperator(task_id="t3", job="j", on_conflict="wait")
+
+
+def test_operator_lock_key_is_optional():
+    assert ScheduledJobOperator(task_id="t", job="j")._resolved_lock_key() is None
+    # a template of an absent param renders as the text None
+    assert ScheduledJobOperator(task_id="t2", job="j", lock_key="None")._resolved_lock_key() is None
+    assert ScheduledJobOperator(task_id="t3", job="j", lock_key=[])._resolved_lock_key() == []
+
+
+INGEST = JobDescription(
+    name="ingest_notification_views",
+    lock_key=["day"],
+    default_args={},
+    # as the workers publish it (zod's JSON Schema of the job's arguments)
+    args_schema={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {
+            "day": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+            "parallelism": {"type": "integer", "minimum": 1, "maximum": 32},
+        },
+        "required": ["day"],
+        "additionalProperties": False,
+    },
+)
+FLAKY = JobDescription(name="example_flaky", lock_key=["tag"], default_args={"failAttempts": 2, "tag": "default"})
+
+
+def test_prepare_start_takes_the_lock_key_and_defaults_from_the_catalog():
+    assert prepare_start(INGEST, {"day": "2024-05-01"}, None) == PreparedStart(
+        "ingest_notification_views/2024-05-01", {"day": "2024-05-01"}
+    )
+    # the default of a lock-key argument makes the lock, as on the workers
+    assert prepare_start(FLAKY, {}, None).workflow_id == "example_flaky/default"
+    assert prepare_start(FLAKY, {"tag": "x"}, ["tag"]) == PreparedStart(
+        "example_flaky/x", {"failAttempts": 2, "tag": "x"}
+    )
+
+
+def test_prepare_start_refuses_a_wrong_lock_key_and_bad_arguments_naming_the_field():
+    with pytest.raises(CatalogError, match=r"lock_key \['tag'\] does not match .* \['day'\]"):
+        prepare_start(INGEST, {"day": "2024-05-01"}, ["tag"])
+    with pytest.raises(CatalogError, match=r"lock_key \[\] does not match"):
+        prepare_start(INGEST, {"day": "2024-05-01"}, [])
+    with pytest.raises(CatalogError, match=r"args\.day: '2024-5-1' does not match"):
+        prepare_start(INGEST, {"day": "2024-5-1"}, None)
+    with pytest.raises(CatalogError, match=r"args\.\(root\): 'day' is a required property"):
+        prepare_start(INGEST, {}, None)
+    with pytest.raises(CatalogError, match=r"args\.parallelism: 99 is greater than the maximum of 32"):
+        prepare_start(INGEST, {"day": "2024-05-01", "parallelism": 99}, None)
+    with pytest.raises(CatalogError, match=r"'dya' was unexpected"):
+        prepare_start(INGEST, {"day": "2024-05-01", "dya": "x"}, None)
 
 
 def test_provider_is_registered():

@@ -66,3 +66,47 @@ with DAG(dag_id="sj_test_timeout", schedule=None, start_date=START, catchup=Fals
         timeout=3,
         cancel_on_kill=True,
     )
+
+# No lock_key anywhere: the operator reads the ingest job's lock key (["day"]) from the workers' catalog, so these
+# meet the lock that an HTTP start of the same day holds.
+with DAG(
+    dag_id="sj_test_catalog_lock",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    render_template_as_native_obj=True,
+    params={"day": Param("2024-05-01", type="string")},
+):
+    catalog_refused = ScheduledJobOperator(
+        task_id="refused",
+        job="ingest_notification_views",
+        args={"day": "{{ params.day }}"},
+        on_conflict="fail",
+        wait=False,
+    )
+    catalog_attach = ScheduledJobOperator(
+        task_id="attach",
+        job="ingest_notification_views",
+        args={"day": "{{ params.day }}"},
+        on_conflict="attach",
+        wait=False,
+        trigger_rule="all_done",
+    )
+    catalog_refused >> catalog_attach
+
+# What a DAG written before the catalog may say: a lock key that is not the job's, or arguments that do not fit.
+with DAG(
+    dag_id="sj_test_catalog_mismatch",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    render_template_as_native_obj=True,
+    params={"args": Param({}, type="object"), "lock_key": Param(None, type=["null", "array"])},
+):
+    ScheduledJobOperator(
+        task_id="start",
+        job="ingest_notification_views",
+        args="{{ params.args }}",
+        lock_key="{{ params.lock_key }}",
+        wait=False,
+    )

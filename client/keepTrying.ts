@@ -1,0 +1,24 @@
+import type { Logger } from '../observability/logger';
+
+/**
+ * Runs `attempt` until it succeeds, in the background, with capped exponential backoff: start-up calls to Temporal
+ * that must happen eventually but must never stop a worker from running jobs while the server is away.
+ * Returns a stop function.
+ */
+export function keepTrying(what: string, attempt: () => Promise<void>, log: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const run = (n: number) => {
+    if (stopped) return;
+    attempt().catch((err: unknown) => {
+      const waitMs = Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
+      log.warn({ err: (err as Error)?.message ?? err, waitMs }, `could not ${what}; retrying`);
+      timer = setTimeout(() => run(n + 1), waitMs);
+    });
+  };
+  run(0);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

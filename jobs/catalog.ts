@@ -1,0 +1,26 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import type { JobCatalog, JobDescription } from '../workflows/catalogTypes';
+import type { JobDefinition } from './definition';
+import type { JobRegistry } from './registry';
+
+/** A definition as starters see it (`GET /jobs` and the catalog the workers publish). */
+export function describeJob(def: JobDefinition): JobDescription {
+  return {
+    name: def.name,
+    description: def.description,
+    lockKey: def.lockKey ?? [],
+    retries: def.retry.retries,
+    defaultArgs: def.defaultArgs ?? {},
+    argsSchema: z.toJSONSchema(def.args, { unrepresentable: 'any' }),
+  };
+}
+
+export function jobCatalogOf(registry: JobRegistry, taskQueue: string): JobCatalog {
+  return {
+    taskQueue,
+    jobs: registry.list().map(describeJob),
+    publishedAt: new Date().toISOString(),
+    publishedBy: `${hostname()}/${process.pid}`,
+  };
+}

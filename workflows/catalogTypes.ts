@@ -1,0 +1,35 @@
+// The job catalog's shared shapes and names: pure, so the worker, the clients and workflow code agree on them.
+
+/** What a starter needs to know of a job to start it under its lock: published by the workers that run it. */
+export interface JobDescription {
+  name: string;
+  description: string;
+  /** The arguments whose values join the job name in the workflow ID, in order. */
+  lockKey: string[];
+  retries: number;
+  defaultArgs: Record<string, unknown>;
+  /** JSON Schema (draft 2020-12) of the arguments; refinements it cannot express are checked by the worker. */
+  argsSchema: unknown;
+}
+
+export interface JobCatalog {
+  taskQueue: string;
+  jobs: JobDescription[];
+  publishedAt: string;
+  /** The worker that published it (`<host>/<pid>`): the newest worker's definitions win. */
+  publishedBy: string;
+}
+
+export interface JobCatalogInput {
+  taskQueue: string;
+  /** Set by the workflow itself when it continues as new. */
+  catalog?: JobCatalog;
+}
+
+export const PUBLISH_CATALOG_SIGNAL = 'publish';
+export const CATALOG_QUERY = 'jobs';
+
+/** One catalog per task queue: the workers polling a queue are the ones whose definitions count for it. */
+export function catalogWorkflowId(taskQueue: string): string {
+  return `catalog/${taskQueue}`;
+}
