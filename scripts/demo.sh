@@ -2,6 +2,8 @@
 # `npm run demo`: the local stack, a worker and the API, then the example jobs end to end through the CLI and HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh # Node >= 22 first on PATH, for this script and every process it starts
 bash scripts/ensure-deps.sh
 bash stack/stack.sh up
 eval "$(bash stack/stack.sh env)"
