@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# First use on a fresh clone: Node >= 22 (scripts/use-node.sh), then the pinned npm dependencies from the lock file.
-# They are reinstalled when the lock file changed or node_modules was installed by a node of another ABI, so native
-# modules always match the node that runs them.
+# Every entry script's set-up: Node >= 22 (scripts/use-node.sh), the pinned npm dependencies from the lock file, and
+# the build in dist/ that bin/scheduled-job.js runs. The dependencies are reinstalled when the lock file changed or
+# node_modules was installed by a node of another ABI, so native modules always match the node that runs them. The
+# build runs every time (incremental: a few seconds when nothing changed), so no process starts an older dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/use-node.sh
@@ -13,3 +14,4 @@ if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
   echo "$abi" >"$marker"
 fi
+npm run build --silent
