@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Env } from '../config/env';
+import { tracingEnabled } from '../observability/tracing';
 
 /** TLS and API-key settings shared by the client connection and the worker's native connection. */
 export function temporalConnectionOptions(e: Env): NativeConnectionOptions {
@@ -21,10 +21,12 @@ export function temporalConnectionOptions(e: Env): NativeConnectionOptions {
 export async function connectClient(e: Env): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(e));
   // Opens a StartWorkflow/SignalWorkflow/... span under the caller's and sends its context to the workflow in the
-  // Temporal headers. A no-op unless tracing is on (observability/tracing.ts).
-  return new Client({
-    connection,
-    namespace: e.TEMPORAL_NAMESPACE,
-    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
-  });
+  // Temporal headers. With tracing off it would do nothing, so it is neither loaded (a CLI call's start-up) nor added.
+  const workflow = tracingEnabled()
+    ? [
+        new (require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry'))
+          .OpenTelemetryWorkflowClientInterceptor(),
+      ]
+    : [];
+  return new Client({ connection, namespace: e.TEMPORAL_NAMESPACE, interceptors: { workflow } });
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { requireModule } from '../config/requireModule';
 import type { ConsumerDefinition } from './definition';
 import { builtinConsumers } from './index';
 import { ConsumerDefinitionError, ConsumerRegistry } from './registry';
@@ -10,8 +11,7 @@ import { ConsumerDefinitionError, ConsumerRegistry } from './registry';
 export function loadConsumerRegistry(consumersModule?: string): ConsumerRegistry {
   if (!consumersModule) return new ConsumerRegistry(builtinConsumers);
   const resolved = path.resolve(consumersModule);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(resolved) as { consumers?: ConsumerDefinition[] };
+  const mod = requireModule(resolved) as { consumers?: ConsumerDefinition[] };
   if (!Array.isArray(mod.consumers)) {
     throw new ConsumerDefinitionError(`CONSUMERS_MODULE ${resolved} must export \`consumers\`, an array of consumer definitions`);
   }

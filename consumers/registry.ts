@@ -3,6 +3,7 @@ import path from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { Type, type Schema } from 'avsc';
 import { z } from 'zod';
+import { PACKAGE_ROOT } from '../config/packageRoot';
 import { WIRE_FORMATS } from '../domain/curatedProgramEvents';
 import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
 import type { ConsumerDefinition } from './definition';
@@ -12,7 +13,7 @@ export class ConsumerDefinitionError extends Error {
   override name = 'ConsumerDefinitionError';
 }
 
-export const SCHEMAS_DIR = path.join(__dirname, 'schemas');
+export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'consumers', 'schemas');
 
 /** A validated definition with every default filled in and its decoder built. */
 export interface ResolvedConsumer {

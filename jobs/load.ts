@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { requireModule } from '../config/requireModule';
 import type { JobDefinition } from './definition';
 import { builtinJobs } from './index';
 import { JobDefinitionError, JobRegistry } from './registry';
@@ -10,8 +11,7 @@ import { JobDefinitionError, JobRegistry } from './registry';
 export function loadJobRegistry(jobsModule?: string): JobRegistry {
   if (!jobsModule) return new JobRegistry(builtinJobs);
   const resolved = path.resolve(jobsModule);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(resolved) as { jobs?: JobDefinition[] };
+  const mod = requireModule(resolved) as { jobs?: JobDefinition[] };
   if (!Array.isArray(mod.jobs)) throw new JobDefinitionError(`JOBS_MODULE ${resolved} must export \`jobs\`, an array of job definitions`);
   return new JobRegistry(mod.jobs);
 }

@@ -9,7 +9,6 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -56,6 +55,8 @@ export function initTracing(defaultServiceName: string): Tracing {
     current = { enabled: false, resource, spanProcessor: new NoopSpanProcessor(), flush: async () => {} };
     return current;
   }
+  // Required here: the exporter is a good share of a CLI call's start-up, and most processes never export.
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // Registers the provider, W3C trace-context + baggage propagation, and async-local context, so a span opened in an

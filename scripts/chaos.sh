@@ -10,6 +10,8 @@
 # CHAOS_SEED picks the kill -9 moments (default 8). Extra arguments go to node --test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh # Node >= 22 first on PATH, for this script and every process it starts
 
 mode=full
 case ${1:-} in

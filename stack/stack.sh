@@ -173,6 +173,10 @@ cmd_one() { # <down|up> <stop|start> <service>: one service alone, the others un
 }
 
 cmd_env() {
+  # The project's Node 24 too, when the node on PATH is older (scripts/use-node.sh installs it).
+  local node_dir
+  # shellcheck source=scripts/use-node.sh
+  node_dir=$(source "$REPO/scripts/use-node.sh" --functions-only && sj_node_dir)
   cat <<EOF
 export DATABASE_URL='postgres://$PG_USER:$PG_PASSWORD@$HOST:$PG_PORT/$PG_DB'
 export INGEST_DATABASE_URL='postgres://scheduled_job_ingester:scheduled_job_ingester@$HOST:$PG_PORT/$PG_DB'
@@ -188,7 +192,7 @@ export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY'
 export AWS_SECRET_ACCESS_KEY='$S3_SECRET_KEY'
 export API_PORT='$((8080 + PORT_OFFSET))'
 export API_TOKEN='local-dev-token'
-export PATH="$CACHE/bin:\$PATH"
+export PATH="$CACHE/bin:${node_dir:+$node_dir:}\$PATH"
 EOF
 }
 

@@ -6,6 +6,8 @@
 # With arguments, runs only those node test files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/use-node.sh
+source scripts/use-node.sh # Node >= 22 first on PATH, for this script and every process it starts
 
 bash scripts/ensure-deps.sh || exit 1
 npx tsc --noEmit -p . || exit 1

@@ -1,18 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Argument, Command, InvalidArgumentError } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { backfill } from '../client/backfill';
-import { AlreadyRunningError, type RunView } from '../client/jobsClient';
-import { ConfigError } from '../config/env';
+import type { RunView } from '../client/jobsClient';
+import { PACKAGE_ROOT } from '../config/packageRoot';
 import { daysBetween, parseDay } from '../domain/day';
-import { InvalidArgumentsError, JobDefinitionError, UnknownJobError } from '../jobs/registry';
-import { withSpan } from '../observability/tracing';
 import type { JobArgs } from '../workflows/types';
-import { runApi } from './api';
-import { openRuntime, type Runtime } from './runtime';
-import { runWorker } from './worker';
-import { writeWorkflowBundle } from './workflowBundle';
+import type { Runtime } from './runtime';
+
+// Each command requires the modules it uses when it runs, not at start: loading them all (the Temporal client and
+// worker, TypeORM, fastify, OpenTelemetry, the AWS SDK) is most of a second, which `--help` and `status` need not pay.
+const load = {
+  backfill: () => require('../client/backfill') as typeof import('../client/backfill'),
+  tracing: () => require('../observability/tracing') as typeof import('../observability/tracing'),
+  runtime: () => require('./runtime') as typeof import('./runtime'),
+  worker: () => require('./worker') as typeof import('./worker'),
+  api: () => require('./api') as typeof import('./api'),
+  workflowBundle: () => require('./workflowBundle') as typeof import('./workflowBundle'),
+  progressBar: () => require('cli-progress') as typeof import('cli-progress'),
+};
 
 const program = new Command('scheduled-job')
   .description('Data-engineering jobs on Temporal: trigger, inspect, rerun and backfill runs; run the worker and API.')
@@ -43,7 +48,7 @@ function dayOption(value: string): string {
 }
 
 async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime({ poolSize: 4 });
+  const rt = await load.runtime().openRuntime({ poolSize: 4 });
   try {
     return await fn(rt);
   } finally {
@@ -75,7 +80,7 @@ program
   .option('--wait', 'wait for the run to end, showing progress; exit 1 unless it succeeds')
   .action(async (job: string, opts: { args?: JobArgs; wait?: boolean }) => {
     process.exitCode = await withRuntime(async (rt) => {
-      const run = await withSpan('scheduled-job trigger', { attributes: { 'scheduled_job.job': job } }, () =>
+      const run = await load.tracing().withSpan('scheduled-job trigger', { attributes: { 'scheduled_job.job': job } }, () =>
         rt.client.trigger(job, opts.args),
       );
       console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: 'running' }));
@@ -159,9 +164,9 @@ program
       console.error('\nstopping after the runs in flight (they keep running in Temporal); run the same command to resume');
     });
     process.exitCode = await withRuntime(async (rt) => {
-      const bar = new SingleBar({ format: 'backfill [{bar}] {value}/{total} days | {last}', hideCursor: true });
+      const bar = new (load.progressBar().SingleBar)({ format: 'backfill [{bar}] {value}/{total} days | {last}', hideCursor: true });
       bar.start(days.length, 0, { last: '' });
-      const results = await backfill(rt.client, job, {
+      const results = await load.backfill().backfill(rt.client, job, {
         days,
         concurrency: opts.concurrency,
         force: opts.force ?? false,
@@ -178,25 +183,35 @@ program
     });
   });
 
-program.command('worker').description('run the Temporal worker (all workflows and activities)').action(runWorker);
+program
+  .command('worker')
+  .description('run the Temporal worker (all workflows and activities)')
+  .action(() => load.worker().runWorker());
 program
   .command('bundle-workflows <out>', { hidden: true })
   .description('write the workflow bundle to <out> (set SCHEDULED_JOB_WORKFLOW_BUNDLE to it to skip bundling at start)')
-  .action(async (out: string) => writeWorkflowBundle(out));
-program.command('api').description('run the HTTP trigger/status API').action(runApi);
+  .action(async (out: string) => load.workflowBundle().writeWorkflowBundle(out));
+program
+  .command('api')
+  .description('run the HTTP trigger/status API')
+  .action(() => load.api().runApi());
 
 program
   .command('stack')
   .description('the local services (Temporal + Web UI, Postgres, Kafka, S3) without Docker')
   .addArgument(new Argument('<action>').choices(['up', 'down', 'status', 'env', 'install']))
   .action((action: string) => {
-    const script = path.resolve(__dirname, '..', 'stack', 'stack.sh');
+    const script = path.join(PACKAGE_ROOT, 'stack', 'stack.sh');
     const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   });
 
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  // Required only now: an error of these classes comes from a command that has loaded them already.
+  const { AlreadyRunningError } = require('../client/jobsClient') as typeof import('../client/jobsClient');
+  const { ConfigError } = require('../config/env') as typeof import('../config/env');
+  const { InvalidArgumentsError, JobDefinitionError, UnknownJobError } = require('../jobs/registry') as typeof import('../jobs/registry');
   if (err instanceof AlreadyRunningError) {
     console.error(JSON.stringify({ error: 'already_running', workflowId: err.workflowId, runId: err.runId }));
     process.exit(3);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { PACKAGE_ROOT } from '../config/packageRoot';
 import { tracingEnabled } from '../observability/tracing';
 
 /**
@@ -33,7 +34,7 @@ export async function prepareWorkflowBundle(): Promise<{ codePath: string }> {
   const prebuilt = process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'];
   if (prebuilt) return { codePath: prebuilt };
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'scheduled-job-')), 'workflow-bundle.js');
-  const cli = path.resolve(__dirname, '..', 'bin', 'scheduled-job.js');
+  const cli = path.join(PACKAGE_ROOT, 'bin', 'scheduled-job.js');
   await promisify(execFile)(process.execPath, [cli, 'bundle-workflows', out], { maxBuffer: 16 * 1024 * 1024 });
   return { codePath: out };
 }
