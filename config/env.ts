@@ -46,6 +46,9 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** Every variable the processes read: what a deployment (docker-compose.yml, a manifest) may set. */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

