@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
@@ -7,6 +7,8 @@ import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
+
+const GRPC_INVALID_ARGUMENT = 3;
 
 /** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
 const MAX_WORKFLOW_ID_BYTES = 1000;
@@ -160,7 +162,8 @@ export class JobsClient {
       const d = await this.temporal.workflow.getHandle(view.workflowId, view.latestRunId).describe();
       mapped = runStatusFromTemporal(d.status.name);
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // INVALID_ARGUMENT: an ID Temporal could never have issued (a row written by hand); no later look can close it.
+      if (!(err instanceof WorkflowNotFoundError) && !(isGrpcServiceError(err) && err.code === GRPC_INVALID_ARGUMENT)) throw err;
       mapped = { status: 'failed', error: 'run no longer known to Temporal' };
     }
     if (mapped.status !== 'running') {
@@ -182,11 +185,19 @@ export class JobsClient {
       [olderThanMs / 1000, limit],
     );
     let closed = 0;
+    let firstError: unknown;
+    // Row by row: a row that cannot be looked at now waits its turn again instead of blocking every row behind it.
     for (const row of rows) {
-      const after = await this.reconcileRun(toView(row));
-      if (after.status !== 'running') closed++;
-      else await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+      try {
+        const after = await this.reconcileRun(toView(row));
+        if (after.status !== 'running') closed++;
+        else await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+      } catch (err) {
+        firstError ??= err;
+        await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]).catch(() => undefined);
+      }
     }
+    if (firstError !== undefined) throw firstError;
     return closed;
   }
 
