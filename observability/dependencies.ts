@@ -92,18 +92,25 @@ export async function checkDependencies(probes: Probes, timeoutMs = 3_000): Prom
   return Object.fromEntries(names.map((n, i) => [n, results[i]])) as Record<Dependency, string | undefined>;
 }
 
-/** Probes every `everyMs` so the gauge and the outage lines follow a dependency even while no work touches it. */
-export function watchDependencies(probes: Probes, everyMs = 5_000): () => void {
-  let running = false;
-  const tick = () => {
-    if (running) return;
-    running = true;
-    void checkDependencies(probes).finally(() => (running = false));
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+/**
+ * Probes each dependency on its own interval so the gauge and the outage lines follow it even while no work touches
+ * it. Temporal is asked often (a cheap call on the open channel; a dev server restarts in about a second), Postgres
+ * less (each probe opens a connection).
+ */
+export function watchDependencies(probes: Probes, everyMs: Record<Dependency, number>): () => void {
+  const timers = (Object.keys(probes) as Dependency[]).map((name) => {
+    let running = false;
+    const tick = () => {
+      if (running) return;
+      running = true;
+      void checkDependencies({ [name]: probes[name] } as Probes).finally(() => (running = false));
+    };
+    tick();
+    const timer = setInterval(tick, everyMs[name]);
+    timer.unref();
+    return timer;
+  });
+  return () => timers.forEach((t) => clearInterval(t));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {

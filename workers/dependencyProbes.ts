@@ -3,6 +3,9 @@ import pg from 'pg';
 import type { Probes } from '../observability/dependencies';
 
 const PROBE_TIMEOUT_MS = 3_000;
+// The client retries UNAVAILABLE calls until their deadline, so a long deadline would ride out a whole restart and
+// report nothing; a second is plenty for a server that is up.
+const TEMPORAL_DEADLINE_MS = 1_000;
 
 /**
  * One round trip to each dependency. Postgres is asked on a connection of its own, not the pool's: a pool busy with
@@ -25,6 +28,6 @@ export function dependencyProbes(databaseUrl: string, temporal: Client): Probes 
       }
     },
     temporal: () =>
-      temporal.connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => temporal.connection.workflowService.getSystemInfo({})),
+      temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => temporal.connection.workflowService.getSystemInfo({})),
   };
 }

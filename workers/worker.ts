@@ -41,7 +41,7 @@ export async function runWorker(): Promise<void> {
     NativeConnection.connect(temporalConnectionOptions(rt.env)),
   );
   // The gauge scheduled_job_dependency_up and one log line per outage, even while no activity touches a dependency.
-  const stopWatching = watchDependencies(rt.probes, 2_000);
+  const stopWatching = watchDependencies(rt.probes, { postgres: 2_000, temporal: 500 });
   const workflowBundle = await prepareWorkflowBundle();
   const activities = {
     ...createRunLogActivities(rt.ds, rt.jobs),
