@@ -46,6 +46,17 @@ export function isTransientPgError(err: unknown): boolean {
   return /^E[A-Z]+$/.test(code) || TRANSIENT_SQLSTATES.has(code) || code.startsWith('08');
 }
 
+// gRPC UNAVAILABLE and DEADLINE_EXCEEDED: the server is restarting or unreachable.
+const TEMPORAL_TRANSIENT_CODES = new Set([14, 4]);
+
+/** Whether a Temporal client error is the server being away (the SDK wraps the gRPC error as `cause`). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'number' && TEMPORAL_TRANSIENT_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 /** host:port of a postgres:// URL, for the waiting line (never the password). */
 export function pgAddress(url: string): string {
   try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -311,10 +311,35 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     day: string;
     expected: ExpectedOutcome;
     runId: string;
+    /** The `scheduled-job trigger --wait` process, when the run was started by the CLI: its exit code and output. */
+    cli?: Promise<{ code: number | null; out: string }>;
   }
-  const startIngest = async (opts: { job: string; seed: number; parallelism?: number; size?: { objects: number; linesPerObject: number } }): Promise<Ingest> => {
+  /** `scheduled-job trigger <job> --args ... --wait`, as a user runs it: resolves the runId it prints, and its end. */
+  const triggerByCli = (job: string, args: Record<string, unknown>) => {
+    const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['trigger', job, '--args', JSON.stringify(args), '--wait'], {
+      cwd: REPO,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const collect = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const ended = new Promise<{ code: number | null; out: string }>((r) => child.once('exit', (code) => r({ code, out })));
+    const runId = eventually('the CLI to print its runId', async () => {
+      if (child.exitCode !== null) throw new Error(`trigger exited with ${child.exitCode}:\n${out.slice(-3000)}`);
+      return /"runId":"([^"]+)"/.exec(out)?.[1];
+    }, 120_000, 100);
+    return { runId, ended };
+  };
+  const startIngest = async (opts: { job: string; seed: number; parallelism?: number; size?: { objects: number; linesPerObject: number }; viaCli?: boolean }): Promise<Ingest> => {
     const { day, expected } = await prepareDay(opts.seed, opts.size ?? MODE.day);
-    const started = await rt.client.trigger(opts.job, { day, parallelism: opts.parallelism ?? 2 });
+    const args = { day, parallelism: opts.parallelism ?? 2 };
+    if (opts.viaCli) {
+      const cli = triggerByCli(opts.job, args);
+      return { job: opts.job, day, expected, runId: await cli.runId, cli: cli.ended };
+    }
+    const started = await rt.client.trigger(opts.job, args);
     return { job: opts.job, day, expected, runId: started.runId };
   };
   /** Waits for the run's end, then checks rows, rejects and job_runs; the counts go to the table either way. */
@@ -325,6 +350,12 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
       return v && v.status !== 'running' ? v : undefined;
     }, 600_000, 500);
     assert.equal(view.status, 'succeeded', view.error ?? '');
+    if (ing.cli) {
+      // The waiting CLI rode out the fault too, and reports the run's success.
+      const cli = await ing.cli;
+      assert.equal(cli.code, 0, `scheduled-job trigger --wait exited with ${cli.code}:\n${cli.out.slice(-3000)}`);
+      assert.match(cli.out, /succeeded/);
+    }
     const counted = await countDay(ing.day, ing.expected);
     const runs = await assertRunLog(ing.job, ing.day, ing.runId, ing.expected);
     const h = await historyRetries(`${ing.job}/${ing.day}`);
@@ -455,7 +486,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   let lastDay: { day: string; expected: ExpectedOutcome } | undefined;
   const ingestScenario = (
     name: string,
-    opts: { job: string; seed: number; size?: { objects: number; linesPerObject: number } },
+    opts: { job: string; seed: number; size?: { objects: number; linesPerObject: number }; viaCli?: boolean },
     inject: (ing: Ingest, wt: Watch, faults: string[]) => Promise<void>,
     felt: (e: Evidence) => boolean,
     extra: { backlog?: number; workers?: () => Watch } = {},
@@ -510,13 +541,13 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
 
   // ---- scenarios ----
 
-  test(`1. ${MODE.storm.restarts} Postgres restarts in quick succession while connections churn (a worker starting, the shipped consumer draining, an ingest running)`, async () => {
+  test(`1. ${MODE.storm.restarts} Postgres restarts in quick succession while connections churn (a worker starting, the shipped consumer draining, an ingest running, its trigger --wait waiting)`, async () => {
     let fresh: WorkerProcess | undefined;
     const all = (): Watch => ({ workers: fresh ? [...workers, fresh] : workers, marks: fresh ? [...watchAtStart.marks, 0] : watchAtStart.marks });
     const watchAtStart = watch();
     await ingestScenario(
       `postgres restarts x${MODE.storm.restarts} (churn)`,
-      { job: JOB, seed: 100, size: MODE.killDay },
+      { job: JOB, seed: 100, size: MODE.killDay, viaCli: true },
       async (ing, wt, faults) => {
         await atProgress(ing.day, ing.expected, 0.05, wt);
         // A fresh worker opens its pools, migrates and starts its consumer while the restarts land.
