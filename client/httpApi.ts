@@ -12,7 +12,7 @@ import { AlreadyRunningError, RunNotFoundError, type JobsClient, type RunView } 
 export interface ApiOptions {
   client: JobsClient;
   token: string;
-  /** Round trips to Postgres and Temporal for `/readyz`; without them it answers from `/healthz`'s check only. */
+  /** Round trips to Postgres and Temporal for `/readyz`; without them `/readyz` has nothing to check and says ready. */
   probes?: Probes;
   /** Extra routes (e.g. the service's read API) registered behind the same auth. */
   routes?: (app: FastifyInstance) => void;

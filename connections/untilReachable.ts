@@ -4,9 +4,9 @@ const FIRST_WAIT_MS = 500;
 const MAX_WAIT_MS = 5_000;
 
 /**
- * Start-up against a dependency that may be down or restarting: retries `open` with backoff until it succeeds,
- * with one line when the wait starts and one when it ends (`reachable again`), instead of exiting on the first refused socket.
- * Errors that waiting cannot mend (a wrong password, a missing database, a failed migration) are thrown at once.
+ * Start-up against a dependency that may be down or restarting: retries `open` with backoff until it succeeds, with
+ * one line when the wait starts and one when it ends (`reachable again`), instead of exiting on the first refused
+ * socket. Errors that waiting cannot mend (a wrong password, a missing database, a failed migration) are thrown.
  */
 export async function untilReachable<T>(
   dependency: Dependency,

@@ -58,10 +58,6 @@ export function reportUp(dependency: Dependency): void {
   }
 }
 
-export function isUp(dependency: Dependency): boolean | undefined {
-  return states.get(dependency)?.up;
-}
-
 /** A short reason for logs and /readyz: the code and message, without the stack. */
 export function describe(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return describe(err.errors[0]);
