@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { unstorableText } from '../domain/text';
 import { describeJob } from '../jobs/catalog';
 import { InvalidArgumentsError, UnknownJobError } from '../jobs/registry';
+import { checkDependencies, type Probes } from '../observability/dependencies';
 import { logger } from '../observability/logger';
 import { httpRequests, registry } from '../observability/metrics';
 import { contextFromHeaders, SpanKind, withSpan } from '../observability/tracing';
@@ -12,11 +13,13 @@ import { AlreadyRunningError, RunNotFoundError, type JobsClient, type RunView } 
 export interface ApiOptions {
   client: JobsClient;
   token: string;
+  /** Round trips to Postgres and Temporal for `/readyz`; without them `/readyz` has nothing to check and says ready. */
+  probes?: Probes;
   /** Extra routes (e.g. the service's read API) registered behind the same auth. */
   routes?: (app: FastifyInstance) => void;
 }
 
-const PUBLIC_ROUTES = new Set(['/healthz', '/metrics']);
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 const TriggerBody = z.strictObject({ args: z.record(z.string(), z.unknown()).optional() });
 
 /** The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor talk to (DESIGN.md §2). */
@@ -62,6 +65,14 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   app.get('/healthz', async () => {
     await client.jobs.list();
     return { ok: true };
+  });
+  // For load balancers and orchestrators: whether this API can serve requests now. /healthz (liveness) stays 200
+  // while a dependency is down, so an orchestrator does not restart an API that would only wait for it again.
+  app.get('/readyz', async (_req, reply) => {
+    const results = opts.probes ? await checkDependencies(opts.probes) : {};
+    const unreachable = Object.fromEntries(Object.entries(results).filter(([, why]) => why !== undefined));
+    if (Object.keys(unreachable).length === 0) return { ready: true, dependencies: Object.keys(results) };
+    return reply.code(503).send({ ready: false, unreachable });
   });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 

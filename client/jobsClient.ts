@@ -1,7 +1,9 @@
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
+import { reportDown, reportUp } from '../observability/dependencies';
 import { triggers } from '../observability/metrics';
 import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
@@ -237,8 +239,22 @@ export class JobsClient {
 
   /** Waits for the chain to end, calling `onProgress` with each poll's view. */
   async waitFor(job: string, runId: string, onProgress?: (v: RunView) => void, pollMs = 1000): Promise<RunView> {
+    let down: 'postgres' | 'temporal' | undefined;
     for (;;) {
-      const view = await this.status(job, runId);
+      let view: RunView;
+      try {
+        view = await this.status(job, runId);
+        if (down) reportUp(down);
+        down = undefined;
+      } catch (err) {
+        // A waiter (`trigger --wait`) outlives a Postgres or Temporal restart: the run goes on, so keep asking.
+        const dependency = isTransientPgError(err) ? 'postgres' : isTemporalUnavailable(err) ? 'temporal' : undefined;
+        if (!dependency) throw err;
+        down = dependency;
+        reportDown(dependency, err, 'waiting for a run');
+        await new Promise((r) => setTimeout(r, pollMs));
+        continue;
+      }
       onProgress?.(view);
       if (TERMINAL_STATUSES.includes(view.status)) return view;
       await new Promise((r) => setTimeout(r, pollMs));

@@ -1,13 +1,20 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { JobRunEntity } from './entities/jobRun';
+import { guardedPg } from './guardedPg';
 import { migrations } from './migrations';
 
-/** The one DataSource of a process; `synchronize` stays off: the schema is owned by numbered migrations. */
-export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
+/**
+ * The one DataSource of a process (plus the ingest's, `label` names which in logs); `synchronize` stays off: the
+ * schema is owned by numbered migrations.
+ */
+export function createDataSource(databaseUrl: string, poolSize = 10, label = 'owner'): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
+    driver: guardedPg(label),
+    // The guarded pool reports pool errors itself, once per outage; TypeORM's default handler would log each one.
+    poolErrorHandler: () => undefined,
     entities: [JobRunEntity],
     migrations,
     migrationsTableName: 'schema_migrations',
@@ -36,6 +43,12 @@ export async function migrate(ds: DataSource): Promise<string[]> {
 export async function openDatabase(databaseUrl: string, poolSize?: number): Promise<DataSource> {
   const ds = createDataSource(databaseUrl, poolSize);
   await ds.initialize();
-  await migrate(ds);
+  try {
+    await migrate(ds);
+  } catch (err) {
+    // A caller that retries (the server went away mid-migration) opens a fresh pool; this one must not linger.
+    await ds.destroy().catch(() => undefined);
+    throw err;
+  }
   return ds;
 }

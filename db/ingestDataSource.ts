@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Env } from '../config/env';
+import { isTransientPgError, pgAddress, untilReachable } from '../connections/untilReachable';
 import { createDataSource } from './dataSource';
 
 /**
@@ -12,7 +13,11 @@ export async function openIngestDatabase(
   poolSize?: number,
 ): Promise<{ ds: DataSource; close(): Promise<void> }> {
   if (!e.INGEST_DATABASE_URL) return { ds: ownerDs, close: async () => undefined };
-  const ds = createDataSource(e.INGEST_DATABASE_URL, poolSize);
-  await ds.initialize();
+  const url = e.INGEST_DATABASE_URL;
+  const ds = await untilReachable('postgres', pgAddress(url), async () => {
+    const ds = createDataSource(url, poolSize, 'ingest');
+    await ds.initialize();
+    return ds;
+  }, isTransientPgError);
   return { ds, close: () => ds.destroy() };
 }

@@ -5,7 +5,7 @@
 # CHAOS_KEEP_STACK=1).
 #
 #   scripts/chaos.sh [--full]   every scenario at full size (30 s S3 outage, several restarts and kills)
-#   scripts/chaos.sh --short    the form `npm test` runs: each scenario once, smaller, a 10 s S3 outage
+#   scripts/chaos.sh --short    the form `npm test` runs: each scenario once or a few times, smaller (README, Fault suite)
 #
 # CHAOS_SEED picks the kill -9 moments (default 8). Extra arguments go to node --test.
 set -uo pipefail

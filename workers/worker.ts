@@ -17,6 +17,8 @@ import { createS3Client } from '../connections/s3';
 import { loadConsumerRegistry } from '../consumers/load';
 import { keepEnsuringConsumers } from '../consumers/start';
 import { openIngestDatabase } from '../db/ingestDataSource';
+import { untilReachable } from '../connections/untilReachable';
+import { watchDependencies } from '../observability/dependencies';
 import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
 import { openRuntime } from './runtime';
@@ -36,28 +38,34 @@ export async function runWorker(): Promise<void> {
   // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
   const ingest = await openIngestDatabase(rt.env, rt.ds, 20);
   const shuttingDown = new AbortController();
-  const connection = await NativeConnection.connect(temporalConnectionOptions(rt.env));
-  const worker = await Worker.create({
+  const connection = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () =>
+    NativeConnection.connect(temporalConnectionOptions(rt.env)),
+  );
+  // The gauge scheduled_job_dependency_up and one log line per outage, even while no activity touches a dependency.
+  const stopWatching = watchDependencies(rt.probes, { postgres: 2_000, temporal: 500 });
+  const workflowBundle = await prepareWorkflowBundle();
+  const activities = {
+    ...createRunLogActivities(rt.ds, rt.jobs),
+    ...createExampleActivities(),
+    ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
+    ...createKafkaConsumerActivities({
+      ds: ingest.ds,
+      consumers,
+      env: rt.env,
+      temporal: rt.temporal,
+      taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
+      shutdownSignal: shuttingDown.signal,
+    }),
+    ...createBatchWriteActivities(ingest.ds),
+    ...createReplayActivities({ ds: ingest.ds, consumers }),
+    ...createRetentionActivities(rt.ds),
+  };
+  const worker = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () => Worker.create({
     connection,
     namespace: rt.env.TEMPORAL_NAMESPACE,
     taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
-    workflowBundle: await prepareWorkflowBundle(),
-    activities: {
-      ...createRunLogActivities(rt.ds, rt.jobs),
-      ...createExampleActivities(),
-      ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
-      ...createKafkaConsumerActivities({
-        ds: ingest.ds,
-        consumers,
-        env: rt.env,
-        temporal: rt.temporal,
-        taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
-        shutdownSignal: shuttingDown.signal,
-      }),
-      ...createBatchWriteActivities(ingest.ds),
-      ...createReplayActivities({ ds: ingest.ds, consumers }),
-      ...createRetentionActivities(rt.ds),
-    },
+    workflowBundle,
+    activities,
     shutdownGraceTime: '20s',
     // Traces: RunActivity spans under the workflow's; the workflow interceptors are in the bundle, and their spans
     // leave the sandbox through this sink. No-ops unless tracing is on (observability/tracing.ts).
@@ -70,7 +78,7 @@ export async function runWorker(): Promise<void> {
       ],
     },
     sinks: { exporter: makeWorkflowExporter(rt.tracing.spanProcessor, rt.tracing.resource) },
-  });
+  }));
 
   // Runs that Temporal ended without our code (terminate, timeout, deleted) would otherwise stay `running` forever.
   const reconciler = setInterval(() => {
@@ -107,6 +115,7 @@ export async function runWorker(): Promise<void> {
     await worker.run();
   } finally {
     clearInterval(reconciler);
+    stopWatching();
     stopEnsuring();
     stopPublishing();
     await connection.close();

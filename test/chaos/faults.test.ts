@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,14 +7,19 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { freshDay } from '../support/days';
 import { eventually, REPO, stackEnv, uniqueTag, useStackEnv } from '../support/stack';
+import { startApi, type ApiProcess } from '../support/apiProcess';
 import { startWorker, type WorkerProcess } from '../support/workerProcess';
 
 /*
- * The fault suite: each scenario breaks one dependency of a running ingest on the real stack, then checks that the
- * database holds exactly what one clean run leaves (the generator's expected-<day>.json, or the producer's counts for
- * Kafka) and that job_runs tells the truth. It runs on a stack of its own (ports + 100, state in .stack/chaos), so
- * restarting a service never touches the stack the other tests share. CHAOS_MODE=short (npm test) or full (npm run
- * chaos); CHAOS_SEED picks the kill -9 moments.
+ * The fault suite: each scenario breaks one dependency of a running ingest or Kafka drain on the real stack, then
+ * checks that the database holds exactly what one clean run leaves (the generator's expected-<day>.json, or the
+ * producer's counts for Kafka), that job_runs tells the truth, that every worker is still the process it was (a
+ * worker that dies is a failure; nothing restarts it), and that the product's own records (its outage log lines,
+ * failed activity attempts in the Temporal history or the worker's log) show the fault was felt. The workers run the
+ * default configuration: the shipped jobs and the shipped `curated_program` consumer, the owner and ingest roles, the
+ * default task queue. It runs on a stack of its own (ports + 100, state in .stack/chaos), so restarting a service
+ * never touches the stack the other tests share. CHAOS_MODE=short (npm test) or full (npm run chaos); CHAOS_SEED
+ * picks the kill -9 moments.
  */
 process.env['SCHEDULED_JOB_PORT_OFFSET'] ??= '100';
 process.env['SCHEDULED_JOB_STACK_DIR'] ??= path.join(REPO, '.stack', 'chaos');
@@ -22,17 +27,23 @@ if (process.env['SCHEDULED_JOB_PORT_OFFSET'] === '0' && process.env['CHAOS_ALLOW
   throw new Error('the fault suite restarts services: run it on a stack of its own (SCHEDULED_JOB_PORT_OFFSET, scripts/chaos.sh)');
 }
 // The chaos stack's variables win over any the shell took from the main stack (useStackEnv only fills gaps).
-Object.assign(process.env, stackEnv());
+const STACK = stackEnv();
+Object.assign(process.env, STACK);
 useStackEnv({
   JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
   CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+  // The default queue, as a user's worker polls: the stack is the suite's own, and the shipped consumer's workflow
+  // must stay on a queue these workers serve from one run of the suite to the next.
+  TEMPORAL_TASK_QUEUE: STACK['TEMPORAL_TASK_QUEUE'] ?? 'scheduled-job',
 });
 const run = promisify(execFile);
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kafka } from 'kafkajs';
+import { Client as PgClient } from 'pg';
 import { createKafka } from '../../connections/kafka';
 import { createS3Client } from '../../connections/s3';
+import { curatedProgramConsumer } from '../../consumers/curatedProgram';
 import { consumerWorkflowId } from '../../consumers/ids';
 import { generateDay, type ExpectedOutcome } from '../../scripts/generate-day';
 import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
@@ -51,7 +62,10 @@ const MODE = FULL
       s3OutageSeconds: 30,
       temporalRestartsAt: [0.25, 0.65],
       kills: 6,
-      kafka: { messages: 40_000, restartsAt: [0.25, 0.6], workers: 2 },
+      storm: { restarts: Number(process.env['CHAOS_STORM_RESTARTS'] ?? 10), messages: 60_000 },
+      kafka: { messages: 40_000, restartsAt: [0.25, 0.6] },
+      postgresStopSeconds: 60,
+      terminateBurstMs: 15_000,
     }
   : {
       day: { objects: 4, linesPerObject: 25_000 },
@@ -60,27 +74,40 @@ const MODE = FULL
       s3OutageSeconds: 10,
       temporalRestartsAt: [0.3],
       kills: 2,
-      kafka: { messages: 10_000, restartsAt: [0.3], workers: 1 },
+      storm: { restarts: Number(process.env['CHAOS_STORM_RESTARTS'] ?? 6), messages: 30_000 },
+      kafka: { messages: 20_000, restartsAt: [0.3] },
+      postgresStopSeconds: 60,
+      terminateBurstMs: 6_000,
     };
 const JOB = 'ingest_notification_views'; // the shipped definition: its own retry policies must ride out each fault
 const FAST_FAILOVER_JOB = 'test_ingest_fast_failover'; // 5 s heartbeat timeout, so a kill -9 fails over in seconds
-const PARTITIONS = 4;
+const CONSUMER = curatedProgramConsumer.name; // the shipped consumer, on its shipped topic and group
+const TOPIC = curatedProgramConsumer.topics[0]!;
+const WORKERS = 2;
 
 interface Row {
   scenario: string;
   tries: number;
+  died: number;
   lost: number | string;
   duplicated: number | string;
   note: string;
 }
 
-describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the chaos stack`, { timeout: 1_800_000 }, () => {
+/** The workers of one scenario and where their logs stood when it began. */
+interface Watch {
+  workers: WorkerProcess[];
+  marks: number[];
+}
+
+describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the chaos stack`, { timeout: 2_400_000 }, () => {
   let rt: Runtime;
   let s3: S3Client;
   let kafka: Kafka;
   let dataDir: string;
   let workers: WorkerProcess[] = [];
-  const consumerNames: string[] = [];
+  let partitions = 4;
+  let api: ApiProcess;
   const table: Row[] = [];
 
   before(async () => {
@@ -93,24 +120,31 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     s3 = createS3Client(rt.env);
     kafka = createKafka(rt.env, 'chaos-test');
     console.log(`chaos stack: ${rt.env.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}, Temporal ${rt.env.TEMPORAL_ADDRESS}, S3 ${rt.env.S3_ENDPOINT}, Kafka ${rt.env.KAFKA_BROKERS}`);
+    // The shipped topic, with the broker's default partitions (as auto-creation would make it) unless it exists.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(TOPIC)) await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 4 }], waitForLeaders: true });
+      partitions = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics[0]!.partitions.length;
+    } finally {
+      await admin.disconnect();
+    }
+    // The suite's workers: started once, and every scenario but the kill -9 one ends with the same processes.
+    workers.push(...(await Promise.all(Array.from({ length: WORKERS }, () => spawnWorker()))));
+    // And an API, which must ride out every fault too and say on /readyz what it cannot reach.
+    api = await startApi();
   });
 
   after(async () => {
-    const w = [24, 6, 5, 11];
+    const w = [34, 6, 5, 5, 11];
     const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 0)).join(' | ')} |`;
-    console.log(`\nfault suite, ${FULL ? 'full' : 'short'} form, seed ${SEED} (lost and duplicated are counted in the database against the expected outcome)`);
-    console.log(line(['scenario', 'tries', 'lost', 'duplicated']));
+    console.log(`\nfault suite, ${FULL ? 'full' : 'short'} form, seed ${SEED} (died: worker processes that exited; lost and duplicated are counted in the database against the expected outcome)`);
+    console.log(line(['scenario', 'tries', 'died', 'lost', 'duplicated']));
     console.log(line(w.map((n) => '-'.repeat(n))));
-    for (const r of table) console.log(line([r.scenario, String(r.tries), String(r.lost), String(r.duplicated)]));
+    for (const r of table) console.log(line([r.scenario, String(r.tries), String(r.died), String(r.lost), String(r.duplicated)]));
     for (const r of table) console.log(`  ${r.scenario}: ${r.note}`);
 
-    await Promise.all(workers.map((w) => w.stop()));
-    for (const name of consumerNames) {
-      const open = rt.temporal.workflow.list({
-        query: `(WorkflowId = "${consumerWorkflowId(name)}" OR WorkflowId STARTS_WITH "ingest/${name}/") AND ExecutionStatus = "Running"`,
-      });
-      for await (const wf of open) await rt.temporal.workflow.getHandle(wf.workflowId).terminate('fault suite finished').catch(() => undefined);
-    }
+    await Promise.all([...workers.map((w) => w.stop()), api?.stop()]);
     s3?.destroy();
     await rt?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -134,21 +168,67 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  const everyWorker: WorkerProcess[] = []; // killed ones too, for their logs
-  const spawnWorker = async (env: Record<string, string> = {}) => {
-    const w = await startWorker(env);
-    everyWorker.push(w);
-    return w;
-  };
-  const startIngestWorkers = async (n: number) => {
-    workers.push(...(await Promise.all(Array.from({ length: n }, () => spawnWorker()))));
-  };
-  /** Activity attempts that failed (and were retried) as the workers logged them: evidence the fault was felt. */
-  const failedAttempts = () => everyWorker.reduce((n, w) => n + (w.output().match(/Activity failed/g)?.length ?? 0), 0);
-  const assertWorkersAlive = () => {
-    for (const w of workers) {
-      assert.ok(w.child.exitCode === null && w.child.signalCode === null, `worker ${w.pid} died (${w.child.exitCode ?? w.child.signalCode}):\n${w.output().slice(-3000)}`);
+  const spawnWorker = (env: Record<string, string> = {}) => startWorker(env);
+
+  const watch = (): Watch => ({ workers: [...workers], marks: workers.map((w) => w.mark()) });
+  const logOf = (wt: Watch) => wt.workers.map((w, i) => w.outputSince(wt.marks[i]!)).join('\n');
+  const dead = (wt: Watch) => wt.workers.filter((w) => !w.alive());
+  /** Every worker of the scenario is still the process it was: none exited, none was replaced. */
+  const assertSameWorkers = (wt: Watch) => {
+    for (const w of dead(wt)) {
+      assert.fail(`worker ${w.pid} died (${w.child.exitCode ?? w.child.signalCode}); nothing restarts it:\n${w.output().slice(-3000)}`);
     }
+    for (const w of wt.workers) process.kill(w.pid, 0); // throws if that pid is gone
+    assert.ok(api.child.exitCode === null && api.child.signalCode === null, `the API died (${api.child.exitCode ?? api.child.signalCode}):\n${api.output().slice(-3000)}`);
+  };
+  const readyz = async () => {
+    const res = await fetch(`${api.base}/readyz`);
+    return { status: res.status, body: (await res.json()) as { ready: boolean; unreachable?: Record<string, string> } };
+  };
+
+  /** What the workers themselves logged about the fault during a scenario (never what the test injected). */
+  const evidenceIn = (log: string) => ({
+    postgresOutages: (log.match(/"dependency":"postgres"[^\n]*"msg":"(postgres unreachable|waiting for postgres)/g) ?? []).length,
+    temporalOutages: (log.match(/"dependency":"temporal"[^\n]*"msg":"(temporal unreachable|waiting for temporal)/g) ?? []).length,
+    recovered: (log.match(/"msg":"(postgres|temporal) reachable again"/g) ?? []).length,
+    longestOutageMs: Math.max(0, ...[...log.matchAll(/"downMs":(\d+)/g)].map((m) => Number(m[1]))),
+    failedActivities: (log.match(/Activity failed/g) ?? []).length,
+    kafkaErrors: (log.match(/"logger":"kafkajs"/g) ?? []).length,
+  });
+  type Evidence = ReturnType<typeof evidenceIn> & { historyRetries: number; retryReasons: string[] };
+  const describeEvidence = (e: Evidence) =>
+    `felt: ${e.postgresOutages} postgres and ${e.temporalOutages} temporal outage lines, ${e.recovered} recoveries (longest ${(e.longestOutageMs / 1000).toFixed(1)} s), ` +
+    `${e.failedActivities} failed activity attempts logged, ${e.historyRetries} activity retries or workflow task timeouts in history${e.retryReasons.length ? ` (${e.retryReasons.slice(0, 2).join(' | ')})` : ''}, ${e.kafkaErrors} kafkajs error lines`;
+
+  /**
+   * What the Temporal history of a run and its child workflows (every run of each) says went wrong: activity attempts
+   * after the first (each says an earlier one failed or timed out; lastFailure says why) and workflow tasks that
+   * timed out or failed (a worker gone mid-task).
+   */
+  const historyRetries = async (workflowId: string, depth = 0): Promise<{ retries: number; reasons: string[] }> => {
+    let retries = 0;
+    const reasons: string[] = [];
+    for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      const history = await rt.temporal.workflow.getHandle(workflowId, wf.runId).fetchHistory();
+      for (const ev of history.events ?? []) {
+        const started = ev.activityTaskStartedEventAttributes;
+        if (started && (started.attempt ?? 1) > 1) {
+          retries += started.attempt! - 1;
+          if (started.lastFailure?.message) reasons.push(started.lastFailure.message.slice(0, 120));
+        }
+        if (ev.workflowTaskTimedOutEventAttributes || ev.workflowTaskFailedEventAttributes) {
+          retries++;
+          reasons.push(ev.workflowTaskTimedOutEventAttributes ? 'workflow task timed out' : 'workflow task failed');
+        }
+        const child = ev.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+        if (child && depth < 3) {
+          const c = await historyRetries(child, depth + 1);
+          retries += c.retries;
+          reasons.push(...c.reasons);
+        }
+      }
+    }
+    return { retries, reasons };
   };
 
   /** A generated day in S3, and the generator's own expected-<day>.json read back from disk. */
@@ -166,9 +246,10 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     Number(((await rt.ds.query(`SELECT coalesce(sum(lines_read), 0) AS n FROM ingest_objects WHERE day = $1`, [day])) as { n: string }[])[0]!.n);
 
   /** Waits until `share` of the day's lines are committed; fails if the run ended first (the fault would miss). */
-  const atProgress = async (day: string, expected: ExpectedOutcome, share: number): Promise<number> => {
+  const atProgress = async (day: string, expected: ExpectedOutcome, share: number, wt?: Watch): Promise<number> => {
     const at = Math.floor(share * expected.lines);
     const done = await eventually(`${Math.round(share * 100)}% of ${day} ingested`, async () => {
+      if (wt) assertSameWorkers(wt); // a dead worker fails now, not at the end of a long wait
       const n = await safe(() => linesDone(day));
       return n !== undefined && n >= at ? n : undefined;
     }, 300_000, 50);
@@ -224,61 +305,268 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     return rows;
   };
 
-  /**
-   * One ingest under a fault: generate and upload a day, trigger it, let `inject` break something (it records each
-   * fault it injects in `faults`), wait for the run to end, then count and check.
-   */
-  const ingestUnderFault = async (
-    scenario: string,
-    opts: { job: string; seed: number; parallelism?: number; size?: { objects: number; linesPerObject: number }; mustFailActivities?: boolean },
-    inject: (day: string, expected: ExpectedOutcome, faults: string[]) => Promise<void>,
-  ) => {
+  /** An ingest in flight: its day, what one clean run leaves, and the trigger's first run. */
+  interface Ingest {
+    job: string;
+    day: string;
+    expected: ExpectedOutcome;
+    runId: string;
+    /** The `scheduled-job trigger --wait` process, when the run was started by the CLI: its exit code and output. */
+    cli?: Promise<{ code: number | null; out: string }>;
+  }
+  /** `scheduled-job trigger <job> --args ... --wait`, as a user runs it: resolves the runId it prints, and its end. */
+  const triggerByCli = (job: string, args: Record<string, unknown>) => {
+    const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['trigger', job, '--args', JSON.stringify(args), '--wait'], {
+      cwd: REPO,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const collect = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const ended = new Promise<{ code: number | null; out: string }>((r) => child.once('exit', (code) => r({ code, out })));
+    const runId = eventually('the CLI to print its runId', async () => {
+      if (child.exitCode !== null) throw new Error(`trigger exited with ${child.exitCode}:\n${out.slice(-3000)}`);
+      return /"runId":"([^"]+)"/.exec(out)?.[1];
+    }, 120_000, 100);
+    return { runId, ended };
+  };
+  const startIngest = async (opts: { job: string; seed: number; parallelism?: number; size?: { objects: number; linesPerObject: number }; viaCli?: boolean }): Promise<Ingest> => {
     const { day, expected } = await prepareDay(opts.seed, opts.size ?? MODE.day);
-    const t0 = Date.now();
-    const started = await rt.client.trigger(opts.job, { day, parallelism: opts.parallelism ?? 2 });
-    const faults: string[] = []; // one entry per fault injected, as it happens
-    const failedBefore = failedAttempts();
-    let note = '';
-    let counted: Awaited<ReturnType<typeof countDay>> | undefined;
-    let failed = 0;
-    try {
-      await inject(day, expected, faults);
-      note = faults.join(', ');
-      const view = await eventually(`${opts.job}/${day} to finish`, async () => {
-        const v = await safe(() => rt.client.status(opts.job, started.runId));
-        return v && v.status !== 'running' ? v : undefined;
-      }, 600_000, 500);
-      assert.equal(view.status, 'succeeded', view.error ?? '');
-      counted = await countDay(day, expected);
-      const runs = await assertRunLog(opts.job, day, started.runId, expected);
-      failed = failedAttempts() - failedBefore;
-      note += `; ${failed} activity attempts failed and were retried; ${runs.length} job attempt(s), ${((Date.now() - t0) / 1000).toFixed(1)} s; ${counted.views} views, ${counted.rejects} rejects (expected ${expected.views}, ${expected.rejected})`;
-    } finally {
-      counted ??= await safe(() => countDay(day, expected));
-      table.push({ scenario, tries: faults.length, lost: counted?.lost ?? '?', duplicated: counted?.duplicated ?? '?', note: note || `did not finish: ${faults.join(', ')}` });
+    const args = { day, parallelism: opts.parallelism ?? 2 };
+    if (opts.viaCli) {
+      const cli = triggerByCli(opts.job, args);
+      return { job: opts.job, day, expected, runId: await cli.runId, cli: cli.ended };
     }
-    lastDay = { day, expected };
-    assert.ok(counted, 'counted');
-    assert.equal(counted.lost, 0, 'lost rows or rejects');
-    assert.equal(counted.duplicated, 0, 'duplicated rows or rejects');
-    assert.ok(faults.length > 0, 'the fault was injected');
-    // The dependency really went away under the ingest: its activities failed (the workers log "Activity failed").
-    if (opts.mustFailActivities) assert.ok(failed > 0, 'the fault was felt: some activity attempt failed and was retried');
+    const started = await rt.client.trigger(opts.job, args);
+    return { job: opts.job, day, expected, runId: started.runId };
+  };
+  /** Waits for the run's end, then checks rows, rejects and job_runs; the counts go to the table either way. */
+  const finishIngest = async (ing: Ingest, wt: Watch) => {
+    const view = await eventually(`${ing.job}/${ing.day} to finish`, async () => {
+      assertSameWorkers(wt);
+      const v = await safe(() => rt.client.status(ing.job, ing.runId));
+      return v && v.status !== 'running' ? v : undefined;
+    }, 600_000, 500);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    if (ing.cli) {
+      // The waiting CLI rode out the fault too, and reports the run's success.
+      const cli = await ing.cli;
+      assert.equal(cli.code, 0, `scheduled-job trigger --wait exited with ${cli.code}:\n${cli.out.slice(-3000)}`);
+      assert.match(cli.out, /succeeded/);
+    }
+    const counted = await countDay(ing.day, ing.expected);
+    const runs = await assertRunLog(ing.job, ing.day, ing.runId, ing.expected);
+    const h = await historyRetries(`${ing.job}/${ing.day}`);
+    return { counted, runs, history: h, note: `${runs.length} job attempt(s); ${counted.views} views, ${counted.rejects} rejects (expected ${ing.expected.views}, ${ing.expected.rejected})` };
+  };
+
+  /** A Kafka backlog on the shipped topic: the offsets it starts at, so counts see this backlog only. */
+  interface Backlog {
+    expected: ProduceResult;
+    from: Map<number, string>;
+    total: number;
+  }
+  const produceBacklog = async (seed: number, messages: number): Promise<Backlog> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    let from: Map<number, string>;
+    try {
+      from = new Map((await admin.fetchTopicOffsets(TOPIC)).map((o) => [o.partition, o.high]));
+    } finally {
+      await admin.disconnect();
+    }
+    const prefix = uniqueTag(`chaos${seed}`);
+    const expected = await produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix });
+    return { expected, from, total: expected.distinctValid + expected.garbage };
+  };
+  const countBacklog = async (b: Backlog) => {
+    const range = [...b.from].map(([p, o]) => `(kafka_partition = ${p} AND kafka_offset >= ${BigInt(o)})`).join(' OR ');
+    return ((await rt.ds.query(
+      `SELECT (SELECT count(*) FROM curated_program_events WHERE topic = $1 AND (${range}))::int AS rows,
+              (SELECT count(*) FROM curated_program_events WHERE event_id LIKE $3 || '-%')::int AS ours,
+              (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1 AND (${range}))::int AS dead,
+              (SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1 AND (${range}))::int AS "deadDistinct"`,
+      [TOPIC, CONSUMER, b.expected.prefix],
+    )) as { rows: number; ours: number; dead: number; deadDistinct: number }[])[0]!;
+  };
+  const consumerStatus = () => rt.temporal.workflow.getHandle(consumerWorkflowId(CONSUMER)).query(consumerStatusQuery);
+  /** Waits until `share` of the backlog is stored; fails if the drain ended first (the fault would miss it). */
+  const atDrained = async (b: Backlog, share: number, wt: Watch) => {
+    const stored = await eventually(`${Math.round(share * 100)}% of the backlog stored`, async () => {
+      assertSameWorkers(wt);
+      const x = await safe(() => countBacklog(b));
+      return x && x.rows + x.dead >= b.total * share ? x.rows + x.dead : undefined;
+    }, 300_000, 50);
+    assert.ok(stored < b.total, `the fault must land mid-drain, but all ${b.total} messages were already stored: use a bigger backlog`);
+    return stored;
+  };
+  /** Waits for the backlog to be drained (lag 0), then checks exactly the distinct events and the dead letters. */
+  const finishBacklog = async (b: Backlog, wt: Watch) => {
+    const { expected } = b;
+    await eventually(`${expected.distinctValid} rows and ${expected.garbage} dead letters with lag 0`, async () => {
+      assertSameWorkers(wt);
+      const x = await safe(() => countBacklog(b));
+      if (!x || x.rows < expected.distinctValid || x.dead < expected.garbage) return undefined;
+      if (x.rows > expected.distinctValid || x.dead > expected.garbage) return true; // too many: counted below
+      const st = await safe(consumerStatus);
+      return st && st.lag === 0 && st.partitions.length === partitions ? true : undefined;
+    }, 600_000, 500);
+    await sleep(2000); // a late duplicate write would show up now
+    const c = await countBacklog(b);
+    const st = await consumerStatus();
+    const lost = Math.max(0, expected.distinctValid - c.ours) + Math.max(0, expected.garbage - c.deadDistinct);
+    const duplicated = Math.max(0, c.rows - expected.distinctValid) + (c.dead - c.deadDistinct) + Math.max(0, c.deadDistinct - expected.garbage);
+    const check = () => {
+      assert.equal(c.ours, expected.distinctValid, 'lost events');
+      assert.equal(c.rows, expected.distinctValid, 'duplicated or foreign events');
+      assert.equal(c.dead, expected.garbage, 'dead letters');
+      assert.equal(c.deadDistinct, c.dead, 'no dead letter twice');
+      assert.equal(st.lag, 0, 'lag back to 0');
+      for (const p of st.partitions) assert.equal(p.committed, p.high, `partition ${p.partition} committed to its end`);
+    };
+    return { lost, duplicated, check, note: `${expected.messages} messages (${expected.distinctValid} distinct valid, ${expected.repeats} repeats, ${expected.garbage} garbage): ${c.rows} rows, ${c.dead} dead letters, lag ${st.lag}` };
+  };
+
+  /**
+   * One scenario: `body` injects the fault (recording each in `faults`) and returns the checks of what it ran;
+   * afterwards every worker of the scenario must be the same process, and `felt` must find the fault in the
+   * product's own records. The row goes to the table whether it passed or not.
+   */
+  const scenario = async (
+    name: string,
+    body: (wt: Watch, faults: string[]) => Promise<{ lost: number; duplicated: number; note: string; history?: { retries: number; reasons: string[] }; check?: () => void }>,
+    felt: (e: Evidence) => boolean,
+    opts: { workers?: () => Watch } = {},
+  ) => {
+    const wt = watch();
+    const faults: string[] = [];
+    const t0 = Date.now();
+    let row: Row = { scenario: name, tries: 0, died: 0, lost: '?', duplicated: '?', note: '' };
+    try {
+      const out = await body(wt, faults);
+      const end = opts.workers?.() ?? wt;
+      const e: Evidence = { ...evidenceIn(logOf(end)), historyRetries: out.history?.retries ?? 0, retryReasons: out.history?.reasons ?? [] };
+      row = { ...row, lost: out.lost, duplicated: out.duplicated, note: `${faults.join(', ')}; ${out.note}; ${describeEvidence(e)}; ${((Date.now() - t0) / 1000).toFixed(1)} s` };
+      assertSameWorkers(end);
+      out.check?.();
+      assert.equal(out.lost, 0, 'lost rows, rejects or events');
+      assert.equal(out.duplicated, 0, 'duplicated rows, rejects or events');
+      assert.ok(felt(e), `the fault was not felt, by the product's own records: ${describeEvidence(e)}`);
+    } finally {
+      row.tries = faults.length;
+      row.died = dead(opts.workers?.() ?? wt).length;
+      if (!row.note) row.note = `did not finish: ${faults.join(', ')}`;
+      table.push(row);
+    }
+  };
+
+  /** Backend pids of every Postgres connection the process `pid` holds (found by its sockets' ports). */
+  const pgBackendsOf = async (su: PgClient, pid: number): Promise<number[]> => {
+    const port = new URL(rt.env.DATABASE_URL).port;
+    const { stdout } = await run('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`]);
+    const ports = stdout
+      .split('\n')
+      .filter((l) => l.includes(`pid=${pid},`))
+      .map((l) => Number(/:(\d+)\s+\S+:\d+\s/.exec(l)?.[1]))
+      .filter((p) => p > 0);
+    if (ports.length === 0) return [];
+    const res = await su.query(`SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])`, [ports]);
+    return (res.rows as { pid: number }[]).map((r) => r.pid);
+  };
+
+  /** Those of `ws` with an open connection to the S3 server (the ingest streams each object over one). */
+  const withS3Connections = async (ws: WorkerProcess[]): Promise<WorkerProcess[]> => {
+    const port = new URL(rt.env.S3_ENDPOINT).port;
+    const { stdout } = await run('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`]);
+    return ws.filter((w) => stdout.includes(`pid=${w.pid},`));
   };
 
   let lastDay: { day: string; expected: ExpectedOutcome } | undefined;
+  const ingestScenario = (
+    name: string,
+    opts: { job: string; seed: number; size?: { objects: number; linesPerObject: number }; viaCli?: boolean },
+    inject: (ing: Ingest, wt: Watch, faults: string[]) => Promise<void>,
+    felt: (e: Evidence) => boolean,
+    extra: { backlog?: number; workers?: () => Watch } = {},
+  ) =>
+    scenario(
+      name,
+      async (wt, faults) => {
+        const backlog = extra.backlog ? await produceBacklog(opts.seed, extra.backlog) : undefined;
+        const ing = await startIngest(opts);
+        await inject(ing, wt, faults);
+        const done = await finishIngest(ing, extra.workers?.() ?? wt);
+        lastDay = { day: ing.day, expected: ing.expected };
+        const k = backlog ? await finishBacklog(backlog, extra.workers?.() ?? wt) : undefined;
+        return {
+          lost: done.counted.lost + (k?.lost ?? 0),
+          duplicated: done.counted.duplicated + (k?.duplicated ?? 0),
+          note: `${done.note}${k ? `; kafka: ${k.note}` : ''}`,
+          history: done.history,
+          ...(k ? { check: k.check } : {}),
+        };
+      },
+      felt,
+      extra.workers ? { workers: extra.workers } : {},
+    );
+  const drainScenario = (name: string, opts: { seed: number; messages?: number }, inject: (b: Backlog, wt: Watch, faults: string[]) => Promise<void>, felt: (e: Evidence) => boolean) =>
+    scenario(
+      name,
+      async (wt, faults) => {
+        const b = await produceBacklog(opts.seed, opts.messages ?? MODE.kafka.messages);
+        await inject(b, wt, faults);
+        const k = await finishBacklog(b, wt);
+        return { lost: k.lost, duplicated: k.duplicated, note: k.note, check: k.check };
+      },
+      felt,
+    );
+
+  /** The fault of an ingest scenario: `service` restarted at each share of the day's lines. */
+  const restartsAt = (service: string, shares: number[]) => async (ing: Ingest, wt: Watch, faults: string[]) => {
+    for (const share of shares) {
+      const at = await atProgress(ing.day, ing.expected, share, wt);
+      faults.push(`restart at ${at}/${ing.expected.lines} lines took ${(await stack('restart', service)).toFixed(1)} s`);
+    }
+  };
+
+  /** The fault of a drain scenario: `service` restarted at each share of the backlog stored. */
+  const restartsMidDrain = (service: string, shares: number[]) => async (b: Backlog, wt: Watch, faults: string[]) => {
+    for (const share of shares) {
+      const stored = await atDrained(b, share, wt);
+      faults.push(`restart at ${stored}/${b.total} stored took ${(await stack('restart', service)).toFixed(1)} s`);
+    }
+  };
 
   // ---- scenarios ----
 
-  test('1. Postgres restarts mid-ingest: the same rows, rejects and metrics as a clean run', async () => {
-    await startIngestWorkers(2);
-    await ingestUnderFault('postgres restart', { job: JOB, seed: 101, mustFailActivities: true }, async (day, expected, faults) => {
-      for (const share of MODE.postgresRestartsAt) {
-        const at = await atProgress(day, expected, share);
-        faults.push(`restart at ${at}/${expected.lines} lines took ${(await stack('restart', 'postgres')).toFixed(1)} s`);
-      }
-    });
-    assertWorkersAlive();
+  test(`1. ${MODE.storm.restarts} Postgres restarts in quick succession while connections churn (a worker starting, the shipped consumer draining, an ingest running, its trigger --wait waiting)`, async () => {
+    let fresh: WorkerProcess | undefined;
+    const all = (): Watch => ({ workers: fresh ? [...workers, fresh] : workers, marks: fresh ? [...watchAtStart.marks, 0] : watchAtStart.marks });
+    const watchAtStart = watch();
+    await ingestScenario(
+      `postgres restarts x${MODE.storm.restarts} (churn)`,
+      { job: JOB, seed: 100, size: MODE.killDay, viaCli: true },
+      async (ing, wt, faults) => {
+        await atProgress(ing.day, ing.expected, 0.05, wt);
+        // A fresh worker opens its pools, migrates and starts its consumer while the restarts land.
+        const starting = spawnWorker();
+        const rng = new Rng(SEED + 100);
+        for (let i = 0; i < MODE.storm.restarts; i++) {
+          faults.push(`restart ${(await stack('restart', 'postgres')).toFixed(1)} s`);
+          await sleep(rng.int(800)); // short gaps: each restart lands while the last one's reconnections open
+        }
+        fresh = await starting; // rejects if it exited before it was ready
+        workers.push(fresh);
+      },
+      (e) => e.postgresOutages > 0 && e.recovered > 0 && (e.historyRetries > 0 || e.failedActivities > 0),
+      { backlog: MODE.storm.messages, workers: all },
+    );
+  });
+
+  test('2. Postgres restarts mid-ingest: the same rows, rejects and metrics as a clean run', async () => {
+    await ingestScenario('postgres restart', { job: JOB, seed: 101 }, restartsAt('postgres', MODE.postgresRestartsAt), (e) => e.postgresOutages > 0 && e.historyRetries > 0);
   });
 
   test('the lost/duplicated count sees one lost view, one lost reject and one extra view (the check can fail)', async () => {
@@ -304,119 +592,153 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     }
   });
 
-  test(`2. the S3 server stops mid-object for ${MODE.s3OutageSeconds} s: the same rows, rejects and metrics`, async () => {
-    await ingestUnderFault(`s3 down ${MODE.s3OutageSeconds} s`, { job: JOB, seed: 102, mustFailActivities: true }, async (day, expected, faults) => {
-      const at = await atProgress(day, expected, 0.3);
-      // Objects being streamed right now (a checkpoint past line 0, not done): the outage cuts them mid-object.
-      const open = (await rt.ds.query(`SELECT count(*)::int AS n FROM ingest_objects WHERE day = $1 AND line_number > 0 AND NOT done`, [day])) as { n: number }[];
-      const down = Date.now();
-      // SIGKILL right after SIGTERM (no grace time): versitygw would otherwise drain open GETs for about 10 s
-      // before closing them, and the objects being read must be cut mid-stream, as in a crash.
-      await stack('stop', 's3', { SCHEDULED_JOB_STOP_TIMEOUT: '0' });
-      try {
-        faults.push(`stopped at ${at}/${expected.lines} lines with ${open[0]!.n} object(s) mid-stream`);
-        await sleep(Math.max(0, MODE.s3OutageSeconds * 1000 - (Date.now() - down)));
-      } finally {
-        await stack('start', 's3');
-      }
-      faults[0] += `, down for ${((Date.now() - down) / 1000).toFixed(1)} s`;
-    });
-    assertWorkersAlive();
+  test('3. pg_terminate_backend of every connection of every worker mid-ingest', async () => {
+    const su = new PgClient({ connectionString: rt.env.DATABASE_URL.replace(/\/\/[^@]*@/, '//postgres@') });
+    su.on('error', () => undefined); // its queries reject with the same error
+    await su.connect();
+    try {
+      await ingestScenario(
+        'pg_terminate_backend (all)',
+        { job: JOB, seed: 106, size: MODE.killDay },
+        async (ing, wt, faults) => {
+          // Bursts: every connection of every worker, again every ~100 ms, so the pools reopen connections that are
+          // ended moments after their start-up, the timing a failover or a restart storm produces.
+          for (const share of [0.2, 0.5]) {
+            const at = await atProgress(ing.day, ing.expected, share, wt);
+            const until = Date.now() + MODE.terminateBurstMs;
+            let n = 0;
+            let rounds = 0;
+            while (Date.now() < until) {
+              for (const w of wt.workers) {
+                const pids = await pgBackendsOf(su, w.pid);
+                if (pids.length) n += ((await su.query(`SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM unnest($1::int[]) AS pid`, [pids])).rows[0] as { n: number }).n;
+              }
+              rounds++;
+              await sleep(100);
+            }
+            faults.push(`${n} backends terminated in ${rounds} rounds from ${at}/${ing.expected.lines} lines`);
+          }
+        },
+        (e) => e.postgresOutages > 0 && (e.historyRetries > 0 || e.failedActivities > 0),
+      );
+    } finally {
+      await su.end().catch(() => undefined);
+    }
   });
 
-  test('4. the Temporal server restarts mid-ingest: the same rows, rejects and metrics', async () => {
-    await ingestUnderFault('temporal restart', { job: JOB, seed: 104 }, async (day, expected, faults) => {
-      for (const share of MODE.temporalRestartsAt) {
-        const at = await atProgress(day, expected, share);
-        faults.push(`restart at ${at}/${expected.lines} lines took ${(await stack('restart', 'temporal')).toFixed(1)} s`);
-      }
-    });
-    assertWorkersAlive();
+  test(`4. the S3 server stops mid-object for ${MODE.s3OutageSeconds} s while the consumer drains: the same rows, rejects, metrics and events`, async () => {
+    await ingestScenario(
+      `s3 down ${MODE.s3OutageSeconds} s (consumer running)`,
+      { job: JOB, seed: 102 },
+      async (ing, wt, faults) => {
+        const at = await atProgress(ing.day, ing.expected, 0.3, wt);
+        // Objects being streamed right now (a checkpoint past line 0, not done): the outage cuts them mid-object.
+        const open = (await rt.ds.query(`SELECT count(*)::int AS n FROM ingest_objects WHERE day = $1 AND line_number > 0 AND NOT done`, [ing.day])) as { n: number }[];
+        const down = Date.now();
+        // SIGKILL right after SIGTERM (no grace time): versitygw would otherwise drain open GETs for about 10 s
+        // before closing them, and the objects being read must be cut mid-stream, as in a crash.
+        await stack('stop', 's3', { SCHEDULED_JOB_STOP_TIMEOUT: '0' });
+        try {
+          faults.push(`stopped at ${at}/${ing.expected.lines} lines with ${open[0]!.n} object(s) mid-stream`);
+          await sleep(Math.max(0, MODE.s3OutageSeconds * 1000 - (Date.now() - down)));
+        } finally {
+          await stack('start', 's3');
+        }
+        faults[0] += `, down for ${((Date.now() - down) / 1000).toFixed(1)} s`;
+      },
+      (e) => e.historyRetries > 0 && e.retryReasons.length > 0,
+      { backlog: MODE.kafka.messages },
+    );
   });
 
-  test(`5. kill -9 of a worker ${MODE.kills} times at seeded random moments: the same rows, rejects and metrics`, async () => {
+  test('5. the Temporal server restarts mid-ingest: the same rows, rejects and metrics', async () => {
+    await ingestScenario('temporal restart', { job: JOB, seed: 104 }, restartsAt('temporal', MODE.temporalRestartsAt), (e) => e.temporalOutages > 0 && e.recovered > 0);
+  });
+
+  test('6. the Kafka broker restarts mid-drain: exactly the distinct events and the dead letters, lag back to 0', async () => {
+    await drainScenario('kafka restart (drain)', { seed: 103 }, restartsMidDrain('kafka', MODE.kafka.restartsAt), (e) => e.kafkaErrors > 0 || e.failedActivities > 0);
+  });
+
+  test('7. Postgres restarts mid-drain: exactly the distinct events and the dead letters', async () => {
+    await drainScenario('postgres restart (drain)', { seed: 107 }, restartsMidDrain('postgres', [0.3]), (e) => e.postgresOutages > 0 && e.recovered > 0);
+  });
+
+  test(`8. Postgres stops for ${MODE.postgresStopSeconds} s mid-drain: exactly the distinct events and the dead letters`, async () => {
+    await drainScenario(
+      `postgres down ${MODE.postgresStopSeconds} s (drain)`,
+      { seed: 108 },
+      async (b, wt, faults) => {
+        const stored = await atDrained(b, 0.3, wt);
+        assert.equal((await readyz()).status, 200, 'the API is ready before the outage');
+        const down = Date.now();
+        await stack('stop', 'postgres');
+        let notReady: Awaited<ReturnType<typeof readyz>> | undefined;
+        try {
+          await sleep(5_000);
+          // Liveness stays up (nothing should restart the API); readiness names what it cannot reach.
+          assert.equal((await fetch(`${api.base}/healthz`)).status, 200, '/healthz stays 200 while Postgres is down');
+          notReady = await readyz();
+          await sleep(Math.max(0, MODE.postgresStopSeconds * 1000 - (Date.now() - down)));
+          assertSameWorkers(wt);
+        } finally {
+          await stack('start', 'postgres');
+        }
+        faults.push(`stopped at ${stored}/${b.total} stored, down for ${((Date.now() - down) / 1000).toFixed(1)} s`);
+        assert.equal(notReady?.status, 503, `/readyz during the outage: ${JSON.stringify(notReady)}`);
+        assert.deepEqual(Object.keys(notReady.body.unreachable ?? {}), ['postgres'], 'it names Postgres, and only Postgres');
+        const ready = await eventually('/readyz 200 again', async () => {
+          const r = await safe(readyz);
+          return r?.status === 200 ? r : undefined;
+        }, 60_000, 500);
+        faults[faults.length - 1] += ` (/readyz ${notReady.status} ${JSON.stringify(notReady.body.unreachable)} during it, ${ready.status} after)`;
+      },
+      // The workers' probes saw the outage last most of the minute, and said so about once each, not once per retry.
+      (e) => e.postgresOutages >= 1 && e.postgresOutages <= 2 * workers.length && e.longestOutageMs >= (MODE.postgresStopSeconds - 10) * 1000,
+    );
+  });
+
+  test('9. the Temporal server restarts mid-drain: exactly the distinct events and the dead letters', async () => {
+    await drainScenario('temporal restart (drain)', { seed: 109 }, restartsMidDrain('temporal', [0.3]), (e) => e.temporalOutages > 0 && e.recovered > 0);
+  });
+
+  // Last: the only scenario whose fault kills workers (their replacements start as an orchestrator's would).
+  test(`10. kill -9 of a worker ${MODE.kills} times at seeded random moments: the same rows, rejects and metrics`, async () => {
     const rng = new Rng(SEED);
     // Kill points by progress (share of the day's lines), so they land mid-day however fast this machine ingests.
     const shares = Array.from({ length: MODE.kills }, () => 0.05 + rng.next() * 0.6).sort((a, b) => a - b);
     console.log(`kill points (shares of the day's lines): ${shares.map((s) => s.toFixed(3)).join(', ')}`);
     const starting: Promise<void>[] = [];
-    await ingestUnderFault('kill -9 worker', { job: FAST_FAILOVER_JOB, seed: 105, size: MODE.killDay }, async (day, expected, faults) => {
-      for (const share of shares) {
-        const at = await atProgress(day, expected, share);
-        await sleep(rng.int(500));
-        // Any worker that is up, chosen by the seeded PRNG; its replacement starts in the background, as an
-        // orchestrator's would, so the next kill point is not held back by a start-up.
-        const victim = workers[rng.int(workers.length)]!;
-        await victim.kill9();
-        workers = workers.filter((w) => w !== victim);
-        faults.push(`pid ${victim.pid} at ${at}/${expected.lines} lines`);
-        starting.push(spawnWorker().then((w) => void workers.push(w)));
-        await eventually('a worker up to kill next', async () => workers.length > 0, 120_000);
-      }
-      await Promise.all(starting);
-    });
-    await Promise.all(starting);
-    assertWorkersAlive();
-  });
-
-  test('3. the Kafka broker restarts mid-consumption: exactly the distinct events and the dead letters, lag back to 0', async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-    const name = `chaos_${uniqueTag('kafka').replace(/-/g, '_')}`;
-    const topic = `chaos.${name}`;
-    consumerNames.push(name);
-    const env = { TEST_CONSUMER_NAME: name, TEST_CONSUMER_TOPIC: topic, TEST_CONSUMER_GROUP: `${topic}.group`, TEST_CONSUMER_BATCH_SIZE: '100' };
-    const expected: ProduceResult = await produceCuratedEvents({ kafka, topic, count: MODE.kafka.messages, partitions: PARTITIONS, createTopic: true, seed: 103, prefix: name });
-    const total = expected.distinctValid + expected.garbage;
-    const counts = async () =>
-      ((await rt.ds.query(
-        `SELECT (SELECT count(*) FROM curated_program_events WHERE topic = $1)::int AS rows,
-                (SELECT count(DISTINCT event_id) FROM curated_program_events WHERE topic = $1 AND event_id LIKE $2 || '-%')::int AS ours,
-                (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1)::int AS dead,
-                (SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1)::int AS "deadDistinct"`,
-        [topic, name],
-      )) as { rows: number; ours: number; dead: number; deadDistinct: number }[])[0]!;
-    const status = () => rt.temporal.workflow.getHandle(consumerWorkflowId(name)).query(consumerStatusQuery);
-    const t0 = Date.now();
-    workers.push(...(await Promise.all(Array.from({ length: MODE.kafka.workers }, () => spawnWorker(env)))));
-    const notes: string[] = [];
-    let c: Awaited<ReturnType<typeof counts>> | undefined;
-    try {
-      for (const share of MODE.kafka.restartsAt) {
-        const stored = await eventually(`${Math.round(share * 100)}% of the messages stored`, async () => {
-          const x = await safe(counts);
-          return x && x.rows + x.dead >= total * share ? x.rows + x.dead : undefined;
-        }, 300_000, 100);
-        assert.ok(stored < total, 'the restart must land mid-consumption');
-        notes.push(`restart at ${stored}/${total} stored took ${(await stack('restart', 'kafka')).toFixed(1)} s`);
-      }
-      await eventually(`${expected.distinctValid} rows and ${expected.garbage} dead letters with lag 0`, async () => {
-        const x = await safe(counts);
-        if (!x || x.rows < expected.distinctValid || x.dead < expected.garbage) return undefined;
-        if (x.rows > expected.distinctValid || x.dead > expected.garbage) return true; // too many: counted below
-        const st = await safe(status);
-        return st && st.lag === 0 && st.partitions.length === PARTITIONS ? true : undefined;
-      }, 300_000, 500);
-      // Settle: a late duplicate write would show up now.
-      await sleep(2000);
-      const st = await status();
-      assert.equal(st.lag, 0, 'lag back to 0');
-      for (const p of st.partitions) assert.equal(p.committed, p.high, `partition ${p.partition} committed to its end`);
-    } finally {
-      c = await safe(counts);
-      table.push({
-        scenario: 'kafka restart',
-        tries: notes.length,
-        lost: c ? Math.max(0, expected.distinctValid - c.ours) + Math.max(0, expected.garbage - c.deadDistinct) : '?',
-        duplicated: c ? Math.max(0, c.rows - expected.distinctValid) + (c.dead - c.deadDistinct) + Math.max(0, c.deadDistinct - expected.garbage) : '?',
-        note: `${notes.join(', ')}; ${expected.messages} messages (${expected.distinctValid} distinct valid, ${expected.repeats} repeats, ${expected.garbage} garbage); ${c?.rows} rows, ${c?.dead} dead letters; lag 0 ${((Date.now() - t0) / 1000).toFixed(1)} s after the workers started`,
-      });
-    }
-    assert.ok(c, 'counted');
-    assert.equal(c.ours, expected.distinctValid, 'lost events');
-    assert.equal(c.rows, expected.distinctValid, 'duplicated or foreign events');
-    assert.equal(c.dead, expected.garbage, 'dead letters');
-    assert.equal(c.deadDistinct, c.dead, 'no dead letter twice');
-    assert.ok(notes.length > 0);
-    assertWorkersAlive();
+    const killed = new Set<WorkerProcess>();
+    const marks = new Map(workers.map((w) => [w, w.mark()])); // a replacement's whole log is this scenario's
+    const survivors = (): Watch => {
+      const ws = workers.filter((w) => !killed.has(w));
+      return { workers: ws, marks: ws.map((w) => marks.get(w) ?? 0) };
+    };
+    await ingestScenario(
+      'kill -9 worker',
+      { job: FAST_FAILOVER_JOB, seed: 105, size: MODE.killDay },
+      async (ing, _wt, faults) => {
+        for (const share of shares) {
+          const at = await atProgress(ing.day, ing.expected, share, survivors());
+          await sleep(rng.int(500));
+          // Any worker that is up, chosen by the seeded PRNG; its replacement starts in the background, as an
+          // orchestrator's would, so the next kill point is not held back by a start-up.
+          // Preferably one reading an object from S3 right now, so the kill lands on work in flight.
+          const up = survivors().workers;
+          const busy = await withS3Connections(up);
+          const pool = busy.length > 0 ? busy : up;
+          const victim = pool[rng.int(pool.length)]!;
+          killed.add(victim);
+          await victim.kill9();
+          faults.push(`pid ${victim.pid} at ${at}/${ing.expected.lines} lines`);
+          starting.push(spawnWorker().then((w) => void workers.push(w)));
+          await eventually('a worker up to kill next', async () => survivors().workers.length > 0, 120_000);
+        }
+        await Promise.all(starting);
+      },
+      (e) => e.historyRetries > 0,
+      { workers: survivors },
+    );
+    workers = workers.filter((w) => !killed.has(w));
   });
 });

@@ -225,8 +225,16 @@ describe('observability: traces from trigger to activities, Temporal core metric
       return core && ours ? t : undefined;
     }, 30_000);
     assert.match(text, /^scheduled_job_temporal_core_metrics_up 1$/m);
+    // Dependency state from the worker's own probes (the fault suite sees them go to 0).
+    assert.match(text, /^scheduled_job_dependency_up\{dependency="postgres"\} 1$/m);
+    assert.match(text, /^scheduled_job_dependency_up\{dependency="temporal"\} 1$/m);
     // Worker-side metrics a Temporal dashboard reads, with our task queue on them.
     assert.match(text, new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${stack['TEMPORAL_TASK_QUEUE']}"`, 'm'));
+
+    // Readiness needs no token, like /healthz.
+    const ready = await fetch(`${api.base}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, dependencies: ['postgres', 'temporal'] });
 
     const apiMetrics = await fetch(`${api.base}/metrics`);
     assert.equal(apiMetrics.status, 200);

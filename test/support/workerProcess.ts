@@ -6,6 +6,11 @@ export interface WorkerProcess {
   child: ChildProcess;
   pid: number;
   output: () => string;
+  /** A mark in the output stream, for `outputSince`: what this worker logged during one scenario. */
+  mark: () => number;
+  outputSince: (mark: number) => string;
+  /** Whether the process is still running (it never exited): the same process as at start. */
+  alive: () => boolean;
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -18,8 +23,8 @@ export async function startWorker(env: Record<string, string> = {}, readyTimeout
     env: {
       ...process.env,
       JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-      // The test's consumers only (none unless TEST_CONSUMER_TOPIC is set): a worker on a test's own task queue must
-      // not take the shipped consumer's workflow ID, or it would be left on a queue nobody polls.
+      // The shipped consumers plus the test's own (when TEST_CONSUMER_TOPIC is set), so tests run what users run. A
+      // consumer workflow left on a finished test's queue is moved by the next worker once that queue has no pollers.
       CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
       LOG_LEVEL: 'info',
       ...env,
@@ -27,11 +32,14 @@ export async function startWorker(env: Record<string, string> = {}, readyTimeout
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let received = 0; // characters ever received; `out` keeps only the tail
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready in ${readyTimeoutMs} ms:\n${out.slice(-4000)}`)), readyTimeoutMs);
     const onData = (d: Buffer) => {
-      out += d.toString();
+      const text = d.toString();
+      out += text;
+      received += text.length;
       if (out.length > 1_000_000) out = out.slice(-200_000);
       if (out.includes('"worker started"')) {
         clearTimeout(timer);
@@ -49,6 +57,9 @@ export async function startWorker(env: Record<string, string> = {}, readyTimeout
     child,
     pid: child.pid!,
     output: () => out,
+    mark: () => received,
+    outputSince: (mark) => out.slice(Math.max(0, out.length - (received - mark))),
+    alive: () => child.exitCode === null && child.signalCode === null,
     async kill9() {
       child.kill('SIGKILL');
       await exited;
