@@ -22,7 +22,7 @@ export interface ApiOptions {
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 const TriggerBody = z.strictObject({ args: z.record(z.string(), z.unknown()).optional() });
 
-/** The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor talk to (DESIGN.md §2). */
+/** The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor talk to; its routes and answers are an interface others build on (README, HTTP API). */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const { client } = opts;
   const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });

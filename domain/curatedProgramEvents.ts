@@ -1,5 +1,5 @@
 /**
- * Curated-program events (DESIGN.md §2, the stream input): Avro decoding and validation, pure and shared by the Kafka
+ * Curated-program events (the stream input, README "Kafka consumers"): Avro decoding and validation, pure and shared by the Kafka
  * consumer activity, the demo producer and the tests. A message either becomes an event or gets one exact reason,
  * which ends up in `kafka_dead_letters`; nothing here throws on bad input.
  */

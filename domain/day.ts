@@ -1,4 +1,4 @@
-/** Days and S3 key layout of the notification-view logs (DESIGN.md §2). */
+/** Days and S3 key layout of the notification-view logs: `notification-logs/day=YYYY-MM-DD/`, ready at `_SUCCESS`. */
 
 export const LOG_ROOT = 'notification-logs/';
 

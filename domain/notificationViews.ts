@@ -1,5 +1,6 @@
 /**
- * Notification-view log lines (DESIGN.md §2): parsing for the ingest activities and summaries for the read API.
+ * Notification-view log lines, one JSON object a line: parsing for the ingest activities and summaries for the read
+ * API.
  * Checked by hand rather than with zod: it runs once per log line (millions a day) and the hand checks give
  * the exact, actionable reasons that end up in `ingest_rejects`.
  */

@@ -1,4 +1,4 @@
-/** Totals of one ingest run (DESIGN.md §2 job_runs.metrics for the ingest job). */
+/** Totals of one ingest run: the ingest job's job_runs.metrics, whose keys dashboards read. */
 export interface IngestTotals {
   objects: number;
   objectsPending: number;
