@@ -1,4 +1,4 @@
-import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
@@ -11,6 +11,12 @@ import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
 
 const GRPC_INVALID_ARGUMENT = 3;
+
+/** The gRPC status code of a client error: the SDK's ServiceError carries the gRPC error as its cause. */
+function grpcCodeOf(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  return err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause.code : undefined;
+}
 
 /** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
 const MAX_WORKFLOW_ID_BYTES = 1000;
@@ -165,7 +171,7 @@ export class JobsClient {
       mapped = runStatusFromTemporal(d.status.name);
     } catch (err) {
       // INVALID_ARGUMENT: an ID Temporal could never have issued (a row written by hand); no later look can close it.
-      if (!(err instanceof WorkflowNotFoundError) && !(isGrpcServiceError(err) && err.code === GRPC_INVALID_ARGUMENT)) throw err;
+      if (!(err instanceof WorkflowNotFoundError) && grpcCodeOf(err) !== GRPC_INVALID_ARGUMENT) throw err;
       mapped = { status: 'failed', error: 'run no longer known to Temporal' };
     }
     if (mapped.status !== 'running') {

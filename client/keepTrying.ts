@@ -1,3 +1,4 @@
+import { isDependencyOutage } from '../connections/untilReachable';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -12,7 +13,7 @@ export function keepTrying(what: string, attempt: () => Promise<void>, log: Logg
     if (stopped) return;
     attempt().catch((err: unknown) => {
       const waitMs = Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
-      log.warn({ err: (err as Error)?.message ?? err, waitMs }, `could not ${what}; retrying`);
+      if (!isDependencyOutage(err)) log.warn({ err: (err as Error)?.message ?? err, waitMs }, `could not ${what}; retrying`);
       timer = setTimeout(() => run(n + 1), waitMs);
     });
   };

@@ -66,3 +66,12 @@ export function pgAddress(url: string): string {
     return 'DATABASE_URL';
   }
 }
+
+/**
+ * Whether a failure is Postgres or Temporal being away. Background work in the worker (the reconciler, start-up
+ * calls retried later) stays quiet about those: the worker's probes report each outage once, and a retry that fails
+ * just after the probe saw the server again would otherwise flap the state.
+ */
+export function isDependencyOutage(err: unknown): boolean {
+  return isTemporalUnavailable(err) || isTransientPgError(err);
+}

@@ -17,7 +17,7 @@ import { createS3Client } from '../connections/s3';
 import { loadConsumerRegistry } from '../consumers/load';
 import { keepEnsuringConsumers } from '../consumers/start';
 import { openIngestDatabase } from '../db/ingestDataSource';
-import { untilReachable } from '../connections/untilReachable';
+import { isDependencyOutage, untilReachable } from '../connections/untilReachable';
 import { watchDependencies } from '../observability/dependencies';
 import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
@@ -85,7 +85,7 @@ export async function runWorker(): Promise<void> {
     rt.client
       .reconcileStale(RECONCILE_EVERY_MS)
       .then((n) => n > 0 && logger.info({ closed: n }, 'reconciled runs that Temporal had ended'))
-      .catch((err: unknown) => logger.warn({ err }, 'reconcile failed; will retry'));
+      .catch((err: unknown) => isDependencyOutage(err) || logger.warn({ err }, 'reconcile failed; will retry'));
   }, RECONCILE_EVERY_MS);
 
   // Each configured consumer's long-running workflow (idempotent; retried in the background, never fatal).
