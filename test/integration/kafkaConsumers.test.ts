@@ -331,7 +331,9 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       await eventually('the consumer group to be empty', async () => (await groupState()) === 'Empty', 30_000);
       assert.equal((await status(s)).state, 'paused');
       const more = await produceCuratedEvents({ kafka, topic: s.topic, count: 3000, partitions: PARTITIONS, seed: 31, prefix: `${s.name}-more` });
-      await new Promise((r) => setTimeout(r, 3000));
+      // Positive evidence that nobody can consume them: the group has no member and no consumer activity is open.
+      assert.equal(await groupState(), 'Empty', 'still no member in the group after the produce');
+      assert.equal((await handle.describe()).raw.pendingActivities?.length ?? 0, 0, 'no consumer activity while paused');
       const paused = await counts(s);
       assert.deepEqual(paused, { rows: expected.distinctValid, dead: expected.garbage }, 'nothing is consumed while paused');
       const committed = (await admin.fetchOffsets({ groupId: s.group, topics: [s.topic] }))[0]!.partitions;
