@@ -259,6 +259,17 @@ function expectObject(key: string, body: Buffer): ObjectExpectation {
   return { key, lines: ref.lines, viewIds: new Set(ref.views.keys()), views, rejectLines, rejectRaw };
 }
 
+/**
+ * event_ids in spellings Postgres' uuid type also reads (no hyphens, braces, hyphens elsewhere, upper case): a
+ * parser that let the first three through would store rows the input rules refuse, and the fuzzer rarely draws them.
+ */
+function uuidFormLines(base: Record<string, unknown>, salt: string): HostileLine[] {
+  const hex = (n: number) => `${n.toString(16).padStart(8, '0')}${'0'.repeat(12)}${salt}`;
+  const dashed = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const ids = [hex(1), `{${dashed(hex(2))}}`, `${hex(3).slice(0, 8)}-${hex(3).slice(8, 16)}-${hex(3).slice(16, 24)}-${hex(3).slice(24)}`, dashed(hex(4)).toUpperCase(), dashed(hex(5))];
+  return ids.map((id) => ({ kind: 'valid', bytes: Buffer.from(JSON.stringify({ ...base, event_type: 'view', event_id: id })) }));
+}
+
 function* expectedViewsOf(objects: { key: string; body: Buffer }[]): Generator<[string, string]> {
   for (const o of objects) yield* expectObject(o.key, o.body).views;
 }
@@ -376,6 +387,7 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
     const objects: { key: string; body: Buffer; cls: string }[] = [
       { key: `${prefix}fuzz-a.jsonl`, body: joinLines([...lines.slice(0, 1500), hugeReject, ...repeats], true), cls: 'log lines (fuzzed)' },
       { key: `${prefix}fuzz-b.jsonl.gz`, body: joinLines([...lines.slice(1500, 3000), bigValid, ...repeats], false), cls: 'log lines (fuzzed)' },
+      { key: `${prefix}uuid-forms.jsonl`, body: joinLines(uuidFormLines(JSON.parse(repeats[0]!.bytes.toString()) as Record<string, unknown>, salt), true), cls: 'event ids in other UUID spellings' },
     ];
     const ODD_KEYS = [
       'with space.jsonl',
