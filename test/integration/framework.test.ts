@@ -44,9 +44,15 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
       error: string | null;
     }[];
 
+  const conflictCount = async () => {
+    const m = /^scheduled_job_triggers_total\{job="test_steps",outcome="already_running"\} (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text());
+    return m ? Number(m[1]) : 0;
+  };
+
   test('50 concurrent triggers of the same job and args: one run, 49 conflicts, one job_runs row', async () => {
     const tag = uniqueTag('lock');
     const args = { steps: 2, stepMs: 500, tag };
+    const conflictsBefore = await conflictCount();
     const responses = await Promise.all(Array.from({ length: 50 }, () => post('test_steps', { args })));
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, string>>));
     const started = responses.filter((r) => r.status === 202);
@@ -55,6 +61,8 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.equal(conflicts.length, 49);
     const winner = bodies[responses.findIndex((r) => r.status === 202)]!;
     assert.equal(winner['workflowId'], `test_steps/${tag}`);
+    // The counter is process-wide, so other tests' conflicts are taken out as a delta.
+    assert.equal((await conflictCount()) - conflictsBefore, 49, 'the API counted 49 conflicts');
     for (const c of conflicts) {
       assert.equal(c['error'], 'already_running');
       assert.equal(c['runId'], winner['runId']);
@@ -142,7 +150,15 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     const tag = uniqueTag('term');
     const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
     const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
-    await eventually('the attempt to run', async () => (await rt.client.status('test_steps', runId)).metrics['stepsDone'] !== undefined || (await rt.client.temporal.workflow.getHandle(workflowId).describe()).raw.pendingActivities?.length);
+    // Running means an activity has reported a step: terminating before that would not test ending a live attempt.
+    const running = await eventually('an attempt that has reported a step', async () => {
+      const d = await rt.client.temporal.workflow.getHandle(workflowId).describe();
+      const payload = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+      if (!payload) return undefined;
+      const { step } = JSON.parse(Buffer.from(payload).toString()) as { step: number };
+      return step >= 1 && d.status.name === 'RUNNING' ? { step } : undefined;
+    });
+    assert.equal((await rowsOf(workflowId))[0]?.status, 'running', `job_runs says running at step ${running.step}`);
     await run('temporal', ['workflow', 'terminate', '--workflow-id', workflowId, '--reason', 'test', '--address', stack['TEMPORAL_ADDRESS']!], {
       env: { ...process.env },
     });
@@ -155,6 +171,7 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     console.log(`terminate -> job_runs closed in ${seconds.toFixed(1)} s`);
     assert.equal(rows[0]!.status, 'failed');
     assert.match(rows[0]!.error ?? '', /terminated/);
+    assert.equal((await rt.client.temporal.workflow.getHandle(workflowId).describe()).status.name, 'TERMINATED');
     assert.ok(seconds < 15, `closed after ${seconds} s`);
   });
 
@@ -199,7 +216,5 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.match(((await extra.json()) as { message: string }).message, /argz/);
     const unknownRun = await fetch(`${base}/jobs/example_steps/runs/00000000-0000-0000-0000-000000000000`, { headers: auth });
     assert.equal(unknownRun.status, 404);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /scheduled_job_triggers_total\{job="test_steps",outcome="already_running"\} 49/);
   });
 });

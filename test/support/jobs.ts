@@ -33,6 +33,24 @@ export const jobs = [
     timeouts: { attempt: '2s', activityHeartbeat: '3s' },
     lockKey: ['tag'],
   }),
+  // Day-shaped jobs for the CLI's backfill: cheap runs keyed by day, without S3 data behind them.
+  defineJob({
+    name: 'test_day_steps',
+    description: 'example_steps locked per day, for backfills',
+    handler: 'example_steps',
+    args: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), steps: z.number().int().min(1), stepMs: z.number().int().min(0) }),
+    retry: { retries: 0 },
+    timeouts: { activityHeartbeat: '5s', activityStartToClose: '10m' },
+    lockKey: ['day'],
+  }),
+  defineJob({
+    name: 'test_day_flaky',
+    description: 'example_flaky locked per day, for backfills with failing days',
+    handler: 'example_flaky',
+    args: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), failAttempts: z.number().int().min(0), tag: z.string().min(1) }),
+    retry: { retries: 0 },
+    lockKey: ['day'],
+  }),
   defineJob({
     ...ingestNotificationViews,
     name: 'test_ingest_fast_failover',

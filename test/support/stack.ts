@@ -33,17 +33,37 @@ export function uniqueTag(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * Polls `fn` until it answers with something, then returns that answer. An empty answer keeps it waiting: undefined,
+ * null, false, 0, NaN, '' and empty arrays, maps and sets, so "wait until there is one" cannot pass on a count of 0
+ * or an empty list. A wait for a value that may legitimately be 0 returns an object holding it.
+ */
 export async function eventually<T>(
   what: string,
-  fn: () => Promise<T | undefined | false>,
+  fn: () => Promise<T | undefined | null | false | 0 | ''>,
   timeoutMs = 60_000,
   everyMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (isAnswer(v)) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last answer: ${describeAnswer(v)})`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function isAnswer(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === '' || v === 0 || Number.isNaN(v)) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map || v instanceof Set) return v.size > 0;
+  return true;
+}
+
+function describeAnswer(v: unknown): string {
+  try {
+    return JSON.stringify(v)?.slice(0, 200) ?? String(v);
+  } catch {
+    return String(v);
   }
 }

@@ -94,7 +94,8 @@ describe('curated-program events: garbage gets one exact reason, never an except
     ['an empty value', Buffer.alloc(0), /empty value/],
     ['a truncated record', good.subarray(0, good.length - 3), /truncated Avro record/],
     ['trailing bytes', Buffer.concat([good, Buffer.from([1, 2])]), /2 trailing bytes/],
-    ['JSON text', Buffer.from(JSON.stringify(record)), /./],
+    // `{` (0x7b) read as a zig-zag varint is the string length -62: the reader runs out of record, not into a field.
+    ['JSON text', Buffer.from(JSON.stringify(record)), new RegExp(`^truncated Avro record \\(${Buffer.byteLength(JSON.stringify(record))} bytes\\)$`)],
     ['an empty event_id', enc({ ...record, event_id: '' }), /event_id: empty/],
     ['a blank program_id', enc({ ...record, program_id: '  ' }), /program_id: empty/],
     ['an over-long creator_id', enc({ ...record, creator_id: 'x'.repeat(MAX_ID_CHARS + 1) }), /creator_id: longer than 256/],

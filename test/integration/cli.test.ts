@@ -1,0 +1,185 @@
+/**
+ * The `scheduled-job` CLI as a user runs it: the real binary against the real stack, its output and exit codes for
+ * trigger --wait, status, runs, rerun, cancel and backfill (progress on a terminal, Ctrl-C, resume).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cli, cliOnTerminal } from '../support/cliProcess';
+import { freshDay } from '../support/days';
+import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess } from '../support/workerProcess';
+
+useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts') });
+
+import { daysBetween } from '../../domain/day';
+import { openRuntime, type Runtime } from '../../workers/runtime';
+
+/** The first line of stdout is the run the command started, as one JSON object. */
+const startedRun = (stdout: string) => JSON.parse(stdout.split('\n')[0]!) as { runId: string; workflowId: string; status: string; args?: unknown };
+/** After it, `--wait` and `status` print the run's view as indented JSON. */
+const finalView = (stdout: string) => JSON.parse(stdout.slice(stdout.indexOf('\n{') + 1)) as { status: string; attempt: number; error: string | null };
+const statusView = (stdout: string) => JSON.parse(stdout) as { status: string; attempt: number };
+
+function nextDays(n: number): string[] {
+  const first = freshDay();
+  const d = new Date(`${first}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n - 1);
+  return daysBetween(first, d.toISOString().slice(0, 10));
+}
+
+describe('the scheduled-job CLI on the real stack', { timeout: 600_000 }, () => {
+  let rt: Runtime;
+  let worker: WorkerProcess;
+
+  before(async () => {
+    rt = await openRuntime();
+    worker = await startWorker();
+  });
+  after(async () => {
+    await worker?.stop();
+    await rt?.close();
+  });
+
+  const rowsOf = async (workflowId: string) =>
+    (await rt.ds.query(`SELECT run_id, status, args FROM job_runs WHERE workflow_id = $1 ORDER BY started_at, attempt`, [workflowId])) as {
+      run_id: string;
+      status: string;
+      args: Record<string, unknown>;
+    }[];
+
+  test('trigger --wait and status: exit 0 for a success, 1 for a failure, 3 on the lock, 2 for an unknown job', async () => {
+    const tag = uniqueTag('cli-ok');
+    const ok = await cli(['trigger', 'test_steps', '--args', JSON.stringify({ steps: 2, stepMs: 100, tag }), '--wait']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const run = startedRun(ok.stdout);
+    assert.equal(run.workflowId, `test_steps/${tag}`);
+    assert.equal(run.status, 'running');
+    assert.equal(finalView(ok.stdout).status, 'succeeded');
+    assert.match(ok.stderr, /succeeded attempt 1 .*"steps":2/, 'progress lines on stderr end with the success');
+    const st = await cli(['status', 'test_steps', run.runId]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.equal(statusView(st.stdout).status, 'succeeded');
+
+    const bad = await cli(['trigger', 'test_flaky_retries_1', '--args', JSON.stringify({ failAttempts: 5, tag: uniqueTag('cli-fail') }), '--wait']);
+    assert.equal(bad.code, 1, bad.stderr);
+    const failedView = finalView(bad.stdout);
+    assert.equal(failedView.status, 'failed');
+    assert.equal(failedView.attempt, 2, 'one whole-job retry, then failed');
+    const failedStatus = await cli(['status', 'test_flaky_retries_1', startedRun(bad.stdout).runId]);
+    assert.equal(failedStatus.code, 1);
+    assert.equal(statusView(failedStatus.stdout).status, 'failed');
+
+    const holdTag = uniqueTag('cli-lock');
+    const hold = await cli(['trigger', 'test_steps', '--args', JSON.stringify({ steps: 30, stepMs: 500, tag: holdTag })]);
+    assert.equal(hold.code, 0, hold.stderr);
+    const held = startedRun(hold.stdout);
+    const again = await cli(['trigger', 'test_steps', '--args', JSON.stringify({ steps: 30, stepMs: 500, tag: holdTag })]);
+    assert.equal(again.code, 3, again.stderr);
+    assert.deepEqual(JSON.parse(again.stderr.trim()), { error: 'already_running', workflowId: held.workflowId, runId: held.runId });
+    await rt.temporal.workflow.getHandle(held.workflowId).terminate('cli test: lock held long enough');
+
+    const unknown = await cli(['trigger', 'no_such_job']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^error: .*no_such_job/m);
+    const noRun = await cli(['status', 'test_steps', randomUUID()]);
+    assert.notEqual(noRun.code, 0, 'an unknown run is an error');
+    assert.match(noRun.stderr, /RunNotFound|not found/i);
+  });
+
+  test('runs lists the newest runs first with their status; rerun starts the same arguments again', async () => {
+    const tag = uniqueTag('cli-rerun');
+    const first = await cli(['trigger', 'test_steps', '--args', JSON.stringify({ steps: 1, stepMs: 10, tag }), '--wait']);
+    assert.equal(first.code, 0, first.stderr);
+    const original = startedRun(first.stdout);
+
+    const rerun = await cli(['rerun', 'test_steps', original.runId, '--wait']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const again = startedRun(rerun.stdout);
+    assert.notEqual(again.runId, original.runId);
+    assert.equal(again.workflowId, original.workflowId, 'same arguments, same lock');
+    assert.deepEqual(again.args, { steps: 1, stepMs: 10, tag });
+    assert.equal(finalView(rerun.stdout).status, 'succeeded');
+    const rows = await rowsOf(original.workflowId);
+    assert.deepEqual(rows.map((r) => [r.run_id, r.status]), [[original.runId, 'succeeded'], [again.runId, 'succeeded']]);
+
+    const failing = await cli(['trigger', 'test_flaky_retries_1', '--args', JSON.stringify({ failAttempts: 5, tag: uniqueTag('cli-rerun-fail') }), '--wait']);
+    assert.equal(failing.code, 1);
+    const failedRerun = await cli(['rerun', 'test_flaky_retries_1', startedRun(failing.stdout).runId, '--wait']);
+    assert.equal(failedRerun.code, 1, 'a rerun that fails exits 1');
+    assert.equal(finalView(failedRerun.stdout).status, 'failed');
+
+    const list = await cli(['runs', 'test_steps', '--limit', '2']);
+    assert.equal(list.code, 0, list.stderr);
+    const tableRows = list.stdout.split('\n').filter((l) => /│ \d+ +│/.test(l));
+    assert.equal(tableRows.length, 2, list.stdout);
+    assert.ok(tableRows[0]!.includes(again.runId) && tableRows[1]!.includes(original.runId), `newest first:\n${list.stdout}`);
+    for (const r of tableRows) assert.match(r, /│ 'succeeded' │/);
+    const badLimit = await cli(['runs', 'test_steps', '--limit', '0']);
+    assert.equal(badLimit.code, 1);
+    assert.match(badLimit.stderr, /positive integer/);
+  });
+
+  test('cancel stops a running run; status then says cancelled', async () => {
+    const tag = uniqueTag('cli-cancel');
+    const started = await cli(['trigger', 'test_steps', '--args', JSON.stringify({ steps: 120, stepMs: 500, tag })]);
+    assert.equal(started.code, 0, started.stderr);
+    const run = startedRun(started.stdout);
+    await eventually('the run to report a step', async () => {
+      const d = await rt.temporal.workflow.getHandle(run.workflowId).describe();
+      const data = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString()) as { step: number }).step >= 1 : undefined;
+    });
+    const cancel = await cli(['cancel', 'test_steps', run.runId]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.deepEqual(JSON.parse(cancel.stdout.trim()), { runId: run.runId, status: 'cancelling' });
+    const view = await eventually('status to leave running', async () => {
+      const st = await cli(['status', 'test_steps', run.runId]);
+      const v = statusView(st.stdout);
+      return v.status !== 'running' ? { ...v, code: st.code } : undefined;
+    }, 60_000, 1000);
+    assert.equal(view.status, 'cancelled');
+    assert.equal(view.code, 0, 'a cancelled run is not an error of the status command');
+    const rows = await rowsOf(run.workflowId);
+    assert.deepEqual(rows.map((r) => r.status), ['cancelled']);
+    assert.equal((await rt.temporal.workflow.getHandle(run.workflowId).describe()).status.name, 'CANCELLED');
+  });
+
+  test('backfill: progress on a terminal, Ctrl-C stops after the runs in flight (exit 1), the same command resumes (exit 0)', async () => {
+    const days = nextDays(4);
+    const args = ['backfill', 'test_day_steps', '--from', days[0]!, '--to', days[3]!, '--concurrency', '1', '--args', JSON.stringify({ steps: 3, stepMs: 700 })];
+    const term = cliOnTerminal(args);
+    await eventually('the progress bar at 1/4 days', async () => /backfill \[[^\]]*\] 1\/4 days \| \d{4}-\d{2}-\d{2} succeeded/.test(term.screen()), 120_000, 200);
+    term.ctrlC();
+    const stopped = await term.done;
+    const screen = stopped.stdout;
+    assert.equal(stopped.code, 1, `an interrupted backfill exits 1:\n${screen}`);
+    assert.match(screen, /stopping after the runs in flight/);
+    const firstPass = /days: 4, succeeded: (\d)/.exec(screen);
+    assert.ok(firstPass, screen);
+    const doneFirst = Number(firstPass[1]);
+    assert.ok(doneFirst >= 1 && doneFirst < 4, `stopped part way (${doneFirst} of 4):\n${screen}`);
+
+    const resumed = await cli(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`days: 4, skipped: ${doneFirst}, succeeded: ${4 - doneFirst}|days: 4, succeeded: ${4 - doneFirst}, skipped: ${doneFirst}`));
+    for (const [i, day] of days.entries()) {
+      assert.match(resumed.stdout, new RegExp(`'${day}' +│ '${i < doneFirst ? 'skipped' : 'succeeded'}'`), `${day} in:\n${resumed.stdout}`);
+      const rows = await rowsOf(`test_day_steps/${day}`);
+      assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run in all`);
+    }
+  });
+
+  test('backfill: failing days make it exit 1 and are named; a bad --from exits 1 before any run', async () => {
+    const days = nextDays(2);
+    const tag = uniqueTag('cli-bf-fail');
+    const r = await cli(['backfill', 'test_day_flaky', '--from', days[0]!, '--to', days[1]!, '--args', JSON.stringify({ failAttempts: 1, tag })]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /days: 2, failed: 2/);
+    for (const day of days) assert.deepEqual((await rowsOf(`test_day_flaky/${day}`)).map((x) => x.status), ['failed']);
+    const bad = await cli(['backfill', 'test_day_flaky', '--from', '2024-02-30', '--to', days[1]!]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--from/);
+  });
+});
