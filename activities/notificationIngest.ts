@@ -124,22 +124,11 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
       // the resume then re-reads from the older checkpoint. It saves an fsync wait per chunk.
       await qr.query(`SET synchronous_commit = off`);
       const progress = new ProgressFlusher(ds, input.runId);
-      // One chunk is parsed while the previous one's transaction runs: the writes stay one at a time and in order
-      // (each expects the checkpoint the one before it left), and at most two chunks are held.
-      let writing: Promise<void> | undefined;
-      const write = (c: ChunkWrite): Promise<void> => {
-        const w = (async () => {
-          await progress.add(await writeChunk(qr, input, c));
-          ctx.heartbeat({ key: input.key, offset: c.offset, lineNumber: c.lineNumber });
-        })();
-        w.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
-        return w;
-      };
       try {
         for await (const lines of readLineChunks(source, { startOffset: offset, startLineNumber: lineNumber + 1, size: CHUNK_LINES })) {
           const last = lines[lines.length - 1]!;
           const parsed = parseChunk(lines, input.day);
-          const chunk: ChunkWrite = {
+          const counts = await writeChunk(qr, input, {
             expectLine: lineNumber,
             offset: last.endOffset,
             lineNumber: last.lineNumber,
@@ -150,14 +139,13 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
             skipped: parsed.skipped,
             blank: parsed.blank,
             duplicatesInChunk: parsed.duplicatesInChunk,
-          };
+          });
+          await progress.add(counts);
           offset = last.endOffset;
           lineNumber = last.lineNumber;
-          await writing;
+          ctx.heartbeat({ key: input.key, offset, lineNumber });
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-          writing = write(chunk);
         }
-        await writing;
         await qr.query(
           `UPDATE ingest_objects SET done = true, updated_at = now()
             WHERE day = $1 AND object_key = $2 AND chain_id = $3 AND line_number = $4`,
@@ -166,8 +154,6 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
         await progress.flush();
       } finally {
         source.destroy();
-        // The connection goes back to the pool only once no transaction of this object is still running on it.
-        await writing?.catch(() => undefined);
         await qr.query(`RESET synchronous_commit`).catch(() => undefined);
         await qr.release();
       }
