@@ -83,7 +83,8 @@ async function main(): Promise<void> {
     if (table.length > 0) console.table(table);
     console.log(
       [
-        ingest && `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows`,
+        ingest &&
+          `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows; notification_views and the COPY table both start with ${ingest.views_table_rows_before} rows`,
         kafka && `kafka: ${kafka.messages} messages`,
         trigger &&
           `trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms`,
