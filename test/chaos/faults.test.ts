@@ -447,7 +447,15 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     try {
       const out = await body(wt, faults);
       const end = opts.workers?.() ?? wt;
-      const e: Evidence = { ...evidenceIn(logOf(end)), historyRetries: out.history?.retries ?? 0, retryReasons: out.history?.reasons ?? [] };
+      const evidence = (): Evidence => ({ ...evidenceIn(logOf(end)), historyRetries: out.history?.retries ?? 0, retryReasons: out.history?.reasons ?? [] });
+      // A short run can end before the processes log their recovery (the Temporal client reconnects with backoff),
+      // so the records get a bounded while to show the fault; the data checks above do not wait for them.
+      const deadline = Date.now() + 30_000;
+      let e = evidence();
+      while (!felt(e) && Date.now() < deadline) {
+        await sleep(500);
+        e = evidence();
+      }
       row = { ...row, lost: out.lost, duplicated: out.duplicated, note: `${faults.join(', ')}; ${out.note}; ${describeEvidence(e)}; ${((Date.now() - t0) / 1000).toFixed(1)} s` };
       assertSameWorkers(end);
       out.check?.();
