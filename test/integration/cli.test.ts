@@ -150,24 +150,30 @@ describe('the scheduled-job CLI on the real stack', { timeout: 600_000 }, () => 
     const days = nextDays(4);
     const args = ['backfill', 'test_day_steps', '--from', days[0]!, '--to', days[3]!, '--concurrency', '1', '--args', JSON.stringify({ steps: 3, stepMs: 700 })];
     const term = cliOnTerminal(args);
-    await eventually('the progress bar at 1/4 days', async () => /backfill \[[^\]]*\] 1\/4 days \| \d{4}-\d{2}-\d{2} succeeded/.test(term.screen()), 120_000, 200);
+    await eventually('the progress bar at 1/4 days', async () => /backfill \[[^\]]*\] 1\/4 days \| \d{4}-\d{2}-\d{2} succeeded/.test(term.screen()), 120_000, 200).catch(
+      (err: Error) => {
+        term.ctrlC();
+        throw new Error(`${err.message}; the terminal showed:\n${term.screen()}`);
+      },
+    );
     term.ctrlC();
     const stopped = await term.done;
     const screen = stopped.stdout;
     assert.equal(stopped.code, 1, `an interrupted backfill exits 1:\n${screen}`);
-    assert.match(screen, /stopping after the runs in flight/);
+    assert.match(screen, /stopping after the runs in flight/, screen);
     const firstPass = /days: 4, succeeded: (\d)/.exec(screen);
     assert.ok(firstPass, screen);
     const doneFirst = Number(firstPass[1]);
     assert.ok(doneFirst >= 1 && doneFirst < 4, `stopped part way (${doneFirst} of 4):\n${screen}`);
 
     const resumed = await cli(args);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stdout, new RegExp(`days: 4, skipped: ${doneFirst}, succeeded: ${4 - doneFirst}|days: 4, succeeded: ${4 - doneFirst}, skipped: ${doneFirst}`));
+    const both = `first pass:\n${screen}\nresumed:\n${resumed.stdout}\n${resumed.stderr}`;
+    assert.equal(resumed.code, 0, both);
+    assert.match(resumed.stdout, new RegExp(`days: 4, skipped: ${doneFirst}, succeeded: ${4 - doneFirst}|days: 4, succeeded: ${4 - doneFirst}, skipped: ${doneFirst}`), both);
     for (const [i, day] of days.entries()) {
-      assert.match(resumed.stdout, new RegExp(`'${day}' +│ '${i < doneFirst ? 'skipped' : 'succeeded'}'`), `${day} in:\n${resumed.stdout}`);
+      assert.match(resumed.stdout, new RegExp(`'${day}' +│ '${i < doneFirst ? 'skipped' : 'succeeded'}'`), `${day} in:\n${both}`);
       const rows = await rowsOf(`test_day_steps/${day}`);
-      assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run in all`);
+      assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run in all\n${both}`);
     }
   });
 
