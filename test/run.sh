@@ -15,7 +15,7 @@ bash stack/stack.sh up || exit 1
 eval "$(bash stack/stack.sh env)"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 
-files=(test/unit/*.test.ts test/integration/*.test.ts)
+files=(test/unit/*.test.ts test/workflows/*.test.ts test/integration/*.test.ts)
 if [ "$#" -gt 0 ]; then
   exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"
 fi
