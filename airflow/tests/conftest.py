@@ -56,6 +56,8 @@ SERVICE_ENV = {
     "API_HOST": "127.0.0.1",
     "API_TOKEN": API_TOKEN,
     "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn"),
+    # The shipped jobs and the tests' variants: test_steps locks on a tag, so each test holds a lock of its own.
+    "JOBS_MODULE": str(REPO / "test" / "support" / "jobs.ts"),
     # Jobs only: a consumer workflow started on this session's queue would be orphaned when the session ends.
     "CONSUMERS_MODULE": str(AIRFLOW_DIR / "tests" / "no_consumers.js"),
 }

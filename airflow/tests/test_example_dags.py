@@ -25,11 +25,12 @@ def test_operator_route_fails_the_task_when_the_job_fails(dagbag):
 
 
 def test_operator_route_with_steps(dagbag):
+    tag = unique("op-steps")
     result = run_dag(
-        dagbag, "scheduled_job_operator", {"job": "example_steps", "args": {"steps": 2, "stepMs": 100}}
+        dagbag, "scheduled_job_operator", {"job": "test_steps", "args": {"steps": 2, "stepMs": 100, "tag": tag}}
     )
     assert result.state == "success", result
-    assert result.xcom("run_job", "workflow_id") == "example_steps"
+    assert result.xcom("run_job", "workflow_id") == f"test_steps/{tag}"
     assert result.xcom("run_job")["steps"] == 2
 
 

@@ -23,37 +23,14 @@ from scheduled_job_airflow.triggers import ScheduledJobTrigger
 pytestmark = pytest.mark.usefixtures("services")
 
 
-@pytest.fixture
-def steps_lock_free():
-    """example_steps has no lock key: wait out any run of it (ours or another suite's) before and after."""
-    status = run(wait_closed("example_steps", timeout=120)) if _exists("example_steps") else "none"
-    assert status != "RUNNING", "another example_steps run held the lock for 2 minutes"
-    yield
-    if _exists("example_steps"):
-        run(_cancel_quietly("example_steps"))
+def steps(steps: int, step_ms: int, prefix: str) -> tuple[dict, str]:
+    """test_steps arguments with a lock value (tag) of this test's own, and the workflow ID that lock gives."""
+    tag = unique(prefix)
+    return {"steps": steps, "stepMs": step_ms, "tag": tag}, f"test_steps/{tag}"
 
 
-def _exists(workflow_id: str) -> bool:
-    async def go():
-        try:
-            await (await client()).get_workflow_handle(workflow_id).describe()
-            return True
-        except Exception:  # noqa: BLE001
-            return False
-
-    return run(go())
-
-
-async def _cancel_quietly(workflow_id: str):
-    c = await client()
-    try:
-        await c.get_workflow_handle(workflow_id).cancel()
-    except Exception:  # noqa: BLE001 - already closed
-        pass
-
-
-def test_conflict_fail_versus_attach(dagbag, steps_lock_free):
-    result = run_dag(dagbag, "sj_test_conflict")
+def test_conflict_fail_versus_attach(dagbag):
+    result = run_dag(dagbag, "sj_test_conflict", {"tag": unique("conflict")})
     assert result.tasks == {"start": "success", "refused": "failed", "attach": "success"}, result
     first = result.xcom("start", "run_id")
     assert result.xcom("start", "attached") is False
@@ -75,10 +52,11 @@ def test_invalid_arguments_fail_the_task(dagbag):
     assert result.tasks == {"run_job": "failed"}
 
 
-def test_wait_timeout_fails_the_task_and_cancels_the_run(dagbag, steps_lock_free):
-    result = run_dag(dagbag, "sj_test_timeout")
+def test_wait_timeout_fails_the_task_and_cancels_the_run(dagbag):
+    tag = unique("timeout")
+    result = run_dag(dagbag, "sj_test_timeout", {"tag": tag})
     assert result.tasks == {"run_job": "failed"}
-    assert run(wait_closed("example_steps")) == "CANCELED"
+    assert run(wait_closed(f"test_steps/{tag}")) == "CANCELED"
 
 
 class FakeTI:
@@ -89,10 +67,9 @@ class FakeTI:
         self.xcom[key] = value
 
 
-def test_on_kill_cancels_the_run(steps_lock_free):
-    op = ScheduledJobOperator(
-        task_id="kill_me", job="example_steps", args={"steps": 30, "stepMs": 1000}, poll_interval=0.5
-    )
+def test_on_kill_cancels_the_run():
+    args, workflow_id = steps(30, 1000, "on-kill")
+    op = ScheduledJobOperator(task_id="kill_me", job="test_steps", args=args, poll_interval=0.5)
     ti = FakeTI()
     outcome = {}
 
@@ -107,7 +84,7 @@ def test_on_kill_cancels_the_run(steps_lock_free):
     deadline = time.time() + 30
     while "run_id" not in ti.xcom and time.time() < deadline:
         time.sleep(0.1)
-    assert ti.xcom.get("workflow_id") == "example_steps"
+    assert ti.xcom.get("workflow_id") == workflow_id
     time.sleep(1)
     op.on_kill()
     thread.join(60)
@@ -125,7 +102,7 @@ KILLED_TASK = textwrap.dedent(
         def xcom_push(self, key, value):
             print(json.dumps({key: value}), flush=True)
 
-    op = ScheduledJobOperator(task_id="t", job="example_steps", args={"steps": 30, "stepMs": 1000}, poll_interval=0.5)
+    op = ScheduledJobOperator(task_id="t", job="test_steps", args=json.loads(os.environ["STEPS_ARGS"]), poll_interval=0.5)
     # As Airflow's task runner does: SIGTERM calls on_kill, here while execute() is inside asyncio.run.
     signal.signal(signal.SIGTERM, lambda signum, frame: op.on_kill())
     try:
@@ -139,9 +116,14 @@ KILLED_TASK = textwrap.dedent(
 )
 
 
-def test_sigterm_during_the_wait_cancels_the_run(steps_lock_free):
+def test_sigterm_during_the_wait_cancels_the_run():
+    args, workflow_id = steps(30, 1000, "sigterm")
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_TASK], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ
+        [sys.executable, "-c", KILLED_TASK],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "STEPS_ARGS": json.dumps(args)},
     )
     try:
         pushed = {}
@@ -158,19 +140,15 @@ def test_sigterm_during_the_wait_cancels_the_run(steps_lock_free):
             proc.kill()
     assert proc.returncode == 3, rest
     assert "cancelled" in rest
-    assert run(wait_closed("example_steps")) == "CANCELED"
+    assert run(wait_closed(workflow_id)) == "CANCELED"
 
 
-def test_trigger_reattaches_after_a_triggerer_restart(steps_lock_free):
+def test_trigger_reattaches_after_a_triggerer_restart():
+    args, workflow_id = steps(3, 1000, "reattach")
+
     async def scenario():
         c = await client()
-        started = await runs.start_job(
-            c,
-            task_queue=QUEUE,
-            job="example_steps",
-            args={"steps": 3, "stepMs": 1000},
-            workflow_id="example_steps",
-        )
+        started = await runs.start_job(c, task_queue=QUEUE, job="test_steps", args=args, workflow_id=workflow_id)
         trigger = ScheduledJobTrigger(started.workflow_id, started.run_id, poll_interval=0.5)
         first = asyncio.ensure_future(trigger.run().__anext__())
         await asyncio.sleep(1.5)
@@ -209,14 +187,13 @@ def test_trigger_reports_a_failed_chain():
     assert "SimulatedFailure" in event["error"]
 
 
-def test_trigger_on_kill_cancels_the_run(steps_lock_free):
+def test_trigger_on_kill_cancels_the_run():
     """Airflow 3 calls a trigger's on_kill when the user kills the deferred task (not on triggerer restarts)."""
+    args, workflow_id = steps(30, 1000, "trigger-kill")
 
     async def scenario():
         c = await client()
-        started = await runs.start_job(
-            c, task_queue=QUEUE, job="example_steps", args={"steps": 30, "stepMs": 1000}, workflow_id="example_steps"
-        )
+        started = await runs.start_job(c, task_queue=QUEUE, job="test_steps", args=args, workflow_id=workflow_id)
         await asyncio.sleep(1)
         await ScheduledJobTrigger(started.workflow_id, started.run_id).on_kill()
         return (
@@ -232,20 +209,15 @@ def test_hook_reads_the_connection():
     assert p.task_queue == QUEUE and p.namespace == "default"
 
 
-def test_http_route_attaches_to_the_run_holding_the_lock(dagbag, steps_lock_free):
+def test_http_route_attaches_to_the_run_holding_the_lock(dagbag):
     """POST while a run holds the lock: 409 with that run's IDs, and the sensor follows that run."""
+    args, workflow_id = steps(4, 1000, "http-hold")
 
     async def hold():
-        return await runs.start_job(
-            await client(),
-            task_queue=QUEUE,
-            job="example_steps",
-            args={"steps": 4, "stepMs": 1000},
-            workflow_id="example_steps",
-        )
+        return await runs.start_job(await client(), task_queue=QUEUE, job="test_steps", args=args, workflow_id=workflow_id)
 
     holder = run(hold())
-    result = run_dag(dagbag, "scheduled_job_http", {"job": "example_steps", "args": {"steps": 1, "stepMs": 0}})
+    result = run_dag(dagbag, "scheduled_job_http", {"job": "test_steps", "args": {**args, "steps": 1, "stepMs": 0}})
     assert result.tasks == {"trigger": "success", "wait": "success"}, result
     started = result.xcom("trigger")
-    assert started == {"runId": holder.run_id, "workflowId": "example_steps", "attached": True}
+    assert started == {"runId": holder.run_id, "workflowId": workflow_id, "attached": True}

@@ -9,26 +9,33 @@ from scheduled_job_airflow import ScheduledJobOperator
 
 START = pendulum.datetime(2024, 5, 1, tz="UTC")
 
-# example_steps has no lock key: its workflow ID is just `example_steps`, so `start` holds the lock for ~8 s.
-with DAG(dag_id="sj_test_conflict", schedule=None, start_date=START, catchup=False):
+# test_steps locks on its tag (the test passes one of its own): `start` holds that lock for ~8 s.
+with DAG(
+    dag_id="sj_test_conflict",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    render_template_as_native_obj=True,
+    params={"tag": Param("conflict", type="string")},
+):
     start = ScheduledJobOperator(
         task_id="start",
-        job="example_steps",
-        args={"steps": 8, "stepMs": 1000},
+        job="test_steps",
+        args={"steps": 8, "stepMs": 1000, "tag": "{{ params.tag }}"},
         on_conflict="fail",
         wait=False,
     )
     refused = ScheduledJobOperator(
         task_id="refused",
-        job="example_steps",
-        args={"steps": 1, "stepMs": 0},
+        job="test_steps",
+        args={"steps": 1, "stepMs": 0, "tag": "{{ params.tag }}"},
         on_conflict="fail",
         poll_interval=1,
     )
     attach = ScheduledJobOperator(
         task_id="attach",
-        job="example_steps",
-        args={"steps": 1, "stepMs": 0},
+        job="test_steps",
+        args={"steps": 1, "stepMs": 0, "tag": "{{ params.tag }}"},
         on_conflict="attach",
         poll_interval=1,
         trigger_rule="all_done",
@@ -56,11 +63,18 @@ with DAG(
         poll_interval=1,
     )
 
-with DAG(dag_id="sj_test_timeout", schedule=None, start_date=START, catchup=False):
+with DAG(
+    dag_id="sj_test_timeout",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    render_template_as_native_obj=True,
+    params={"tag": Param("timeout", type="string")},
+):
     ScheduledJobOperator(
         task_id="run_job",
-        job="example_steps",
-        args={"steps": 30, "stepMs": 1000},
+        job="test_steps",
+        args={"steps": 30, "stepMs": 1000, "tag": "{{ params.tag }}"},
         deferrable=True,
         poll_interval=1,
         timeout=3,
