@@ -2,7 +2,7 @@ import type { Duration } from '@temporalio/common';
 import type { z } from 'zod';
 import type { JobArgs } from '../workflows/types';
 
-/** Whole-job attempts, as the talk's `retry_policy: %{retries: 2}`: a failed attempt is retried `retries` times. */
+/** Whole-job attempts: a failed attempt is retried `retries` times, each as a new run under the same lock. */
 export interface JobRetryPolicy {
   retries: number;
   initialInterval?: Duration;
@@ -28,7 +28,7 @@ export interface JobTimeouts {
   activityHeartbeat?: Duration;
 }
 
-/** A job: the talk's job_configs entry plus the workflow handler that runs it. */
+/** A job: its arguments, policies and lock key, and the workflow handler that runs it. */
 export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<JobArgs>> {
   name: string;
   description: string;
