@@ -32,7 +32,7 @@ export interface JobTimeouts {
 export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<JobArgs>> {
   name: string;
   description: string;
-  /** Name of the workflow handler in `workflows/jobHandlers.ts`; several jobs may share one handler. */
+  /** One of `workflows/jobHandlerNames.ts` (the handlers are in `workflows/jobHandlers.ts`); jobs may share one. */
   handler: string;
   args: Schema;
   defaultArgs?: Partial<z.input<Schema>>;

@@ -1,6 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
-import { jobHandlers } from '../workflows/jobHandlers';
+import { isJobHandlerName, JOB_HANDLER_NAMES } from '../workflows/jobHandlerNames';
 import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
 import { unstorableText } from '../domain/text';
 import type { JobDefinition } from './definition';
@@ -159,8 +159,8 @@ const durationField = z.union([z.number().positive(), z.string()]).optional().su
 const DefinitionShape = z.object({
   name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
   description: z.string().min(1, 'must say what the job does'),
-  handler: z.string().refine((h) => jobHandlers[h] !== undefined, {
-    message: `must be one of the workflow handlers: ${Object.keys(jobHandlers).join(', ')}`,
+  handler: z.string().refine(isJobHandlerName, {
+    message: `must be one of the workflow handlers: ${JOB_HANDLER_NAMES.join(', ')}`,
   }),
   args: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema'),
   defaultArgs: z.record(z.string(), z.unknown()).optional(),

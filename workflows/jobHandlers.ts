@@ -2,9 +2,10 @@ import { exampleFlaky, exampleSteps } from './handlers/example';
 import { ingestNotificationViews } from './handlers/ingestNotificationViews';
 import { replayDeadLetters, replayIngestRejects, retention } from './handlers/operations';
 import type { JobHandler } from './jobHandler';
+import type { JobHandlerName } from './jobHandlerNames';
 
-/** Every job handler the worker can run, by the name job definitions refer to. */
-export const jobHandlers: Record<string, JobHandler | undefined> = {
+/** Every job handler the worker can run, by the name job definitions refer to (the type keeps both lists equal). */
+export const jobHandlers: Record<JobHandlerName, JobHandler> = {
   example_steps: exampleSteps,
   example_flaky: exampleFlaky,
   ingest_notification_views: ingestNotificationViews,
