@@ -11,6 +11,8 @@ import { runStatusFromTemporal } from './statusMapping';
 import { workflowIdFor } from './workflowId';
 
 const GRPC_INVALID_ARGUMENT = 3;
+/** The advisory lock that lets one worker at a time reconcile (db/dataSource.ts holds the migrations' lock). */
+const RECONCILER_LOCK = 7_170_002;
 
 /** The gRPC status code of a client error: the SDK's ServiceError carries the gRPC error as its cause. */
 function grpcCodeOf(err: unknown): number | undefined {
@@ -145,7 +147,8 @@ export class JobsClient {
 
   /**
    * The log can lag Temporal: between a failed attempt and the retry's first step the chain is still running, and a
-   * terminate or timeout leaves no row update. Temporal's view of the chain decides those cases.
+   * terminate or timeout leaves no row update. Temporal's view of the chain decides those cases; the row itself is
+   * closed by the workers' reconciler (reconcileStale), so a status read never writes.
    */
   private async followTemporal(view: RunView, firstRunId: string): Promise<RunView> {
     let current;
@@ -156,37 +159,55 @@ export class JobsClient {
       throw err;
     }
     const sameChain = (current.raw.workflowExecutionInfo?.firstRunId || current.runId) === firstRunId;
-    if (!sameChain) return view.status === 'running' ? this.reconcileRun(view) : view;
+    if (!sameChain) return view.status === 'running' ? this.withTemporalOutcome(view) : view;
     const mapped = runStatusFromTemporal(current.status.name);
     if (mapped.status === 'running') return { ...view, status: 'running', finishedAt: null };
-    if (current.runId === view.latestRunId) return this.reconcileRun(view);
+    if (current.runId === view.latestRunId) return this.withTemporalOutcome(view);
     return view;
   }
 
-  /** Records the Temporal outcome of a run whose code could not record it itself (terminate, timeout). */
-  async reconcileRun(view: Pick<RunView, 'workflowId' | 'latestRunId'> & Partial<RunView>): Promise<RunView> {
-    let mapped: { status: RunStatus; error: string | null };
+  /** A `running` view of a run that Temporal has ended, as the reconciler will record it. */
+  private async withTemporalOutcome(view: RunView): Promise<RunView> {
+    if (view.status !== 'running') return view;
+    const outcome = await this.temporalOutcome(view.workflowId, view.latestRunId);
+    if (outcome.status === 'running') return view;
+    return { ...view, status: outcome.status, error: view.error ?? outcome.error, finishedAt: outcome.closedAt };
+  }
+
+  private async temporalOutcome(workflowId: string, runId: string): Promise<{ status: RunStatus; error: string | null; closedAt: string }> {
     try {
-      const d = await this.temporal.workflow.getHandle(view.workflowId, view.latestRunId).describe();
-      mapped = runStatusFromTemporal(d.status.name);
+      const d = await this.temporal.workflow.getHandle(workflowId, runId).describe();
+      return { ...runStatusFromTemporal(d.status.name), closedAt: (d.closeTime ?? new Date()).toISOString() };
     } catch (err) {
       // INVALID_ARGUMENT: an ID Temporal could never have issued (a row written by hand); no later look can close it.
       if (!(err instanceof WorkflowNotFoundError) && grpcCodeOf(err) !== GRPC_INVALID_ARGUMENT) throw err;
-      mapped = { status: 'failed', error: 'run no longer known to Temporal' };
+      return { status: 'failed', error: 'run no longer known to Temporal', closedAt: new Date().toISOString() };
     }
-    if (mapped.status !== 'running') {
-      await this.ds.query(
-        `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = now(), updated_at = now()
-          WHERE run_id = $1 AND status = 'running'`,
-        [view.latestRunId, mapped.status, mapped.error],
-      );
-    }
-    const rows: JobRunRow[] = await this.ds.query(`SELECT * FROM job_runs WHERE run_id = $1`, [view.latestRunId]);
-    return { ...toView(rows[0]!), runId: view.runId ?? rows[0]!.first_run_id };
   }
 
-  /** Closes `running` rows whose runs Temporal has already ended; the worker calls this on a timer. */
+  /**
+   * Closes `running` rows whose runs Temporal has already ended (terminate, timeout, deleted): the workers call this
+   * on a timer, and one of them at a time does the pass (a session advisory lock, released with its connection if
+   * the worker dies), so several workers do not repeat each other's Temporal calls. The updates are autocommitted
+   * one by one, so no row stays locked while Temporal is asked about the next.
+   */
   async reconcileStale(olderThanMs: number, limit = 100): Promise<number> {
+    const gate = this.ds.createQueryRunner();
+    await gate.connect();
+    try {
+      const [lock] = (await gate.query(`SELECT pg_try_advisory_lock($1) AS leader`, [RECONCILER_LOCK])) as { leader: boolean }[];
+      if (!lock?.leader) return 0;
+      try {
+        return await this.reconcilePass(olderThanMs, limit);
+      } finally {
+        await gate.query(`SELECT pg_advisory_unlock($1)`, [RECONCILER_LOCK]).catch(() => undefined);
+      }
+    } finally {
+      await gate.release();
+    }
+  }
+
+  private async reconcilePass(olderThanMs: number, limit: number): Promise<number> {
     const rows: JobRunRow[] = await this.ds.query(
       `SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
         ORDER BY updated_at LIMIT $2`,
@@ -194,16 +215,28 @@ export class JobsClient {
     );
     let closed = 0;
     let firstError: unknown;
-    // Row by row: a row that cannot be looked at now waits its turn again instead of blocking every row behind it.
     for (const row of rows) {
+      let outcome;
       try {
-        const after = await this.reconcileRun(toView(row));
-        if (after.status !== 'running') closed++;
-        else await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+        outcome = await this.temporalOutcome(row.workflow_id, row.run_id);
       } catch (err) {
         firstError ??= err;
+        // A row that cannot be looked at now goes to the back of the queue instead of blocking every row behind it;
+        // with Temporal away, no other row can be looked at either.
         await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]).catch(() => undefined);
+        if (isTemporalUnavailable(err)) break;
+        continue;
       }
+      if (outcome.status === 'running') {
+        await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+        continue;
+      }
+      await this.ds.query(
+        `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = $4, updated_at = now()
+          WHERE run_id = $1 AND status = 'running'`,
+        [row.run_id, outcome.status, outcome.error, outcome.closedAt],
+      );
+      closed++;
     }
     if (firstError !== undefined) throw firstError;
     return closed;

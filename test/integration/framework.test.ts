@@ -175,6 +175,31 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.ok(seconds < 15, `closed after ${seconds} s`);
   });
 
+  test('a status read shows the end Temporal recorded but never writes; a worker\'s reconciler closes the row', async () => {
+    const tag = uniqueTag('term-read');
+    const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
+    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    await eventually('the attempt to be running', async () => ((await rowsOf(workflowId))[0]?.status === 'running' ? true : undefined));
+    // No worker, so no reconciler: whatever changes the row now, a read did.
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await rt.client.temporal.workflow.getHandle(workflowId).terminate('test: ended outside the workflow code');
+    const [before] = (await rt.ds.query(`SELECT status, updated_at FROM job_runs WHERE workflow_id = $1`, [workflowId])) as { status: string; updated_at: Date }[];
+    const read = (await (await fetch(`${base}/jobs/test_steps/runs/${runId}`, { headers: auth })).json()) as { status: string; error: string };
+    assert.equal(read.status, 'failed');
+    assert.match(read.error, /terminated/);
+    const [afterRead] = (await rt.ds.query(`SELECT status, updated_at FROM job_runs WHERE workflow_id = $1`, [workflowId])) as { status: string; updated_at: Date }[];
+    assert.deepEqual(afterRead, before, 'the row is as it was before the read');
+    assert.equal(afterRead!.status, 'running');
+
+    workers.push(await startWorker());
+    const closed = await eventually('the reconciler to close the row', async () => {
+      const r = (await rowsOf(workflowId))[0];
+      return r && r.status !== 'running' ? r : undefined;
+    }, 30_000);
+    assert.equal(closed.status, 'failed');
+    assert.match(closed.error ?? '', /terminated/);
+  });
+
   test('kill -9 of the worker holding a job: the job finishes on the other worker', async () => {
     workers.push(await startWorker());
     const tag = uniqueTag('kill');
