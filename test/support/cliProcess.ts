@@ -41,7 +41,10 @@ export interface TerminalCli {
  */
 export function cliOnTerminal(args: string[], timeoutMs = 180_000): TerminalCli {
   const quoted = [BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+  // `exec`: script runs the command through $SHELL, or /bin/sh when it is unset (as under CI). dash, unlike bash,
+  // keeps itself as the parent of a -c command and dies on the terminal's SIGINT, and script then closes the
+  // terminal under the command before it could finish what Ctrl-C lets it finish.
+  const child = spawn('script', ['-qfec', `exec ${quoted}`, '/dev/null'], {
     cwd: REPO,
     env: { ...process.env, LOG_LEVEL: 'warn', COLUMNS: '200' },
     stdio: ['pipe', 'pipe', 'pipe'],
