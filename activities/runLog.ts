@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { RunStatus } from '../db/entities/jobRun';
+import * as jobRuns from '../db/jobRuns';
 import { InvalidArgumentsError, resolveJob, UnknownJobError, type JobRegistry } from '../jobs/registry';
 import { workflowIdFor } from '../client/workflowId';
 import { INVALID_ARGUMENTS, UNKNOWN_JOB, WRONG_WORKFLOW_ID, type JobArgs, type JobMetrics, type ResolvedJob } from '../workflows/types';
@@ -58,36 +59,22 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
         else if (err instanceof UnknownJobError) failure = { type: UNKNOWN_JOB, message: err.message };
         else throw err;
       }
-      // Upsert: the client may have opened the row already, and a retried activity must not add a second one.
-      await ds.query(
-        `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END)
-         ON CONFLICT (run_id) DO UPDATE
-           SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
-               finished_at = EXCLUDED.finished_at, updated_at = now()`,
-        [
-          input.job,
-          input.workflowId,
-          input.runId,
-          input.firstRunId,
-          input.attempt,
-          failure ? 'failed' : 'running',
-          job?.args ?? input.args,
-          failure ? `${failure.type}: ${failure.message}` : null,
-        ],
-      );
+      // The client may have opened the row already.
+      await jobRuns.openAttempt(ds, {
+        job: input.job,
+        workflowId: input.workflowId,
+        runId: input.runId,
+        firstRunId: input.firstRunId,
+        attempt: input.attempt,
+        args: job?.args ?? input.args,
+        refusal: failure ? `${failure.type}: ${failure.message}` : null,
+      });
       if (failure) throw ApplicationFailure.nonRetryable(failure.message, failure.type);
       return job!;
     },
 
     async finishAttempt(input: FinishAttemptInput): Promise<void> {
-      // TypeORM returns [rows, affectedCount] for an UPDATE ... RETURNING.
-      const [rows]: [{ job_name: string; started_at: Date }[], number] = await ds.query(
-        `UPDATE job_runs SET status = $2, error = $3, metrics = metrics || $4::jsonb, finished_at = now(), updated_at = now()
-         WHERE run_id = $1 RETURNING job_name, started_at`,
-        [input.runId, input.status, input.error, input.metrics],
-      );
-      const row = rows[0];
+      const row = await jobRuns.finishAttempt(ds, input);
       if (row) recordRunFinished(row.job_name, input.status, (Date.now() - row.started_at.getTime()) / 1000);
     },
   };

@@ -2,6 +2,8 @@ import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError,
 import type { DataSource } from 'typeorm';
 import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
+import * as jobRuns from '../db/jobRuns';
+import type { JobRunRow } from '../db/jobRuns';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { triggers } from '../observability/metrics';
@@ -57,19 +59,6 @@ export interface RunView {
   metrics: JobMetrics;
 }
 
-interface JobRunRow {
-  job_name: string;
-  workflow_id: string;
-  run_id: string;
-  first_run_id: string;
-  attempt: number;
-  status: RunStatus;
-  args: JobArgs;
-  started_at: Date;
-  finished_at: Date | null;
-  error: string | null;
-  metrics: JobMetrics;
-}
 
 /** Everything that starts, inspects or stops job runs goes through here: the HTTP API, the CLI and the tests. */
 export class JobsClient {
@@ -110,11 +99,7 @@ export class JobsClient {
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await this.ds.query(
-          `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args)
-           VALUES ($1, $2, $3, $3, 1, 'running', $4) ON CONFLICT (run_id) DO NOTHING`,
-          [job, workflowId, runId, args],
-        );
+        await jobRuns.openRun(this.ds, { job, workflowId, runId, args });
         triggers.inc({ job, outcome: 'started' });
         return { workflowId, runId, args };
       } catch (err) {
@@ -130,13 +115,7 @@ export class JobsClient {
 
   /** A run's state, following whole-job retries to the latest attempt. */
   async status(job: string, runId: string): Promise<RunView> {
-    const rows: JobRunRow[] = await this.ds.query(
-      `SELECT r.* FROM job_runs r
-        WHERE r.first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1 AND job_name = $2)
-        ORDER BY r.attempt DESC LIMIT 1`,
-      [runId, job],
-    );
-    const latest = rows[0];
+    const latest = await jobRuns.latestOfChain(this.ds, job, runId);
     if (!latest) throw new RunNotFoundError(runId);
     const view = toView(latest);
     if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
@@ -208,11 +187,7 @@ export class JobsClient {
   }
 
   private async reconcilePass(olderThanMs: number, limit: number): Promise<number> {
-    const rows: JobRunRow[] = await this.ds.query(
-      `SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1)
-        ORDER BY updated_at LIMIT $2`,
-      [olderThanMs / 1000, limit],
-    );
+    const rows = await jobRuns.staleRunning(this.ds, olderThanMs, limit);
     let closed = 0;
     let firstError: unknown;
     for (const row of rows) {
@@ -223,19 +198,15 @@ export class JobsClient {
         firstError ??= err;
         // A row that cannot be looked at now goes to the back of the queue instead of blocking every row behind it;
         // with Temporal away, no other row can be looked at either.
-        await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]).catch(() => undefined);
+        await jobRuns.touch(this.ds, row.run_id).catch(() => undefined);
         if (isTemporalUnavailable(err)) break;
         continue;
       }
       if (outcome.status === 'running') {
-        await this.ds.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [row.run_id]);
+        await jobRuns.touch(this.ds, row.run_id);
         continue;
       }
-      await this.ds.query(
-        `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = $4, updated_at = now()
-          WHERE run_id = $1 AND status = 'running'`,
-        [row.run_id, outcome.status, outcome.error, outcome.closedAt],
-      );
+      await jobRuns.closeFromTemporal(this.ds, { runId: row.run_id, ...outcome });
       closed++;
     }
     if (firstError !== undefined) throw firstError;
@@ -244,12 +215,7 @@ export class JobsClient {
 
   async runs(job: string, limit = 20): Promise<RunView[]> {
     this.jobs.get(job);
-    const rows: JobRunRow[] = await this.ds.query(
-      `SELECT DISTINCT ON (first_run_id) * FROM job_runs WHERE job_name = $1
-        ORDER BY first_run_id, attempt DESC`,
-      [job],
-    );
-    return rows
+    return (await jobRuns.latestPerChain(this.ds, job))
       .map(toView)
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
       .slice(0, limit);
@@ -257,11 +223,7 @@ export class JobsClient {
 
   /** Days (the `day` argument) for which the job has a succeeded run. */
   async succeededDays(job: string): Promise<Set<string>> {
-    const rows: { day: string }[] = await this.ds.query(
-      `SELECT DISTINCT args->>'day' AS day FROM job_runs WHERE job_name = $1 AND status = 'succeeded' AND args ? 'day'`,
-      [job],
-    );
-    return new Set(rows.map((r) => r.day));
+    return jobRuns.succeededDays(this.ds, job);
   }
 
   async cancel(job: string, runId: string): Promise<void> {

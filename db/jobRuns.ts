@@ -1,0 +1,128 @@
+import type { JobArgs, JobMetrics } from '../workflows/types';
+import type { RunStatus } from './entities/jobRun';
+
+/**
+ * Every statement on `job_runs`, the run log: one row per attempt, keyed by its Temporal run ID, chained by the first
+ * run ID of the chain. The attempt itself (through the run-log activities) writes its status; the client only opens
+ * the first row so that a status call right after a trigger finds it, and the reconciler only closes rows whose runs
+ * Temporal ended without their code. Reads never write.
+ */
+
+/** A DataSource or a QueryRunner: the statements run on whichever connection the caller holds. */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+export interface JobRunRow {
+  job_name: string;
+  workflow_id: string;
+  run_id: string;
+  first_run_id: string;
+  attempt: number;
+  status: RunStatus;
+  args: JobArgs;
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+  metrics: JobMetrics;
+}
+
+const rowsOf = async <T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> => (await db.query(sql, params)) as T[];
+
+/** The first attempt's row, opened by the trigger; the attempt's own upsert completes it. */
+export async function openRun(db: Queryable, r: { job: string; workflowId: string; runId: string; args: JobArgs }): Promise<void> {
+  await db.query(
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args)
+     VALUES ($1, $2, $3, $3, 1, 'running', $4) ON CONFLICT (run_id) DO NOTHING`,
+    [r.job, r.workflowId, r.runId, r.args],
+  );
+}
+
+/** An attempt's row, running or already refused: an upsert, so a retried activity never adds a second one. */
+export async function openAttempt(
+  db: Queryable,
+  a: { job: string; workflowId: string; runId: string; firstRunId: string; attempt: number; args: JobArgs; refusal: string | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END)
+     ON CONFLICT (run_id) DO UPDATE
+       SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
+           finished_at = EXCLUDED.finished_at, updated_at = now()`,
+    [a.job, a.workflowId, a.runId, a.firstRunId, a.attempt, a.refusal ? 'failed' : 'running', a.args, a.refusal],
+  );
+}
+
+/** The attempt's end, as its own code saw it; returns what the caller needs for the duration metric. */
+export async function finishAttempt(
+  db: Queryable,
+  f: { runId: string; status: Exclude<RunStatus, 'running'>; error: string | null; metrics: JobMetrics },
+): Promise<{ job_name: string; started_at: Date } | undefined> {
+  // TypeORM returns [rows, affectedCount] for an UPDATE ... RETURNING.
+  const [rows] = (await db.query(
+    `UPDATE job_runs SET status = $2, error = $3, metrics = metrics || $4::jsonb, finished_at = now(), updated_at = now()
+     WHERE run_id = $1 RETURNING job_name, started_at`,
+    [f.runId, f.status, f.error, f.metrics],
+  )) as [{ job_name: string; started_at: Date }[], number];
+  return rows[0];
+}
+
+/** Adds counter deltas to a running attempt's live metrics. */
+export async function addProgress(db: Queryable, runId: string, deltas: Record<string, number>): Promise<void> {
+  await db.query(
+    `UPDATE job_runs SET updated_at = now(), metrics = metrics || (
+        SELECT jsonb_object_agg(k, coalesce((metrics->>k)::bigint, 0) + v::bigint) FROM jsonb_each_text($2::jsonb) AS d(k, v))
+      WHERE run_id = $1`,
+    [runId, deltas],
+  );
+}
+
+/** The latest attempt of the chain that `runId` (any of its runs) belongs to. */
+export async function latestOfChain(db: Queryable, job: string, runId: string): Promise<JobRunRow | undefined> {
+  const rows = await rowsOf<JobRunRow>(
+    db,
+    `SELECT r.* FROM job_runs r
+      WHERE r.first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1 AND job_name = $2)
+      ORDER BY r.attempt DESC LIMIT 1`,
+    [runId, job],
+  );
+  return rows[0];
+}
+
+/** Each chain's latest attempt, for one job. */
+export async function latestPerChain(db: Queryable, job: string): Promise<JobRunRow[]> {
+  return rowsOf<JobRunRow>(db, `SELECT DISTINCT ON (first_run_id) * FROM job_runs WHERE job_name = $1 ORDER BY first_run_id, attempt DESC`, [job]);
+}
+
+/** Days (the `day` argument) for which the job has a succeeded run. */
+export async function succeededDays(db: Queryable, job: string): Promise<Set<string>> {
+  const rows = await rowsOf<{ day: string }>(
+    db,
+    `SELECT DISTINCT args->>'day' AS day FROM job_runs WHERE job_name = $1 AND status = 'succeeded' AND args ? 'day'`,
+    [job],
+  );
+  return new Set(rows.map((r) => r.day));
+}
+
+/** Running rows nobody has touched for `olderThanMs`, oldest first: the reconciler's queue. */
+export async function staleRunning(db: Queryable, olderThanMs: number, limit: number): Promise<JobRunRow[]> {
+  return rowsOf<JobRunRow>(
+    db,
+    `SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+    [olderThanMs / 1000, limit],
+  );
+}
+
+/** Sends a row to the back of the reconciler's queue. */
+export async function touch(db: Queryable, runId: string): Promise<void> {
+  await db.query(`UPDATE job_runs SET updated_at = now() WHERE run_id = $1`, [runId]);
+}
+
+/** Records the end Temporal saw for a run whose code could not record it (terminate, timeout, deleted). */
+export async function closeFromTemporal(db: Queryable, c: { runId: string; status: RunStatus; error: string | null; closedAt: string }): Promise<void> {
+  await db.query(
+    `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = $4, updated_at = now()
+      WHERE run_id = $1 AND status = 'running'`,
+    [c.runId, c.status, c.error, c.closedAt],
+  );
+}
