@@ -3,11 +3,12 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../domain/day';
 import { dropBytes, readLineChunks } from '../domain/lineReader';
 import { parseChunk, truncateRaw, type NotificationView, type Reject } from '../domain/notificationViews';
-import { pgArrayLiteral } from '../db/pgArrayLiteral';
+import { pgArrayElement, pgArrayLiteral } from '../db/pgArrayLiteral';
 import { ingestCounters } from '../observability/metrics';
 import type { IngestTotals } from '../workflows/ingestTypes';
 
@@ -119,7 +120,8 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
         return;
       }
       const qr = ds.createQueryRunner();
-      await qr.connect();
+      // The chunk statement goes through the driver's client itself, as a named (prepared) statement: see writeChunk.
+      const client = (await qr.connect()) as PoolClient;
       // Safe to relax: rows and checkpoint commit atomically, so a Postgres crash can only lose both together, and
       // the resume then re-reads from the older checkpoint. It saves an fsync wait per chunk.
       await qr.query(`SET synchronous_commit = off`);
@@ -128,7 +130,7 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
         for await (const lines of readLineChunks(source, { startOffset: offset, startLineNumber: lineNumber + 1, size: CHUNK_LINES })) {
           const last = lines[lines.length - 1]!;
           const parsed = parseChunk(lines, input.day);
-          const counts = await writeChunk(qr, input, {
+          const counts = await writeChunk(client, input, {
             expectLine: lineNumber,
             offset: last.endOffset,
             lineNumber: last.lineNumber,
@@ -271,7 +273,7 @@ class ProgressFlusher {
   }
 }
 
-interface ChunkWrite {
+export interface ChunkWrite {
   expectLine: number;
   offset: number;
   lineNumber: number;
@@ -284,94 +286,162 @@ interface ChunkWrite {
   duplicatesInChunk: number;
 }
 
-async function writeChunk(
-  qr: QueryRunner,
+/**
+ * Epoch milliseconds to timestamptz, exact over the years 0001-9999: interval multiplication goes through a double,
+ * and `v * interval '1 millisecond'` (v * 1000 microseconds) stops being exact past 2^53 microseconds (year 2255),
+ * while 10^9 microseconds times at most 2.6 * 10^8 is exact (the factor 2^9 of 10^9 costs no mantissa bits).
+ * Only time (no days) is added, so the session's time zone plays no part.
+ */
+const EPOCH_MS_TO_TIMESTAMPTZ = (v: string) =>
+  `timestamptz 'epoch' + (${v} / 1000000) * interval '1000 seconds' + (${v} % 1000000) * interval '1 millisecond'`;
+
+/**
+ * The views of a chunk as one `INSERT ... SELECT unnest(...)`: the arrays in parameters `first` to `first + 4`, the
+ * day in parameter `dayParam`. Sorted by key in SQL, so parallel objects sharing event_ids take row locks in one order and cannot deadlock.
+ */
+const VIEWS_INSERT = (dayParam: number, first: number, where = '') => {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO notification_views (event_id, notification_id, user_id, platform, viewed_at, day)
+  SELECT e, n, u, p, ${EPOCH_MS_TO_TIMESTAMPTZ('v')}, $${dayParam}::date
+    FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::bigint[]) AS t(e, n, u, p, v)
+   ${where}
+   ORDER BY e
+  ON CONFLICT (event_id) DO NOTHING`;
+};
+
+/**
+ * One chunk as one statement: one round trip instead of five (BEGIN, lock, insert, update, COMMIT), each of which
+ * waited for the worker's main thread, busy with every object's parsing. A single statement is its own transaction,
+ * so the chunk's rows, rejects and checkpoint still commit or vanish together.
+ *
+ * `ck` locks the checkpoint row first (the inserts read it through `ok`, so it runs before them) and proves no
+ * other attempt (a zombie after a heartbeat timeout) moved it meanwhile: after waiting on such an attempt's lock it
+ * sees the moved line, `ok` is empty, nothing is written, and the caller fails the attempt.
+ */
+const CHUNK_SQL = (withRejects: boolean) => `
+WITH ck AS (
+  SELECT line_number FROM ingest_objects WHERE day = $1 AND object_key = $2 AND chain_id = $3 FOR UPDATE
+), ok AS (
+  SELECT 1 FROM ck WHERE line_number = $4
+), ins AS (
+  ${VIEWS_INSERT(1, 13, 'WHERE EXISTS (SELECT 1 FROM ok)')}
+  RETURNING 1
+)${
+  withRejects
+    ? `, rej AS (
+  INSERT INTO ingest_rejects (day, object_key, line_number, reason, raw)
+  SELECT $1::date, $2, l, r, w FROM unnest($18::bigint[], $19::text[], $20::text[]) AS t(l, r, w)
+   WHERE EXISTS (SELECT 1 FROM ok)
+  ON CONFLICT (day, object_key, line_number) DO NOTHING
+)`
+    : ''
+}, n AS (
+  SELECT count(*) AS inserted FROM ins
+), up AS (
+  UPDATE ingest_objects SET byte_offset = $5, line_number = $6, chunks = chunks + 1, bytes_read = bytes_read + $7,
+         lines_read = lines_read + $8, rows_written = rows_written + (SELECT inserted FROM n),
+         duplicates = duplicates + $9 - (SELECT inserted FROM n), skipped = skipped + $10, rejected = rejected + $11,
+         blank = blank + $12, updated_at = now()
+   WHERE day = $1 AND object_key = $2 AND chain_id = $3 AND EXISTS (SELECT 1 FROM ok)
+)
+SELECT (SELECT line_number FROM ck) AS line_number, (SELECT inserted FROM n) AS inserted`;
+// Named, so each connection parses and plans them once: planned afresh for every chunk, the statement cost Postgres up
+// to 15 % more CPU (bench/chunkStatements.ts).
+const CHUNK_WITH_REJECTS = { name: 'ingest_chunk_with_rejects', text: CHUNK_SQL(true) };
+const CHUNK_WITHOUT_REJECTS = { name: 'ingest_chunk', text: CHUNK_SQL(false) };
+
+/** Exported for the test of the zombie guard and of the times' round trip. */
+export async function writeChunk(
+  client: PoolClient,
   obj: { day: string; chainId: string; key: string; runId: string },
   c: ChunkWrite,
 ): Promise<ChunkCounts> {
+  const params: unknown[] = [
+    obj.day,
+    obj.key,
+    obj.chainId,
+    c.expectLine,
+    c.offset,
+    c.lineNumber,
+    c.bytes,
+    c.lines,
+    // views sent plus the chunk's own repeats; the statement subtracts what it inserted
+    c.views.length + c.duplicatesInChunk,
+    c.skipped,
+    c.rejects.length,
+    c.blank,
+    ...viewsParams(c.views),
+  ];
+  if (c.rejects.length) {
+    params.push(
+      pgArrayLiteral(c.rejects.map((r) => String(r.lineNumber))),
+      pgArrayLiteral(c.rejects.map((r) => r.reason)),
+      pgArrayLiteral(c.rejects.map((r) => r.raw)),
+    );
+  }
   for (let attempt = 1; ; attempt++) {
-    await qr.startTransaction();
+    let rows: { line_number: string | null; inserted: string }[];
     try {
-      // Locks the checkpoint and proves no other attempt (a zombie after a heartbeat timeout) moved it meanwhile.
-      const locked: { line_number: string }[] = await qr.query(
-        `SELECT line_number FROM ingest_objects WHERE day = $1 AND object_key = $2 AND chain_id = $3 FOR UPDATE`,
-        [obj.day, obj.key, obj.chainId],
-      );
-      if (Number(locked[0]?.line_number) !== c.expectLine) {
-        throw ApplicationFailure.retryable(
-          `checkpoint of ${obj.key} moved from line ${c.expectLine} to ${locked[0]?.line_number}: another attempt wrote it`,
-          'CheckpointMoved',
-        );
-      }
-      const inserted = await insertViews(qr, obj.day, c.views);
-      if (c.rejects.length) {
-        await qr.query(
-          `INSERT INTO ingest_rejects (day, object_key, line_number, reason, raw)
-           SELECT $1::date, $2, l, r, w FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(l, r, w)
-           ON CONFLICT (day, object_key, line_number) DO NOTHING`,
-          [
-            obj.day,
-            obj.key,
-            pgArrayLiteral(c.rejects.map((r) => String(r.lineNumber))),
-            pgArrayLiteral(c.rejects.map((r) => r.reason)),
-            pgArrayLiteral(c.rejects.map((r) => r.raw)),
-          ],
-        );
-      }
-      const duplicates = c.views.length - inserted + c.duplicatesInChunk;
-      await qr.query(
-        `UPDATE ingest_objects SET byte_offset = $4, line_number = $5, chunks = chunks + 1, bytes_read = bytes_read + $6,
-                lines_read = lines_read + $7, rows_written = rows_written + $8, duplicates = duplicates + $9,
-                skipped = skipped + $10, rejected = rejected + $11, blank = blank + $12, updated_at = now()
-          WHERE day = $1 AND object_key = $2 AND chain_id = $3`,
-        [obj.day, obj.key, obj.chainId, c.offset, c.lineNumber, c.bytes, c.lines, inserted, duplicates, c.skipped, c.rejects.length, c.blank],
-      );
-      await qr.commitTransaction();
-      ingestCounters.inc({ kind: 'rows_written' }, inserted);
-      ingestCounters.inc({ kind: 'duplicates' }, duplicates);
-      ingestCounters.inc({ kind: 'rejected' }, c.rejects.length);
-      ingestCounters.inc({ kind: 'skipped' }, c.skipped);
-      ingestCounters.inc({ kind: 'lines_read' }, c.lines);
-      return {
-        chunks: 1,
-        linesRead: c.lines,
-        bytesRead: c.bytes,
-        rowsWritten: inserted,
-        duplicates,
-        rejected: c.rejects.length,
-        skipped: c.skipped,
-      };
+      rows = (await client.query({ ...(c.rejects.length ? CHUNK_WITH_REJECTS : CHUNK_WITHOUT_REJECTS), values: params })).rows;
     } catch (err) {
-      await qr.rollbackTransaction().catch(() => undefined);
       // Deadlock or serialization failure: safe to replay, nothing of the chunk committed.
       const code = (err as { code?: string }).code;
       if ((code === '40P01' || code === '40001') && attempt < 5) continue;
       throw err;
     }
+    const locked = rows[0]?.line_number;
+    if (locked === null || locked === undefined || Number(locked) !== c.expectLine) {
+      throw ApplicationFailure.retryable(
+        `checkpoint of ${obj.key} moved from line ${c.expectLine} to ${locked}: another attempt wrote it`,
+        'CheckpointMoved',
+      );
+    }
+    const inserted = Number(rows[0]!.inserted);
+    const duplicates = c.views.length - inserted + c.duplicatesInChunk;
+    ingestCounters.inc({ kind: 'rows_written' }, inserted);
+    ingestCounters.inc({ kind: 'duplicates' }, duplicates);
+    ingestCounters.inc({ kind: 'rejected' }, c.rejects.length);
+    ingestCounters.inc({ kind: 'skipped' }, c.skipped);
+    ingestCounters.inc({ kind: 'lines_read' }, c.lines);
+    return {
+      chunks: 1,
+      linesRead: c.lines,
+      bytesRead: c.bytes,
+      rowsWritten: inserted,
+      duplicates,
+      rejected: c.rejects.length,
+      skipped: c.skipped,
+    };
   }
 }
 
 /**
- * One multi-row insert per chunk; returns how many were new (the rest were already there: upstream repeats).
- * Sorted by key in SQL, so parallel objects sharing event_ids take row locks in one order and cannot deadlock.
+ * The five array literals of `VIEWS_INSERT`, in one pass over the views. Times go as epoch milliseconds (exact:
+ * integers below 2^53, and the parser keeps milliseconds): `toISOString` and Postgres parsing it back were a
+ * measurable part of both sides' CPU per row (see BENCHMARKS.md).
  */
+function viewsParams(views: readonly NotificationView[]): string[] {
+  let e = '{';
+  let n = '{';
+  let u = '{';
+  let p = '{';
+  let ms = '{';
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i]!;
+    const sep = i > 0 ? ',' : '';
+    // event ids are checked UUIDs: nothing in them needs quoting
+    e += sep + v.eventId;
+    n += sep + pgArrayElement(v.notificationId);
+    u += sep + pgArrayElement(v.userId);
+    p += sep + pgArrayElement(v.platform);
+    ms += sep + v.viewedAt.getTime();
+  }
+  return [e + '}', n + '}', u + '}', p + '}', ms + '}'];
+}
+
+/** One multi-row insert of views (the replay's); returns how many were new (the rest were already there). */
 export async function insertViews(qr: QueryRunner, day: string, views: readonly NotificationView[]): Promise<number> {
   if (views.length === 0) return 0;
-  const result = await qr.query(
-    `INSERT INTO notification_views (event_id, notification_id, user_id, platform, viewed_at, day)
-     SELECT e, n, u, p, v, $6::date
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS t(e, n, u, p, v)
-      ORDER BY e
-     ON CONFLICT (event_id) DO NOTHING`,
-    [
-      pgArrayLiteral(views.map((v) => v.eventId)),
-      pgArrayLiteral(views.map((v) => v.notificationId)),
-      pgArrayLiteral(views.map((v) => v.userId)),
-      pgArrayLiteral(views.map((v) => v.platform)),
-      pgArrayLiteral(views.map((v) => v.viewedAt.toISOString())),
-      day,
-    ],
-    true,
-  );
+  const result = await qr.query(VIEWS_INSERT(6, 1), [...viewsParams(views), day], true);
   return result.affected ?? 0;
 }

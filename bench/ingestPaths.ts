@@ -20,6 +20,7 @@ import { uploadGeneratedFiles } from '../scripts/upload-day';
 import { freshDay } from '../test/support/days';
 import { sampleRss } from '../test/support/rss';
 import { seconds, type BenchContext, type BenchRow } from './context';
+import { measureCpu, type CpuSeconds } from './cpuTime';
 
 const BenchView = new EntitySchema<NotificationView>({
   name: 'BenchView',
@@ -56,6 +57,10 @@ export interface IngestFigures {
    * first, so both pay for the same index size.
    */
   views_table_rows_before: number;
+  /** CPU seconds per process over the psql COPY, and what the rest of the machine used meanwhile. */
+  copy_cpu: CpuSeconds;
+  /** The same over the ingest, trigger to succeeded. */
+  ingest_cpu: CpuSeconds;
 }
 
 const tsv = (v: NotificationView) =>
@@ -106,6 +111,8 @@ export async function benchIngest(
     ingest_s: NaN,
     ingest_worker_peak_rss_mib: NaN,
     views_table_rows_before: NaN,
+    copy_cpu: {} as CpuSeconds,
+    ingest_cpu: {} as CpuSeconds,
   };
 
   // The limit, part 1: the S3 server's raw read speed for the same objects.
@@ -129,9 +136,13 @@ export async function benchIngest(
   const file = join(ctx.dir, 'rows.csv');
   await pipeline(Readable.from([...views.values()].map(csv)), createWriteStream(file));
   await copyTarget(pg, 'bench_copy_views');
+  let cpu = measureCpu(ctx.worker.pid);
   t = process.hrtime.bigint();
   await promisify(execFile)('psql', [rt.env.DATABASE_URL, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy bench_copy_views FROM '${file}' WITH (FORMAT csv)`]);
   fig.copy_s = seconds(t);
+  // psql's backend exits after psql does; its CPU counts once the postmaster has reaped it
+  await new Promise((r) => setTimeout(r, 300));
+  fig.copy_cpu = cpu.stop();
   await copyTarget(pg, 'bench_copy_views');
   t = process.hrtime.bigint();
   await pipeline(createReadStream(file), pg.query(copyFrom(`COPY bench_copy_views FROM STDIN WITH (FORMAT csv)`)));
@@ -172,10 +183,12 @@ export async function benchIngest(
 
   // The product: the ingest job end to end, trigger to succeeded, with the worker's memory watched.
   const rss = sampleRss(ctx.worker.pid);
+  cpu = measureCpu(ctx.worker.pid);
   t = process.hrtime.bigint();
   const run = await rt.client.trigger('ingest_notification_views', { day });
   const done = await rt.client.waitFor('ingest_notification_views', run.runId, undefined, 100);
   fig.ingest_s = seconds(t);
+  fig.ingest_cpu = cpu.stop();
   fig.ingest_worker_peak_rss_mib = rss.stop();
   if (done.status !== 'succeeded' || done.metrics['rowsWritten'] !== e.views) {
     throw new Error(`ingest ${done.status} with ${done.metrics['rowsWritten']} of ${e.views} rows: ${done.error}`);

@@ -19,6 +19,7 @@ import { REPO, uniqueTag, useStackEnv } from '../test/support/stack';
 import { startWorker } from '../test/support/workerProcess';
 import { openRuntime } from '../workers/runtime';
 import { round3, type BenchContext, type BenchRow } from './context';
+import { describeCpu, type CpuSeconds } from './cpuTime';
 import { benchIngest, ingestTable, SCRATCH_TABLES, type IngestFigures } from './ingestPaths';
 import { benchConsumer, benchKafka, kafkaTable } from './kafkaPaths';
 import { benchTrigger } from './triggerLatency';
@@ -93,6 +94,10 @@ async function main(): Promise<void> {
         .filter(Boolean)
         .join(' | '),
     );
+    if (ingest) {
+      console.log(`CPU over the psql COPY: ${describeCpu(ingest.copy_cpu)}`);
+      console.log(`CPU over the ingest: ${describeCpu(ingest.ingest_cpu)}`);
+    }
     if (values.scaling) {
       console.table(
         scaling.map((f, i) => ({
@@ -108,8 +113,12 @@ async function main(): Promise<void> {
         })),
       );
     }
+    const cpuFields = (prefix: string, c: CpuSeconds) => Object.fromEntries(Object.entries(c).map(([k, v]) => [`${prefix}_${k}_s`, v]));
+    const { copy_cpu, ingest_cpu, ...ingestFigures } = ingest ?? ({} as Partial<IngestFigures>);
     const figures: Record<string, number> = {
-      ...ingest,
+      ...ingestFigures,
+      ...(copy_cpu ? cpuFields('copy_cpu', copy_cpu) : {}),
+      ...(ingest_cpu ? cpuFields('ingest_cpu', ingest_cpu) : {}),
       ...kafka,
       ...trigger,
       worker_peak_rss_through_ingest_mib: afterIngest,

@@ -8,8 +8,12 @@ export function pgArrayLiteral(values: readonly (string | null)[]): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (i > 0) out += ',';
-    if (v === null) out += 'NULL';
-    else out += v.indexOf('\\') === -1 && v.indexOf('"') === -1 ? `"${v}"` : `"${v.replace(/[\\"]/g, '\\$&')}"`;
+    out += v === null ? 'NULL' : pgArrayElement(v);
   }
   return out + '}';
+}
+
+/** One quoted element of an array literal, for callers that build several literals in one pass over their rows. */
+export function pgArrayElement(v: string): string {
+  return v.indexOf('\\') === -1 && v.indexOf('"') === -1 ? `"${v}"` : `"${v.replace(/[\\"]/g, '\\$&')}"`;
 }

@@ -17,6 +17,9 @@ import { createS3Client } from '../../connections/s3';
 import { daysBetween } from '../../domain/day';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
+import { writeChunk, type ChunkWrite } from '../../activities/notificationIngest';
+import type { PoolClient } from 'pg';
+import { randomUUID } from 'node:crypto';
 
 const JOB = 'ingest_notification_views';
 
@@ -123,20 +126,31 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
     const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 6, linesPerObject: 50_000, gzipFraction: 0.34, seed: 11 });
     const run = await rt.client.trigger(job, { day, parallelism: 2 });
     const kills: number[] = [];
-    // Kill points by progress, not by time, so each of the five lands mid-day however fast this machine ingests.
+    // Kill points by committed progress (the checkpoints), not by time, so each of the five lands mid-day however fast
+    // this machine ingests. Not by the live linesRead metric: it is flushed at most once a second and each kill loses
+    // what was not flushed, so after four kills the day could finish before the metric reached the last mark.
+    const committedLines = async (): Promise<number> => {
+      const rows: { lines: string }[] = await rt.ds.query(
+        `SELECT coalesce(sum(line_number), 0) AS lines FROM ingest_objects WHERE day = $1`,
+        [day],
+      );
+      return Number(rows[0]!.lines);
+    };
     for (const share of [0.1, 0.25, 0.4, 0.55, 0.7]) {
       const at = Math.floor(share * expected.lines);
-      const v = await eventually(`linesRead to pass ${at}`, async () => {
+      const reached = await eventually(`committed lines to pass ${at}`, async () => {
+        const lines = await committedLines();
+        if (lines >= at) return lines;
         const s = await rt.client.status(job, run.runId);
-        return Number(s.metrics['linesRead'] ?? 0) >= at || s.status !== 'running' ? s : undefined;
+        return s.status !== 'running' ? -1 : undefined;
       }, 180_000, 50);
-      if (v.status !== 'running') break;
+      if (reached < 0) break;
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
-      kills.push(Number(v.metrics['linesRead'] ?? 0));
+      kills.push(reached);
       await worker.kill9();
       worker = await startWorker();
     }
-    console.log(`killed the worker ${kills.length} times, at linesRead ${kills.join(', ')}`);
+    console.log(`killed the worker ${kills.length} times, at committed lines ${kills.join(', ')}`);
     assert.equal(kills.length, 5, 'the day was still running for all five kills');
     const view = await rt.client.waitFor(job, run.runId);
     assert.equal(view.status, 'succeeded', view.error ?? '');
@@ -147,6 +161,89 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
       [day],
     );
     assert.equal(dupRejects.length, 0);
+  });
+
+  test('one chunk statement: a zombie attempt that waited on the checkpoint lock writes nothing; times land exact', async () => {
+    const day = freshDay();
+    const obj = { day, chainId: 'chain-zombie', key: `notification-logs/day=${day}/zombie.jsonl`, runId: 'run-zombie' };
+    await rt.ds.query(`INSERT INTO ingest_objects (day, object_key, chain_id, batch, size_bytes) VALUES ($1, $2, $3, 0, 1000)`, [
+      day,
+      obj.key,
+      obj.chainId,
+    ]);
+    // The extremes the parser lets through, and an ordinary instant with milliseconds.
+    const times = ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2024-05-01T12:34:56.789Z'];
+    const chunk = (expectLine: number, ids: string[]): ChunkWrite => ({
+      expectLine,
+      offset: (expectLine + 3) * 10,
+      lineNumber: expectLine + 3,
+      views: ids.map((eventId, i) => ({ eventId, notificationId: 'n"1\\', userId: 'u,1', platform: 'ios', viewedAt: new Date(times[i]!), day })),
+      rejects: [{ lineNumber: expectLine + 3, reason: 'r', raw: 'x' }],
+      lines: 3,
+      bytes: 30,
+      skipped: 0,
+      blank: 0,
+      duplicatesInChunk: 0,
+    });
+    const qa = rt.ds.createQueryRunner();
+    const qb = rt.ds.createQueryRunner();
+    const a = (await qa.connect()) as PoolClient;
+    const b = (await qb.connect()) as PoolClient;
+    try {
+      const first = [randomUUID(), randomUUID()];
+      assert.equal((await writeChunk(a, obj, chunk(0, first))).rowsWritten, 2);
+      // Attempt A holds the checkpoint (line 3) in an open transaction and moves it; B, a zombie of the same chunk
+      // (expecting line 3 too), must wait for A, then see the moved line and write nothing.
+      await a.query('BEGIN');
+      await a.query(`UPDATE ingest_objects SET line_number = 6 WHERE day = $1 AND object_key = $2`, [day, obj.key]);
+      const zombieIds = [randomUUID(), randomUUID(), randomUUID()];
+      const zombie = writeChunk(b, obj, chunk(3, zombieIds)).then(
+        () => 'wrote',
+        (err: { type?: string }) => err.type,
+      );
+      const waiting = await eventually('the zombie to wait on the checkpoint lock', async () => {
+        const rows: { n: string }[] = await rt.ds.query(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%WITH ck AS%'`,
+        );
+        return Number(rows[0]!.n) > 0;
+      }, 10_000, 20);
+      assert.ok(waiting);
+      await a.query('COMMIT');
+      assert.equal(await zombie, 'CheckpointMoved');
+      const zombieRows: { n: string }[] = await rt.ds.query(`SELECT count(*) AS n FROM notification_views WHERE event_id = ANY($1::uuid[])`, [
+        zombieIds,
+      ]);
+      assert.equal(Number(zombieRows[0]!.n), 0, 'the zombie inserted no rows');
+      const ck: { line_number: string; chunks: number }[] = await rt.ds.query(
+        `SELECT line_number, chunks FROM ingest_objects WHERE day = $1 AND object_key = $2`,
+        [day, obj.key],
+      );
+      assert.deepEqual([Number(ck[0]!.line_number), ck[0]!.chunks], [6, 1], 'the zombie left the checkpoint alone');
+      const rejects: { line_number: string }[] = await rt.ds.query(`SELECT line_number FROM ingest_rejects WHERE day = $1 ORDER BY 1`, [day]);
+      assert.deepEqual(rejects.map((r) => Number(r.line_number)), [3], 'only the first chunk quarantined its line');
+      // The chunk from the moved checkpoint goes through; its already-written first row counts as a duplicate.
+      const next = await writeChunk(b, obj, chunk(6, [first[0]!, randomUUID(), randomUUID()]));
+      assert.deepEqual([next.rowsWritten, next.duplicates], [2, 1]);
+      // In microseconds: a conversion through a double drifts by a few of them near the year 9999.
+      const stored: { us: string }[] = await rt.ds.query(
+        `SELECT (extract(epoch FROM viewed_at) * 1000000)::text AS us FROM notification_views WHERE day = $1 ORDER BY viewed_at`,
+        [day],
+      );
+      assert.deepEqual(
+        stored.map((r) => BigInt(r.us.replace(/\.0*$/, ''))),
+        [times[0], times[2], times[1], times[1]].map((t) => BigInt(Date.parse(t!)) * 1000n),
+        'times stored exactly',
+      );
+      const ids: { notification_id: string; user_id: string }[] = await rt.ds.query(
+        `SELECT DISTINCT notification_id, user_id FROM notification_views WHERE day = $1`,
+        [day],
+      );
+      assert.deepEqual(ids, [{ notification_id: 'n"1\\', user_id: 'u,1' }]);
+    } finally {
+      await a.query('ROLLBACK').catch(() => undefined);
+      await qa.release();
+      await qb.release();
+    }
   });
 
   test('a day of 2,500 objects completes, listed across pages and fanned out over child workflows', async () => {
