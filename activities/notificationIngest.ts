@@ -8,6 +8,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../domain/day';
 import { dropBytes, readLineChunks } from '../domain/lineReader';
 import { parseChunk, truncateRaw, type NotificationView, type Reject } from '../domain/notificationViews';
+import { addProgress } from '../db/jobRuns';
 import { pgArrayElement, pgArrayLiteral } from '../db/pgArrayLiteral';
 import { ingestCounters } from '../observability/metrics';
 import type { IngestTotals } from '../workflows/ingestTypes';
@@ -264,12 +265,7 @@ class ProgressFlusher {
     const deltas = this.pending;
     this.pending = {};
     this.last = Date.now();
-    await this.ds.query(
-      `UPDATE job_runs SET updated_at = now(), metrics = metrics || (
-          SELECT jsonb_object_agg(k, coalesce((metrics->>k)::bigint, 0) + v::bigint) FROM jsonb_each_text($2::jsonb) AS d(k, v))
-        WHERE run_id = $1`,
-      [this.runId, deltas],
-    );
+    await addProgress(this.ds, this.runId, deltas);
   }
 }
 
