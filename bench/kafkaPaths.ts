@@ -1,7 +1,7 @@
 /**
- * Kafka -> Postgres through the product (consumer workflow, signals, ingest workflows) against a raw kafkajs
- * consumer that only consumes and decodes the same messages. Both start from a group with no offsets, so both pay
- * the group join.
+ * Kafka -> Postgres through the product (consumer workflow, descriptors, ingest workflows reading their ranges)
+ * against a raw kafkajs consumer that only consumes and decodes the same messages, and a plain sink. Each starts from
+ * a group with no offsets.
  */
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
@@ -9,8 +9,10 @@ import { Pool, type Client as PgClient } from 'pg';
 import { createKafka } from '../connections/kafka';
 import { curatedProgramConsumer } from '../consumers/curatedProgram';
 import { consumerWorkflowId } from '../consumers/ids';
+import { ConsumerRegistry } from '../consumers/registry';
 import { createCuratedProgramDecoder, type CuratedProgramEvent } from '../domain/curatedProgramEvents';
 import { produceCuratedEvents, SCHEMA_PATH } from '../scripts/produce-curated-events';
+import { sampleRss } from '../test/support/rss';
 import { eventually, uniqueTag } from '../test/support/stack';
 import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumers';
 import { seconds, type BenchContext, type BenchRow } from './context';
@@ -22,6 +24,12 @@ export interface KafkaFigures {
   kafka_raw_s: number;
   kafka_sink_s: number;
   kafka_ingest_s: number;
+  /** The worker's peak RSS while the consumer path drained this size. */
+  kafka_worker_peak_rss_mib: number;
+  /** Over every run of the ingest workflows of this drain. */
+  ingest_history_events: number;
+  ingest_history_bytes: number;
+  ingest_runs: number;
 }
 
 const SINK_TABLE = 'bench_sink_events';
@@ -34,12 +42,12 @@ export function benchConsumer(): { name: string; topic: string; env: Record<stri
   return {
     name,
     topic,
-    // The shipped consumer's batch size; a report every second so the lag check does not wait on it.
+    // The shipped consumer's defaults (transaction size, range size, lead bound, continue-as-new).
     env: {
       TEST_CONSUMER_NAME: name,
       TEST_CONSUMER_TOPIC: topic,
       TEST_CONSUMER_GROUP: `${topic}.group`,
-      TEST_CONSUMER_BATCH_SIZE: String(curatedProgramConsumer.batchSize),
+      TEST_CONSUMER_BATCH_SIZE: String(new ConsumerRegistry([curatedProgramConsumer]).get(curatedProgramConsumer.name).batchSize),
       TEST_CONSUMER_INGEST_CAN_AFTER: '500',
     },
   };
@@ -132,13 +140,16 @@ async function rawSink(kafka: Kafka, pg: PgClient, databaseUrl: string, topic: s
   return s;
 }
 
+/**
+ * One size: the worker's consumer waits, paused, while the messages are produced and the baselines read them, then
+ * drains the full topic. Afterwards the topic, its groups, rows and applied offsets are removed, so the next size
+ * starts from nothing as well.
+ */
 export async function benchKafka(ctx: BenchContext, c: { name: string; topic: string }, messages: number): Promise<KafkaFigures> {
   const { rt } = ctx;
   const kafka = createKafka(rt.env, 'bench');
   const handle = rt.temporal.workflow.getHandle(consumerWorkflowId(c.name));
-  // The worker's consumer waits, paused, while the messages are produced, so it then drains a full topic as the raw
-  // consumer does.
-  await eventually('the bench consumer to run', async () => (await handle.query(consumerStatusQuery).catch(() => undefined))?.state === 'running', 60_000);
+  await eventually('the bench consumer to run', async () => ['running', 'paused'].includes((await handle.query(consumerStatusQuery).catch(() => undefined))?.state ?? ''), 60_000);
   await handle.signal(pauseSignal);
   await eventually('the bench consumer to pause', async () => (await handle.query(consumerStatusQuery)).state === 'paused', 30_000);
   const produced = await produceCuratedEvents({ kafka, topic: c.topic, count: messages, partitions: PARTITIONS, createTopic: true, seed: 5, prefix: c.name });
@@ -152,6 +163,7 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
               (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1)::int AS dead`,
       [c.topic, c.name],
     )) as { rows: number; dead: number }[])[0]!;
+  const rss = sampleRss(ctx.worker.pid, 100);
   const t = process.hrtime.bigint();
   await handle.signal(resumeSignal);
   await eventually(
@@ -161,32 +173,71 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
       if (n.rows > produced.distinctValid || n.dead > produced.garbage) throw new Error(`too many: ${JSON.stringify(n)}`);
       return n.rows === produced.distinctValid && n.dead === produced.garbage;
     },
-    600_000,
+    1_800_000,
     100,
   );
   const ingestS = seconds(t);
   await eventually('lag 0', async () => (await handle.query(consumerStatusQuery)).lag === 0, 60_000);
-  // The long-running workflows would otherwise wait forever on the bench's task queue once its worker stops.
-  await handle.terminate('bench finished');
+  const peakRss = rss.stop();
+  const history = await ingestHistories(ctx, c.name);
+  await handle.signal(pauseSignal);
+  await eventually('the bench consumer to pause', async () => (await handle.query(consumerStatusQuery)).state === 'paused', 30_000);
+  // The ingest workflows would otherwise wait forever on the bench's task queue once its worker stops.
   for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${c.name}/" AND ExecutionStatus = "Running"` })) {
     await rt.temporal.workflow.getHandle(wf.workflowId).terminate('bench finished');
   }
   // The service's tables keep only what the product wrote, not the bench's topic.
   await ctx.pg.query('DELETE FROM curated_program_events WHERE topic = $1', [c.topic]);
   await ctx.pg.query('DELETE FROM kafka_dead_letters WHERE consumer = $1', [c.name]);
+  await ctx.pg.query('DELETE FROM kafka_applied_offsets WHERE consumer = $1', [c.name]);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups([`${c.topic}.group`, `${c.topic}.raw`, `${c.topic}.sink`]).catch(() => undefined);
   await admin.deleteTopics({ topics: [c.topic] }).catch(() => undefined);
   await admin.disconnect();
-  return { messages: produced.messages, kafka_raw_s: rawS, kafka_sink_s: sinkS, kafka_ingest_s: ingestS };
+  return {
+    messages: produced.messages,
+    kafka_raw_s: rawS,
+    kafka_sink_s: sinkS,
+    kafka_ingest_s: ingestS,
+    kafka_worker_peak_rss_mib: peakRss,
+    ingest_history_events: history.events,
+    ingest_history_bytes: history.bytes,
+    ingest_runs: history.runs,
+  };
+}
+
+/** Events and bytes of every run (open or continued as new) of the consumer's ingest workflows. */
+async function ingestHistories(ctx: BenchContext, consumer: string): Promise<{ runs: number; events: number; bytes: number }> {
+  const out = { runs: 0, events: 0, bytes: 0 };
+  for await (const wf of ctx.rt.temporal.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${consumer}/"` })) {
+    const d = await ctx.rt.temporal.workflow.getHandle(wf.workflowId, wf.runId).describe();
+    out.runs++;
+    out.events += d.historyLength;
+    out.bytes += Number(d.raw.workflowExecutionInfo?.historySizeBytes ?? 0);
+  }
+  return out;
 }
 
 export function kafkaTable(f: KafkaFigures): BenchRow[] {
+  const size = `${f.messages} msgs: `;
   const rate = (s: number) => `${Math.round(f.messages / s)} msgs/s`;
   return [
-    { path: 'raw kafkajs consume + Avro decode', seconds: f.kafka_raw_s.toFixed(2), throughput: rate(f.kafka_raw_s) },
-    { path: 'plain sink: consume + decode + INSERT, no Temporal', seconds: f.kafka_sink_s.toFixed(2), throughput: rate(f.kafka_sink_s) },
-    { path: 'Kafka consumer workflow -> Postgres, exact', seconds: f.kafka_ingest_s.toFixed(2), throughput: rate(f.kafka_ingest_s) },
+    { path: `${size}raw kafkajs consume + Avro decode`, seconds: f.kafka_raw_s.toFixed(2), throughput: rate(f.kafka_raw_s) },
+    { path: `${size}plain sink: consume + decode + INSERT, no Temporal`, seconds: f.kafka_sink_s.toFixed(2), throughput: rate(f.kafka_sink_s) },
+    {
+      path: `${size}Kafka consumer workflow -> Postgres, exact`,
+      seconds: f.kafka_ingest_s.toFixed(2),
+      throughput: rate(f.kafka_ingest_s),
+      vs_raw: (f.kafka_raw_s / f.kafka_ingest_s).toFixed(2),
+      vs_sink: (f.kafka_sink_s / f.kafka_ingest_s).toFixed(2),
+      worker_peak_rss_mib: f.kafka_worker_peak_rss_mib.toFixed(0),
+      ingest_history: `${f.ingest_runs} runs, ${f.ingest_history_events} events, ${(f.ingest_history_bytes / 1024).toFixed(0)} KiB`,
+    },
   ];
+}
+
+/** The bench consumer's workflow would otherwise wait forever on the bench's task queue once its worker stops. */
+export async function endBenchConsumer(ctx: BenchContext, c: { name: string }): Promise<void> {
+  await ctx.rt.temporal.workflow.getHandle(consumerWorkflowId(c.name)).terminate('bench finished').catch(() => undefined);
 }
