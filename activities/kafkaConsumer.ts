@@ -120,8 +120,9 @@ class ConsumerSession {
       ctx.cancelled.catch((err: unknown) => reject(err));
     });
     stop.catch(() => undefined);
-    // Every attempt reports once before anything else, so its workflow sees each fail-over (and a test can count it).
-    await this.report(true).catch((err: unknown) => this.log.warn({ err: (err as Error)?.message ?? err }, 'first report failed'));
+    // Every attempt reports once when it starts, so its workflow sees each fail-over (and a test can count it); the
+    // consumer does not wait for it.
+    void this.report(true).catch((err: unknown) => this.log.warn({ err: (err as Error)?.message ?? err }, 'first report failed'));
     ctx.heartbeat(this.snapshot());
     const heartbeats = setInterval(() => ctx.heartbeat(this.snapshot()), Math.max(500, Math.floor(c.workflow.heartbeatTimeoutMs / 4)));
     let reported = Date.now();
@@ -167,10 +168,12 @@ class ConsumerSession {
     const missing = c.topics.filter((t) => !topics.includes(t));
     // Consumers never create topics; wait for whoever owns the topic to create it.
     if (missing.length > 0) throw ApplicationFailure.retryable(`topic ${missing.join(', ')} does not exist (yet); retrying`, 'TopicMissing');
-    const low = await this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.EARLIEST });
-    const high = await this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST });
-    const committed = await this.committedOffsets();
-    const applied = await this.appliedOffsets();
+    const [low, high, committed, applied] = await Promise.all([
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.EARLIEST }),
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
+      this.committedOffsets(),
+      this.appliedOffsets(),
+    ]);
     const parts = new Map<string, PartitionState>();
     for (const topic of c.topics) {
       const highs = high.get(topic) ?? [];
@@ -188,10 +191,11 @@ class ConsumerSession {
   /** One pass: new high watermarks and applied offsets, a descriptor per partition with room, then their commit. */
   private async step(): Promise<number> {
     const c = this.c;
-    const high = await this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST });
-    const applied = await this.appliedOffsets();
-    const toCommit: PartitionState[] = [];
-    let described = 0;
+    const [high, applied] = await Promise.all([
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
+      this.appliedOffsets(),
+    ]);
+    const ranges: { p: PartitionState; range: KafkaRange }[] = [];
     for (const p of this.parts.values()) {
       p.high = high.get(p.topic)?.[p.partition] ?? p.high;
       p.applied = applied.get(`${p.topic}/${p.partition}`) ?? p.applied;
@@ -207,16 +211,25 @@ class ConsumerSession {
           lastOffset: (p.next + n - 1n).toString(),
           messages: Number(n),
         };
-        await this.signal(range);
-        p.next += n;
-        described += Number(n);
-        this.delta.messages += Number(n);
-        this.delta.signals++;
-        kafkaSignals.inc({ consumer: c.name });
+        ranges.push({ p, range });
       }
-      if (p.committed !== p.next) toCommit.push(p);
     }
+    // Partitions are independent: their signals go out together. A partition moves on only when its own signal was
+    // accepted; one that failed is described again on the next pass.
+    const sent = await Promise.allSettled(ranges.map(({ range }) => this.signal(range)));
+    let described = 0;
+    ranges.forEach(({ p, range }, i) => {
+      if (sent[i]!.status !== 'fulfilled') return;
+      p.next += BigInt(range.messages);
+      described += range.messages;
+      this.delta.messages += range.messages;
+      this.delta.signals++;
+      kafkaSignals.inc({ consumer: c.name });
+    });
+    const toCommit = [...this.parts.values()].filter((p) => p.committed !== p.next);
     if (toCommit.length > 0) await this.commit(toCommit);
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const p of this.parts.values()) {
       const lag = p.high - (p.committed ?? p.start);
       kafkaLag.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, Number(lag > 0n ? lag : 0n));

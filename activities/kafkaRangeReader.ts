@@ -13,7 +13,7 @@ export interface RangeChunk {
 // Bit 5 of a record batch's attributes marks a control batch (transaction commit and abort markers): no messages.
 const IS_CONTROL = 0x20;
 /** Bytes per fetch: about 10,000 curated-program events; two fetches are in memory per partition at most. */
-const FETCH_BYTES = 1024 * 1024;
+const FETCH_BYTES = 512 * 1024;
 const EMPTY_FETCHES_BEFORE_FAILING = 20;
 
 /**
@@ -81,7 +81,7 @@ export class KafkaRangeReader {
             // Fetches return whole record batches, so the first may start before `from` and the last end after `to`.
             if (offset < from || offset > to) continue;
             chunk.offsets.push(offset);
-            chunk.values.push(record.value);
+            chunk.values.push(record.value ?? null);
           }
         }
         chunk.upTo = batchEnd < to ? batchEnd : to;

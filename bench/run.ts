@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--lines N] [--objects N] [--messages N[,N...]] [--scaling]`: the ingest and the Kafka path
+ * `npm run bench [-- --quick] [--lines N] [--objects N] [--messages N] [--scaling]`: the ingest and the Kafka path
  * measured side by side with the limits of this machine and with what a user would write instead, plus trigger
  * latency and worker memory, all in one run on the local stack. Prints tables, then one JSON line with the figures
  * and the ratios. `--scaling` repeats the ingest comparison at 1x, 2x and 4x the lines; `--only kafka` (or any
@@ -20,7 +20,7 @@ import { startWorker } from '../test/support/workerProcess';
 import { openRuntime } from '../workers/runtime';
 import { round3, type BenchContext, type BenchRow } from './context';
 import { benchIngest, ingestTable, SCRATCH_TABLES, type IngestFigures } from './ingestPaths';
-import { benchConsumer, benchKafka, endBenchConsumer, kafkaTable, type KafkaFigures } from './kafkaPaths';
+import { benchConsumer, benchKafka, kafkaTable } from './kafkaPaths';
 import { benchTrigger } from './triggerLatency';
 
 const TOKEN = 'bench-token-123';
@@ -43,12 +43,10 @@ async function main(): Promise<void> {
   const runs = (p: Part) => only.includes(p);
   const lines = Number(values.lines ?? (values.quick ? 200_000 : 1_000_000));
   const objects = Number(values.objects ?? 8);
-  // Several sizes (`--messages 50000,200000,800000`) run one after another on the same worker, each from nothing.
-  const sizes = String(values.messages ?? (values.quick ? 50_000 : 200_000)).split(',').map(Number);
-  for (const [k, v] of Object.entries({ lines, objects })) {
+  const messages = Number(values.messages ?? (values.quick ? 50_000 : 200_000));
+  for (const [k, v] of Object.entries({ lines, objects, messages })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
   }
-  if (sizes.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--messages must be positive integers, comma-separated; got ${values.messages}`);
   const consumer = benchConsumer();
   // Its own task queue, so a worker of the developer's (or the demo's) never takes the bench's runs.
   useStackEnv({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: uniqueTag('bench'), JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts') });
@@ -76,24 +74,18 @@ async function main(): Promise<void> {
       for (const m of [2, 4]) scaling.push(await benchIngest(ctx, { lines: lines * m, objects: objects * m, ormSample: 0, alternatives: true }));
     }
     const afterIngest = workerRss.peakMiB();
-    const kafkaSizes: KafkaFigures[] = [];
-    if (runs('kafka')) {
-      for (const n of sizes) kafkaSizes.push(await benchKafka(ctx, consumer, n));
-      await endBenchConsumer(ctx, consumer);
-    }
-    // The figures of the last size are the ones the JSON line carries; the table has every size.
-    const kafka = kafkaSizes[kafkaSizes.length - 1];
+    const kafka = runs('kafka') ? await benchKafka(ctx, consumer, messages) : undefined;
     const afterKafka = workerRss.peakMiB();
     const trigger = runs('trigger') ? await benchTrigger(apis, TOKEN, values.quick ? 50 : 200, rt) : undefined;
     const workerPeak = workerRss.stop();
 
-    const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...kafkaSizes.flatMap(kafkaTable)];
+    const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...(kafka ? kafkaTable(kafka) : [])];
     if (table.length > 0) console.table(table);
     console.log(
       [
         ingest &&
           `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows; notification_views and the COPY table both start with ${ingest.views_table_rows_before} rows`,
-        kafka && `kafka: ${kafkaSizes.map((k) => k.messages).join(', ')} messages`,
+        kafka && `kafka: ${kafka.messages} messages`,
         trigger &&
           `trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms`,
         `worker peak RSS ${afterIngest.toFixed(0)} MiB through ingest, ${afterKafka.toFixed(0)} MiB through Kafka, ${workerPeak.toFixed(0)} MiB overall`,
@@ -140,9 +132,6 @@ async function main(): Promise<void> {
               kafka_vs_raw: round3(kafka.kafka_raw_s / kafka.kafka_ingest_s),
               kafka_vs_sink: round3(kafka.kafka_sink_s / kafka.kafka_ingest_s),
             }
-          : {}),
-        ...(kafkaSizes.length > 1
-          ? { kafka_sizes: kafkaSizes.map((k) => ({ messages: k.messages, vs_raw: round3(k.kafka_raw_s / k.kafka_ingest_s), vs_sink: round3(k.kafka_sink_s / k.kafka_ingest_s), rss_mib: round3(k.kafka_worker_peak_rss_mib) })) }
           : {}),
         ...(values.scaling ? { scaling_rows_per_s: scaling.map((f) => Math.round(f.rows / f.ingest_s)) } : {}),
       }),

@@ -1,25 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Env } from '../config/env';
 import type { BaseOptions, SASLMechanismValue } from '@platformatic/kafka';
-
-/** A kafkajs client from the environment; SASL and SSL pass through for real clusters. */
-export function createKafka(e: Env, clientId: string): Kafka {
-  const config: KafkaConfig = {
-    clientId,
-    brokers: e.KAFKA_BROKERS.split(','),
-    logLevel: logLevel.WARN,
-    ssl: e.KAFKA_SSL === 'true',
-    retry: { retries: 8, initialRetryTime: 300 },
-  };
-  if (e.KAFKA_SASL_MECHANISM) {
-    config.sasl = {
-      mechanism: e.KAFKA_SASL_MECHANISM,
-      username: e.KAFKA_SASL_USERNAME ?? '',
-      password: e.KAFKA_SASL_PASSWORD ?? '',
-    } as SASLOptions;
-  }
-  return new Kafka(config);
-}
 
 /**
  * Connection options of a @platformatic/kafka client (Admin, Consumer, Producer) from the environment. The stream
@@ -32,6 +12,9 @@ export function kafkaClientOptions(e: Env, clientId: string): BaseOptions {
     // Few quick retries: callers that must outlast an outage (the consumer loop, the ingest activity) retry themselves.
     retries: 3,
     retryDelay: 300,
+    // The client's default of 5 s is short for a loaded broker: the request is retried while the broker still works
+    // on the first, which for a produce writes the messages twice unless the producer is idempotent.
+    timeout: 30_000,
   };
   if (e.KAFKA_SSL === 'true') options.tls = {};
   if (e.KAFKA_SASL_MECHANISM) {

@@ -21,7 +21,7 @@ useStackEnv({
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createKafka } from '../../connections/kafka';
+import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     await save('scheduledJob-ingest-day', ingest.workflowId, ingest.runId);
     await save('ingestObjectBatch', `${ingest.workflowId}/attempt-1/batch-0`);
 
-    const kafka = createKafka(rt.env, 'record-histories');
+    const kafka = new KafkaTools(rt.env, 'record-histories');
     await produceCuratedEvents({ kafka, topic, count: 300, partitions: 1, createTopic: true, seed: 7, prefix: consumerName });
     const ingestId = ingestWorkflowId(consumerName, topic, 0);
     await eventually(
@@ -108,10 +108,8 @@ async function main(): Promise<void> {
       await rt.temporal.workflow.getHandle(id).terminate('histories recorded').catch(() => undefined);
     }
     await writeFile(path.join(OUT, 'workflow-ids.json'), JSON.stringify(ids, null, 2) + '\n');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await kafka.deleteTopics([topic]).catch(() => undefined);
+    await kafka.close();
   } finally {
     await worker.stop();
     await rt.close();
