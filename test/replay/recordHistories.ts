@@ -100,8 +100,10 @@ async function main(): Promise<void> {
       },
       120_000,
     );
-    await save('kafkaConsumer-running', consumerWorkflowId(consumerName));
-    await save('consumerIngest-local-writes', ingestId);
+    // The descriptor flow; the row flow's histories (consumerIngest-local-writes, -activity-writes,
+    // kafkaConsumer-running) stay as recorded: they are what runs from before it replay.
+    await save('kafkaConsumer-descriptors', consumerWorkflowId(consumerName));
+    await save('consumerIngest-kafka-ranges', ingestId);
     await save('jobCatalog', catalogWorkflowId(queue));
 
     for (const id of [consumerWorkflowId(consumerName), ingestId, catalogWorkflowId(queue)]) {
