@@ -1,60 +1,49 @@
 import os from 'node:os';
+import { Admin, Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../config/env';
-import { createKafka } from '../connections/kafka';
-import { batchWriters } from './curatedProgramWrites';
+import { kafkaClientOptions, kafkaErrorText } from '../connections/kafka';
 import { ingestWorkflowId } from '../consumers/ids';
 import { ConsumerDefinitionError, type ConsumerRegistry, type ResolvedConsumer } from '../consumers/registry';
-import { withoutNul } from '../domain/text';
 import { logger } from '../observability/logger';
-import { kafkaLag, kafkaMessages, kafkaSignals } from '../observability/metrics';
-import type { ConsumerCounts, ConsumerReport, IngestBatch, IngestRow, PartitionLag } from '../workflows/consumerTypes';
-import { consumerIngest, consumerReportSignal, ingestBatchSignal, ingestProgressQuery } from '../workflows/consumers';
+import { kafkaLag, kafkaSignals } from '../observability/metrics';
+import { consumerReportSignal, consumerIngestWorkflowType, ingestRangeSignalName } from '../workflows/consumerSignals';
+import type { ConsumerCounts, ConsumerReport, IngestWorkflowInput, KafkaRange, PartitionLag } from '../workflows/consumerTypes';
+import { batchWriters } from './curatedProgramWrites';
 
 interface Deps {
   ds: DataSource;
   consumers: ConsumerRegistry;
   env: Env;
-  /** Signals batches into ingest workflows and reports into the consumer's own workflow. */
+  /** Signals descriptors into ingest workflows and reports into the consumer's own workflow. */
   temporal: Client;
   taskQueue: string;
   /**
-   * Aborted when the worker starts a graceful shutdown: the consumer leaves the group at once and the attempt fails
-   * retryably, so Temporal restarts it on another worker without waiting for the shutdown grace time.
+   * Aborted when the worker starts a graceful shutdown: the consumer stops at once and the attempt fails retryably,
+   * so Temporal restarts it on another worker without waiting for the shutdown grace time.
    */
   shutdownSignal?: AbortSignal;
 }
 
-/**
- * Backpressure: a signal cannot be refused, so after every few signals into an ingest workflow the consumer asks it
- * for its backlog and waits while the unwritten batches exceed this. It bounds the workflow's memory and what it must
- * drain before continuing as new.
- */
-export const INGEST_BACKLOG_BYTES = 2 * 1024 * 1024;
-const BACKLOG_CHECK_EVERY = 10;
+/** How often the consumer looks for new messages while there is nothing to describe (light traffic's latency). */
+const POLL_MS = 200;
 
-interface DeadLetter {
-  offset: string;
-  reason: string;
-  raw: Buffer | null;
-}
-
-/** The consumer side of the stream half: one activity that hosts a kafkajs consumer for as long as it is not cancelled. */
+/** The consumer side of the stream half: one activity that describes new offsets for as long as it is not cancelled. */
 export function createKafkaConsumerActivities(deps: Deps) {
   for (const c of deps.consumers.list()) {
-    // Checked at start-up: a batch whose writer is missing would be signalled and committed, then never written.
+    // Checked at start-up: a descriptor whose writer is missing would be accepted and committed, then never written.
     if (!batchWriters[c.handler]) throw new ConsumerDefinitionError(`consumer ${c.name}: handler: no batch writer named ${c.handler}`);
   }
   return {
     /**
-     * Consumes the consumer's topics until cancelled (pause, continue-as-new, worker shutdown, or a heartbeat timeout
-     * that made Temporal run it elsewhere). Per batch: decode, dead-letter the undecodable, signal the rest into the
-     * partition's ingest workflow, and only then commit the offsets, so a crash at any point redelivers instead of
-     * losing, and the idempotent writes turn redelivery into a no-op.
+     * Describes the consumer's topics until cancelled (pause, continue-as-new, worker shutdown, or a heartbeat timeout
+     * that made Temporal run it elsewhere). Per partition: the offsets between what it described and the high
+     * watermark become a descriptor signalled into the partition's ingest workflow, and only once that signal is
+     * accepted is the group offset committed. A crash at any point describes the range again from the committed
+     * offset; the ingest workflow drops what it had already accepted.
      */
     async consumeKafka(input: { consumer: string }): Promise<void> {
       const ctx = Context.current();
@@ -76,17 +65,34 @@ export type KafkaConsumerActivities = ReturnType<typeof createKafkaConsumerActiv
 
 const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Next offset to describe. */
+  next: bigint;
+  /** Last offset committed to the group (the next message to read), or null before the first commit. */
+  committed: bigint | null;
+  high: bigint;
+  /** Highest offset the ingest side wrote; -1 before its first write. */
+  applied: bigint;
+  /** Where this session started describing: the base of the lead until the ingest side writes something. */
+  start: bigint;
+}
+
+/**
+ * One attempt of the consumer activity. The consumer workflow's ID is the lock, so exactly one attempt holds every
+ * partition of the consumer's topics: it needs no group membership, and the group exists for its committed offsets
+ * (what Kafka tooling shows as the group's lag) only.
+ */
 class ConsumerSession {
   private stopping = false;
-  private ticking = false;
   private delta = zeroCounts();
-  private partitions: PartitionLag[] = [];
+  private parts = new Map<string, PartitionState>();
   private lastReported = '';
   private readonly host = { pid: process.pid, hostname: os.hostname() };
-  private readonly signalsSinceCheck = new Map<string, number>();
   private readonly log;
-  private consumer!: Consumer;
-  private admin!: Admin;
+  private readonly admin: Admin;
+  private readonly kafka: Consumer;
 
   constructor(
     private readonly deps: Deps,
@@ -94,6 +100,10 @@ class ConsumerSession {
     private readonly ctx: Context,
   ) {
     this.log = logger.child({ consumer: c.name, attempt: ctx.info.attempt });
+    const options = kafkaClientOptions(deps.env, `scheduled-job.${c.name}`);
+    this.admin = new Admin(options);
+    // Only for its offset look-ups (high watermarks, committed offsets): it never joins the group nor fetches.
+    this.kafka = new Consumer({ ...options, groupId: c.groupId });
   }
 
   async run(previous: ConsumerReport | undefined): Promise<void> {
@@ -103,249 +113,218 @@ class ConsumerSession {
       { topics: c.topics, groupId: c.groupId, previousHost: previous?.host ?? null },
       takeover ? 'consumer taking over from another worker' : 'consumer starting',
     );
-    const kafka = createKafka(this.deps.env, `scheduled-job.${c.name}`);
-    this.consumer = kafka.consumer({
-      groupId: c.groupId,
-      sessionTimeout: c.kafkaSessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(c.kafkaSessionTimeoutMs / 5)),
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 1000,
+    const stop = new Promise<never>((_, reject) => {
+      const onShutdown = () => reject(ApplicationFailure.retryable('the worker is shutting down', 'WorkerShutdown'));
+      if (this.deps.shutdownSignal?.aborted) onShutdown();
+      this.deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
+      ctx.cancelled.catch((err: unknown) => reject(err));
     });
-    this.admin = kafka.admin();
-    let crash: (err: Error) => void = () => undefined;
-    const crashed = new Promise<never>((_, reject) => {
-      crash = reject;
-    });
-    crashed.catch(() => undefined);
-    const onShutdown = () => crash(ApplicationFailure.retryable('the worker is shutting down', 'WorkerShutdown'));
-    if (this.deps.shutdownSignal?.aborted) onShutdown();
-    this.deps.shutdownSignal?.addEventListener('abort', onShutdown);
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.log.warn({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
-      // kafkajs restarts itself after retriable errors; otherwise fail the attempt so Temporal retries it with backoff.
-      if (!payload.restart) crash(payload.error);
-    });
-
-    // Heartbeat from the first moment: connecting to a slow or absent broker can take longer than the timeout.
-    ctx.heartbeat(this.report());
-    const ticker = setInterval(() => void this.tick(), Math.min(this.c.reportEveryMs, Math.max(500, this.c.workflow.heartbeatTimeoutMs / 4)));
+    stop.catch(() => undefined);
+    // Every attempt reports once when it starts, so its workflow sees each fail-over (and a test can count it); the
+    // consumer does not wait for it.
+    void this.report(true).catch((err: unknown) => this.log.warn({ err: (err as Error)?.message ?? err }, 'first report failed'));
+    ctx.heartbeat(this.snapshot());
+    const heartbeats = setInterval(() => ctx.heartbeat(this.snapshot()), Math.max(500, Math.floor(c.workflow.heartbeatTimeoutMs / 4)));
+    let reported = Date.now();
     try {
-      const start = async () => {
-        await this.consumer.connect();
-        await this.admin.connect();
-        await this.consumer.subscribe({ topics: c.topics, fromBeginning: c.fromBeginning }).catch((err: { type?: string }) => {
-          if (err?.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-          // Consumers never create topics; wait for whoever owns the topic to create it.
-          throw ApplicationFailure.retryable(`topic ${c.topics.join(', ')} does not exist (yet); retrying`, 'TopicMissing');
-        });
-        await this.consumer.run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: c.partitionsConsumedConcurrently,
-          eachBatch: (payload) => this.onBatch(payload),
-        });
-        this.log.info('consumer running');
-      };
-      const starting = start();
-      starting.catch(() => undefined); // when cancellation wins the race, the interrupted start may still reject
-      await Promise.race([starting, ctx.cancelled, crashed]);
-      await Promise.race([ctx.cancelled, crashed]);
+      for (let failures = 0; ; ) {
+        let described = 0;
+        try {
+          if (this.parts.size === 0) await Promise.race([this.init(), stop]);
+          described = await Promise.race([this.step(), stop]);
+          failures = 0;
+        } catch (err) {
+          if (this.stopping || ctx.cancellationSignal.aborted || this.deps.shutdownSignal?.aborted) throw err;
+          if (err instanceof ApplicationFailure && !err.nonRetryable && err.type === 'TopicMissing') throw err;
+          // Kafka, Postgres or Temporal away: keep the attempt (and its heartbeats) and try again; the offsets not
+          // yet committed are described again, and duplicates dropped by the ingest workflow.
+          failures++;
+          const waitMs = Math.min(5_000, 200 * 2 ** Math.min(failures, 5));
+          if (failures === 1 || failures % 10 === 0) this.log.warn({ err: kafkaErrorText(err), failures, waitMs }, 'describing failed; retrying');
+          await Promise.race([sleep(waitMs), stop]);
+          continue;
+        }
+        if (Date.now() - reported >= c.reportEveryMs) {
+          reported = Date.now();
+          await this.report(false).catch((err: unknown) => this.log.warn({ err: (err as Error)?.message ?? err }, 'report failed; will retry'));
+        }
+        if (described === 0) await Promise.race([sleep(POLL_MS), stop]);
+      }
     } catch (err) {
       this.log.info({ reason: (err as Error)?.message }, 'consumer stopping');
       throw err;
     } finally {
-      // Nothing is committed from here on: what was not signalled stays uncommitted and is read again by the next
-      // holder of the partition.
       this.stopping = true;
-      clearInterval(ticker);
-      this.deps.shutdownSignal?.removeEventListener('abort', onShutdown);
-      await this.consumer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'kafka consumer disconnect failed'));
-      await this.admin.disconnect().catch(() => undefined);
+      clearInterval(heartbeats);
+      await Promise.all([this.admin.close().catch(() => undefined), this.kafka.close().catch(() => undefined)]);
       this.log.info('consumer stopped');
     }
   }
 
-  private async onBatch(p: EachBatchPayload): Promise<void> {
-    const { batch } = p;
-    const { topic, partition } = batch;
-    const messages = batch.messages;
-    for (let i = 0; i < messages.length; i += this.c.batchSize) {
-      if (this.stopping || !p.isRunning() || p.isStale()) return;
-      const chunk = messages.slice(i, i + this.c.batchSize);
-      const last = chunk[chunk.length - 1]!;
-      await this.processChunk(p, topic, partition, chunk);
-      p.resolveOffset(last.offset);
-      // At the end of a fetched batch its lastOffset also covers records kafkajs filtered out (control records).
-      const next = (BigInt(i + this.c.batchSize >= messages.length ? batch.lastOffset() : last.offset) + 1n).toString();
-      await this.retrying(p, 'commit offsets', () => this.consumer.commitOffsets([{ topic, partition, offset: next }]));
-      await p.heartbeat();
-      this.ctx.heartbeat(this.report());
+  /** Where each partition resumes: the group's committed offset, else the earliest or latest offset. */
+  private async init(): Promise<void> {
+    const c = this.c;
+    const topics = await this.admin.listTopics();
+    const missing = c.topics.filter((t) => !topics.includes(t));
+    // Consumers never create topics; wait for whoever owns the topic to create it.
+    if (missing.length > 0) throw ApplicationFailure.retryable(`topic ${missing.join(', ')} does not exist (yet); retrying`, 'TopicMissing');
+    const [low, high, committed, applied] = await Promise.all([
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.EARLIEST }),
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
+      this.committedOffsets(),
+      this.appliedOffsets(),
+    ]);
+    const parts = new Map<string, PartitionState>();
+    for (const topic of c.topics) {
+      const highs = high.get(topic) ?? [];
+      for (let partition = 0; partition < highs.length; partition++) {
+        const key = `${topic}/${partition}`;
+        const at = committed.get(key);
+        const start = at ?? (c.fromBeginning ? low.get(topic)![partition]! : highs[partition]!);
+        parts.set(key, { topic, partition, next: start, committed: at ?? null, high: highs[partition]!, applied: applied.get(key) ?? -1n, start });
+      }
     }
+    this.parts = parts;
+    this.log.info({ partitions: [...parts.values()].map((p) => `${p.topic}/${p.partition}@${p.next}`) }, 'consumer running');
   }
 
-  /** Dead letters first, then the valid rows as signals (split to stay small); both are idempotent on redelivery. */
-  private async processChunk(p: EachBatchPayload, topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
-    const rows: IngestRow[] = [];
-    const dead: DeadLetter[] = [];
-    for (const m of chunk) {
-      const decoded = this.c.decode(m.value);
-      if (decoded.ok) rows.push({ ...(decoded.value as Record<string, unknown>), offset: m.offset });
-      else dead.push({ offset: m.offset, reason: withoutNul(decoded.reason), raw: m.value });
+  /** One pass: new high watermarks and applied offsets, a descriptor per partition with room, then their commit. */
+  private async step(): Promise<number> {
+    const c = this.c;
+    const [high, applied] = await Promise.all([
+      this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
+      this.appliedOffsets(),
+    ]);
+    const ranges: { p: PartitionState; range: KafkaRange }[] = [];
+    for (const p of this.parts.values()) {
+      p.high = high.get(p.topic)?.[p.partition] ?? p.high;
+      p.applied = applied.get(`${p.topic}/${p.partition}`) ?? p.applied;
+      const room = BigInt(c.maxLead) - this.leadOf(p);
+      const available = p.high - p.next;
+      if (available > 0n && room > 0n) {
+        let n = available < room ? available : room;
+        if (n > BigInt(c.rangeMaxMessages)) n = BigInt(c.rangeMaxMessages);
+        const range: KafkaRange = {
+          topic: p.topic,
+          partition: p.partition,
+          firstOffset: p.next.toString(),
+          lastOffset: (p.next + n - 1n).toString(),
+          messages: Number(n),
+        };
+        ranges.push({ p, range });
+      }
     }
-    if (dead.length > 0) {
-      await this.retrying(p, 'write dead letters', () => writeDeadLetters(this.deps.ds, this.c.name, topic, partition, dead));
-    }
-    for (const part of splitBySize(rows, this.c.maxBatchBytes)) {
-      const signal: IngestBatch = {
-        topic,
-        partition,
-        firstOffset: part.rows[0]!.offset,
-        lastOffset: part.rows[part.rows.length - 1]!.offset,
-        rows: part.rows,
-        bytes: part.bytes,
-      };
-      const workflowId = ingestWorkflowId(this.c.name, topic, partition, this.c.partitionsPerIngestWorkflow);
-      await this.retrying(p, 'signal the ingest workflow', () =>
-        this.deps.temporal.workflow.signalWithStart(consumerIngest, {
-          workflowId,
-          taskQueue: this.deps.taskQueue,
-          args: [{ consumer: this.c.name, handler: this.c.handler, settings: this.c.ingest }],
-          signal: ingestBatchSignal,
-          signalArgs: [signal],
-        }),
-      );
+    // Partitions are independent: their signals go out together. A partition moves on only when its own signal was
+    // accepted; one that failed is described again on the next pass.
+    const sent = await Promise.allSettled(ranges.map(({ range }) => this.signal(range)));
+    let described = 0;
+    ranges.forEach(({ p, range }, i) => {
+      if (sent[i]!.status !== 'fulfilled') return;
+      p.next += BigInt(range.messages);
+      described += range.messages;
+      this.delta.messages += range.messages;
       this.delta.signals++;
-      kafkaSignals.inc({ consumer: this.c.name });
-      const sent = (this.signalsSinceCheck.get(workflowId) ?? 0) + 1;
-      this.signalsSinceCheck.set(workflowId, sent % BACKLOG_CHECK_EVERY);
-      if (sent >= BACKLOG_CHECK_EVERY) await this.waitForBacklog(p, workflowId);
+      kafkaSignals.inc({ consumer: c.name });
+    });
+    const toCommit = [...this.parts.values()].filter((p) => p.committed !== p.next);
+    if (toCommit.length > 0) await this.commit(toCommit);
+    const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const p of this.parts.values()) {
+      const lag = p.high - (p.committed ?? p.start);
+      kafkaLag.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, Number(lag > 0n ? lag : 0n));
     }
-    this.delta.messages += chunk.length;
-    this.delta.rows += rows.length;
-    this.delta.deadLetters += dead.length;
-    kafkaMessages.inc({ consumer: this.c.name, outcome: 'valid' }, rows.length);
-    kafkaMessages.inc({ consumer: this.c.name, outcome: 'dead_letter' }, dead.length);
+    return described;
   }
 
-  /** Waits while the ingest workflow has more than INGEST_BACKLOG_BYTES unwritten; without an answer, goes on. */
-  private async waitForBacklog(p: EachBatchPayload, workflowId: string): Promise<void> {
-    for (let waited = 0; ; waited++) {
-      let pending: number;
-      try {
-        pending = (await this.deps.temporal.workflow.getHandle(workflowId).query(ingestProgressQuery)).pendingBytes;
-      } catch (err) {
-        this.log.debug({ err: (err as Error)?.message ?? err, workflowId }, 'backlog query failed; not waiting');
-        return;
-      }
-      if (pending <= INGEST_BACKLOG_BYTES) return;
-      if (this.stopping || !p.isRunning() || p.isStale()) throw new Error('consumer stopping while waiting for the ingest backlog');
-      if (waited % 20 === 0) this.log.info({ workflowId, pendingBytes: pending }, 'ingest workflow backlog is full; waiting');
-      await new Promise((r) => setTimeout(r, 250));
-      await p.heartbeat();
-      this.ctx.heartbeat(this.report());
-    }
+  private leadOf(p: PartitionState): bigint {
+    const base = p.applied >= p.start ? p.applied + 1n : p.start;
+    const lead = p.next - base;
+    return lead > 0n ? lead : 0n;
   }
 
-  /**
-   * Retries a step while Postgres or Temporal is away (a server restart), keeping the group membership alive with
-   * Kafka heartbeats; gives up when the consumer stops or loses the partition (the next holder reads it again).
-   */
-  private async retrying<T>(p: EachBatchPayload, what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (this.stopping || !p.isRunning() || p.isStale()) throw err;
-        const waitMs = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
-        this.log.warn({ err: (err as Error)?.message ?? err, attempt, waitMs }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, waitMs));
-        await p.heartbeat(); // throws when the group is rebalancing: the batch is then abandoned, uncommitted
-        this.ctx.heartbeat(this.report());
-      }
-    }
+  private async signal(range: KafkaRange): Promise<void> {
+    const c = this.c;
+    const args: IngestWorkflowInput = { consumer: c.name, handler: c.handler, settings: c.ingest };
+    // By name, not by importing the workflow: activities stay apart from workflow code.
+    await this.deps.temporal.workflow.signalWithStart(consumerIngestWorkflowType, {
+      workflowId: ingestWorkflowId(c.name, range.topic, range.partition, c.partitionsPerIngestWorkflow),
+      taskQueue: this.deps.taskQueue,
+      args: [args],
+      signal: ingestRangeSignalName,
+      signalArgs: [range],
+    });
   }
 
-  /** The timer: heartbeat while idle, refresh lag, and report to the workflow when something changed. */
-  private async tick(): Promise<void> {
-    if (this.ticking || this.stopping) {
-      if (!this.stopping) this.ctx.heartbeat(this.report());
-      return;
-    }
-    this.ticking = true;
-    try {
-      this.ctx.heartbeat(this.report());
-      this.partitions = await this.fetchLag();
-      for (const pl of this.partitions) kafkaLag.set({ consumer: this.c.name, topic: pl.topic, partition: String(pl.partition) }, pl.lag);
-      const report = this.report();
-      this.ctx.heartbeat(report);
-      const key = JSON.stringify(this.partitions);
-      if (key === this.lastReported && this.delta.messages === 0) return;
-      const wf = this.ctx.info.workflowExecution;
-      if (wf) await this.deps.temporal.workflow.getHandle(wf.workflowId, wf.runId).signal(consumerReportSignal, report);
-      this.lastReported = key;
-      // Batches may have been counted while the signal was in flight: take away only what was reported.
-      for (const k of Object.keys(this.delta) as (keyof ConsumerCounts)[]) this.delta[k] -= report.delta[k];
-    } catch (err) {
-      if (!this.stopping) this.log.warn({ err: (err as Error)?.message ?? err }, 'lag refresh or report failed; will retry');
-    } finally {
-      this.ticking = false;
-    }
+  /** Commits only what was accepted; a group without members takes commits from any client (no generation). */
+  private async commit(parts: PartitionState[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
+    for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset: p.next }]);
+    await this.admin.alterConsumerGroupOffsets({
+      groupId: this.c.groupId,
+      topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+    });
+    for (const p of parts) p.committed = p.next;
   }
 
-  /** Group lag from the broker: committed offsets against high watermarks, over every partition of the topics. */
-  private async fetchLag(): Promise<PartitionLag[]> {
-    const committed = await this.admin.fetchOffsets({ groupId: this.c.groupId, topics: this.c.topics });
-    const out: PartitionLag[] = [];
-    for (const topic of this.c.topics) {
-      const marks = await this.admin.fetchTopicOffsets(topic);
-      const mine = committed.find((t) => t.topic === topic)?.partitions ?? [];
-      for (const m of marks.sort((a, b) => a.partition - b.partition)) {
-        const at = mine.find((x) => x.partition === m.partition)?.offset;
-        const has = at !== undefined && Number(at) >= 0;
-        const from = has ? BigInt(at) : this.c.fromBeginning ? BigInt(m.low) : BigInt(m.high);
-        const lag = BigInt(m.high) - from;
-        out.push({ topic, partition: m.partition, committed: has ? at : null, high: m.high, lag: Number(lag > 0n ? lag : 0n) });
+  private async committedOffsets(): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const groups = await this.admin.listConsumerGroupOffsets({ groups: [this.c.groupId] });
+    for (const g of groups) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
       }
     }
     return out;
   }
 
-  private report(): ConsumerReport {
+  private async appliedOffsets(): Promise<Map<string, bigint>> {
+    const rows = (await this.deps.ds.query(
+      `SELECT topic, kafka_partition AS partition, applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1`,
+      [this.c.name],
+    )) as { topic: string; partition: number; o: string }[];
+    return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.o)]));
+  }
+
+  /** Reports to the consumer workflow when something changed (always when `force`). */
+  private async report(force: boolean): Promise<void> {
+    const report = this.snapshot();
+    const key = JSON.stringify(report.partitions);
+    if (!force && key === this.lastReported && this.delta.messages === 0) return;
+    const wf = this.ctx.info.workflowExecution;
+    if (wf) await this.deps.temporal.workflow.getHandle(wf.workflowId, wf.runId).signal(consumerReportSignal, report);
+    this.lastReported = key;
+    // Descriptors may have been counted while the signal was in flight: take away only what was reported.
+    for (const k of Object.keys(this.delta) as (keyof ConsumerCounts)[]) this.delta[k] -= report.delta[k];
+  }
+
+  private snapshot(): ConsumerReport {
+    const partitions: PartitionLag[] = [...this.parts.values()].map((p) => {
+      const lag = p.high - (p.committed ?? p.start);
+      return {
+        topic: p.topic,
+        partition: p.partition,
+        committed: p.committed === null ? null : p.committed.toString(),
+        high: p.high.toString(),
+        lag: Number(lag > 0n ? lag : 0n),
+        described: p.next.toString(),
+        applied: p.applied >= 0n ? p.applied.toString() : null,
+        lead: Number(this.leadOf(p)),
+      };
+    });
     return {
       at: new Date().toISOString(),
       host: this.host,
       attempt: this.ctx.info.attempt,
-      partitions: this.partitions,
-      lag: this.partitions.reduce((n, p) => n + p.lag, 0),
+      partitions,
+      lag: partitions.reduce((n, p) => n + p.lag, 0),
+      lead: partitions.reduce((n, p) => n + (p.lead ?? 0), 0),
+      maxLead: this.c.maxLead,
       delta: { ...this.delta },
     };
   }
 }
 
-async function writeDeadLetters(ds: DataSource, consumer: string, topic: string, partition: number, dead: DeadLetter[]): Promise<void> {
-  await ds.query(
-    `INSERT INTO kafka_dead_letters (consumer, topic, kafka_partition, kafka_offset, reason, raw)
-     SELECT $1, $2, $3, o, r, w FROM unnest($4::bigint[], $5::text[], $6::bytea[]) AS t(o, r, w)
-     ON CONFLICT (consumer, topic, kafka_partition, kafka_offset) DO NOTHING`,
-    [consumer, topic, partition, dead.map((d) => d.offset), dead.map((d) => d.reason), dead.map((d) => d.raw)],
-  );
-}
-
-/** Consecutive runs of rows whose JSON stays under `maxBytes` (at least one row each; rows are bounded by the decoder). */
-export function splitBySize(rows: IngestRow[], maxBytes: number): { rows: IngestRow[]; bytes: number }[] {
-  const parts: { rows: IngestRow[]; bytes: number }[] = [];
-  let cur: IngestRow[] = [];
-  let bytes = 0;
-  for (const r of rows) {
-    const size = Buffer.byteLength(JSON.stringify(r)) + 1;
-    if (cur.length > 0 && bytes + size > maxBytes) {
-      parts.push({ rows: cur, bytes });
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += size;
-  }
-  if (cur.length > 0) parts.push({ rows: cur, bytes });
-  return parts;
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

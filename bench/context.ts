@@ -18,6 +18,7 @@ export interface BenchRow {
   path: string;
   seconds: string;
   throughput: string;
+  [figure: string]: string;
 }
 
 export const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;

@@ -10,6 +10,5 @@ export const curatedProgramConsumer = defineConsumer({
   wireFormat: 'avro-raw',
   schema: 'CuratedProgramEvent.avsc',
   fromBeginning: true,
-  batchSize: 2000,
   partitionsPerIngestWorkflow: 1,
 });

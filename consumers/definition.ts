@@ -3,8 +3,8 @@ import type { WireFormat } from '../domain/curatedProgramEvents';
 
 /**
  * A Kafka consumer: the talk's `consumers` config entry (topic, consumer group, `consumer_impl`). The worker runs one
- * long-running Temporal workflow per consumer, `consumer/<name>`, which hosts the kafkajs consumer in a heartbeating
- * activity and signals decoded batches into per-partition ingest workflows.
+ * long-running Temporal workflow per consumer, `consumer/<name>`, which hosts the consumer in a heartbeating activity
+ * and signals batch descriptors (offset ranges) into per-partition ingest workflows, which read and write them.
  */
 export interface ConsumerDefinition {
   /** lower_snake_case; the workflow ID is `consumer/<name>`, so the name is also the consumer's lock. */
@@ -22,13 +22,20 @@ export interface ConsumerDefinition {
   schemaIds?: number[];
   /** Where a group without committed offsets starts: the earliest offset (true, the default) or only new messages. */
   fromBeginning?: boolean;
-  /** Most rows per signal into an ingest workflow (default 2000); signals also stay under 512 KiB. */
+  /** Most messages per Postgres transaction on the ingest side (default 5000). */
   batchSize?: number;
+  /** Most offsets one descriptor covers (default 50,000): a large backlog goes in large ranges, light traffic in small ones. */
+  rangeMaxMessages?: number;
+  /**
+   * Backpressure: the consumer describes no more than this many offsets of a partition ahead of what the ingest side
+   * has written (default 200,000). Shown in `status` as `maxLead`.
+   */
+  maxLead?: number;
   /** Partitions per ingest workflow (default 1: one ingest workflow per partition). */
   partitionsPerIngestWorkflow?: number;
-  /** Partitions whose batches are processed at once inside the consumer (default 4). */
+  /** Accepted for definitions written before descriptors; unused (every partition's ingest runs on its own). */
   partitionsConsumedConcurrently?: number;
-  /** An ingest workflow continues as new after this many batches (default 500), or earlier when Temporal suggests it. */
+  /** An ingest workflow continues as new after this many descriptors (default 500), or earlier when Temporal suggests it. */
   ingestContinueAsNewAfter?: number;
   /** The consumer workflow continues as new after this many status reports (default 1000), or when suggested. */
   continueAsNewAfterReports?: number;
@@ -37,7 +44,10 @@ export interface ConsumerDefinition {
     heartbeat?: Duration;
     /** Kafka consumer-group session timeout (default 30s; the broker's minimum is 6s). */
     kafkaSession?: Duration;
-    /** How often the consumer refreshes lag and reports it to its workflow while something changes (default 5s). */
+    /**
+     * How often the consumer reports lag and lead to its workflow while something changes (default 5s); also the
+     * heartbeat timeout of the ingest side's range activity is `heartbeat`.
+     */
     report?: Duration;
   };
   /** Backoff of the activity retries (unlimited attempts): default 1s doubling to 30s. */

@@ -24,9 +24,9 @@ export interface ResolvedConsumer {
   handler: string;
   fromBeginning: boolean;
   batchSize: number;
-  maxBatchBytes: number;
+  rangeMaxMessages: number;
+  maxLead: number;
   partitionsPerIngestWorkflow: number;
-  partitionsConsumedConcurrently: number;
   kafkaSessionTimeoutMs: number;
   reportEveryMs: number;
   schemaPath: string;
@@ -38,8 +38,6 @@ export interface ResolvedConsumer {
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 // Kafka's own rule for topic names (kafka.common.Topic): at most 249 of these characters, and not "." or "..".
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
-/** Signals stay far under Temporal's 2 MB payload limit, however many rows `batchSize` allows. */
-export const MAX_BATCH_BYTES = 512 * 1024;
 
 const durationField = z
   .union([z.number().positive(), z.string()])
@@ -72,7 +70,9 @@ const Shape = z.object({
   schema: z.string().min(1, 'must name an Avro schema file'),
   schemaIds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).optional(),
   fromBeginning: z.boolean().optional(),
-  batchSize: z.number().int().min(1).max(10_000).optional(),
+  batchSize: z.number().int().min(1).max(50_000).optional(),
+  rangeMaxMessages: z.number().int().min(1).max(10_000_000).optional(),
+  maxLead: z.number().int().min(1).max(100_000_000).optional(),
   partitionsPerIngestWorkflow: z.number().int().min(1).max(1024).optional(),
   partitionsConsumedConcurrently: z.number().int().min(1).max(64).optional(),
   ingestContinueAsNewAfter: z.number().int().min(1).max(5_000).optional(),
@@ -160,10 +160,10 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
     groupId: def.groupId,
     handler: def.handler,
     fromBeginning: def.fromBeginning ?? true,
-    batchSize: def.batchSize ?? 2000,
-    maxBatchBytes: MAX_BATCH_BYTES,
+    batchSize: def.batchSize ?? 5000,
+    rangeMaxMessages: def.rangeMaxMessages ?? 50_000,
+    maxLead: Math.max(def.maxLead ?? 200_000, def.rangeMaxMessages ?? 1),
     partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
-    partitionsConsumedConcurrently: def.partitionsConsumedConcurrently ?? 4,
     kafkaSessionTimeoutMs,
     reportEveryMs: ms(t.report, 5_000),
     schemaPath,
@@ -177,6 +177,7 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
       retryInitialIntervalMs,
       retryMaximumIntervalMs,
       continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,
+      heartbeatTimeoutMs,
     },
     decode,
   };

@@ -61,8 +61,7 @@ psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM ingest_rejects WHERE day =
 
 echo "== 5. the stream half: Avro events on Kafka, consumed by the long-running workflow consumer/curated_program"
 prefix="demo-$(date +%s)"
-# kafkajs's TimeoutNegativeWarning on Node >= 23 is harmless noise (bin/scheduled-job.js turns it off the same way).
-produced=$(node --disable-warning=TimeoutNegativeWarning --import tsx scripts/produce-curated-events.ts --topic curated-program-events --count 5000 --prefix "$prefix" --seed 7)
+produced=$(node --import tsx scripts/produce-curated-events.ts --topic curated-program-events --count 5000 --prefix "$prefix" --seed 7)
 valid=$(node -e 'console.log(JSON.parse(process.argv[1]).distinctValid)' "$produced")
 garbage=$(node -e 'console.log(JSON.parse(process.argv[1]).garbage)' "$produced")
 echo "produced 5000 messages: $valid distinct valid events (the rest repeat them), $garbage undecodable"

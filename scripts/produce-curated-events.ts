@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Type, type Schema } from 'avsc';
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import { ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
 import { env } from '../config/env';
-import { createKafka } from '../connections/kafka';
+import { KafkaTools } from '../connections/kafkaTools';
 import {
   CURATED_PROGRAM_ACTIONS,
   encodeAvro,
@@ -57,7 +57,7 @@ export const GARBAGE_REASONS: Record<GarbageKind, RegExp> = {
 };
 
 export interface ProduceOptions {
-  kafka: Kafka;
+  kafka: KafkaTools;
   topic: string;
   count: number;
   /** Partitions of the topic; messages are spread over them explicitly. */
@@ -105,15 +105,7 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     fields: (schema as { fields: { name: string }[] }).fields.map((f) => (f.name === 'action' ? { name: 'action', type: 'int' } : f)),
   } as Schema);
 
-  if (opts.createTopic) {
-    const admin = opts.kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: partitions }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  if (opts.createTopic) await opts.kafka.createTopic(opts.topic, partitions);
 
   const valid: { value: Buffer; partition: number }[] = [];
   const garbageByKind: Record<string, number> = {};
@@ -161,46 +153,42 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     }
   };
 
-  const producer = opts.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  try {
-    const chunk = opts.chunk ?? 2000;
-    let pending: Message[] = [];
-    let sent = 0;
-    const flush = async () => {
-      if (pending.length === 0) return;
-      await producer.send({ topic: opts.topic, messages: pending, acks: -1 });
-      sent += pending.length;
-      pending = [];
-      opts.onProgress?.(sent);
-    };
-    for (let n = 0; n < opts.count; n++) {
-      const r = rng.next();
-      let value: Buffer | null;
-      let partition = rng.int(partitions);
-      if (r < (opts.garbageShare ?? 0.05)) {
-        const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
-        value = makeGarbage(kind, n);
-        garbage++;
-        garbageByKind[kind] = (garbageByKind[kind] ?? 0) + 1;
-      } else if (r < (opts.garbageShare ?? 0.05) + (opts.repeatShare ?? 0.1) && valid.length > 0) {
-        const prev = valid[rng.int(valid.length)]!;
-        value = prev.value;
-        // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
-        if (rng.chance(0.7)) partition = prev.partition;
-        repeats++;
-      } else {
-        value = encode(record(n));
-        valid.push({ value, partition });
-      }
-      perPartition[partition]!++;
-      pending.push({ value, partition, key: null });
-      if (pending.length >= chunk) await flush();
+  const producer = opts.kafka.producer;
+  const chunk = opts.chunk ?? 2000;
+  let pending: MessageToProduce[] = [];
+  let sent = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await producer.send({ messages: pending, acks: ProduceAcks.ALL });
+    sent += pending.length;
+    pending = [];
+    opts.onProgress?.(sent);
+  };
+  for (let n = 0; n < opts.count; n++) {
+    const r = rng.next();
+    let value: Buffer | null;
+    let partition = rng.int(partitions);
+    if (r < (opts.garbageShare ?? 0.05)) {
+      const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
+      value = makeGarbage(kind, n);
+      garbage++;
+      garbageByKind[kind] = (garbageByKind[kind] ?? 0) + 1;
+    } else if (r < (opts.garbageShare ?? 0.05) + (opts.repeatShare ?? 0.1) && valid.length > 0) {
+      const prev = valid[rng.int(valid.length)]!;
+      value = prev.value;
+      // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
+      if (rng.chance(0.7)) partition = prev.partition;
+      repeats++;
+    } else {
+      value = encode(record(n));
+      valid.push({ value, partition });
     }
-    await flush();
-  } finally {
-    await producer.disconnect();
+    perPartition[partition]!++;
+    // A null value is a tombstone (no value at all), as a compacting upstream sends them.
+    pending.push({ topic: opts.topic, partition, value: value as Buffer });
+    if (pending.length >= chunk) await flush();
   }
+  await flush();
   return {
     topic: opts.topic,
     messages: opts.count,
@@ -236,15 +224,10 @@ async function main(argv: string[]): Promise<void> {
   };
   const wireFormat = values['wire-format'];
   if (wireFormat !== 'avro-raw' && wireFormat !== 'confluent') throw new Error('--wire-format must be avro-raw or confluent');
-  const kafka = createKafka(env(), 'scheduled-job.produce-curated-events');
-  const admin = kafka.admin();
-  await admin.connect();
-  const exists = (await admin.listTopics()).includes(values.topic!);
+  const kafka = new KafkaTools(env(), 'scheduled-job.produce-curated-events');
+  const exists = (await kafka.topics()).includes(values.topic!);
   // An existing topic keeps its partition count; messages are spread over the partitions it has.
-  const partitions = exists
-    ? (await admin.fetchTopicMetadata({ topics: [values.topic!] })).topics[0]!.partitions.length
-    : num('partitions', values.partitions);
-  await admin.disconnect();
+  const partitions = exists ? await kafka.partitionCount(values.topic!) : num('partitions', values.partitions);
   const result = await produceCuratedEvents({
     kafka,
     topic: values.topic!,
@@ -256,7 +239,7 @@ async function main(argv: string[]): Promise<void> {
     wireFormat,
     createTopic: !exists,
     ...(values.prefix ? { prefix: values.prefix } : {}),
-  });
+  }).finally(() => kafka.close());
   console.log(JSON.stringify(result, null, 2));
 }
 

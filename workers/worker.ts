@@ -7,6 +7,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBatchWriteActivities } from '../activities/curatedProgramWrites';
 import { createExampleActivities } from '../activities/example';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
+import { createKafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
+import { KafkaRangeReader } from '../activities/kafkaRangeReader';
 import { createNotificationIngestActivities } from '../activities/notificationIngest';
 import { createReplayActivities } from '../activities/replay';
 import { createRetentionActivities } from '../activities/retention';
@@ -44,6 +46,8 @@ export async function runWorker(): Promise<void> {
   // The gauge scheduled_job_dependency_up and one log line per outage, even while no activity touches a dependency.
   const stopWatching = watchDependencies(rt.probes, { postgres: 2_000, temporal: 500 });
   const workflowBundle = await prepareWorkflowBundle();
+  // One Kafka client for every range the ingest workflows hand to this worker.
+  const rangeReader = new KafkaRangeReader(rt.env);
   const activities = {
     ...createRunLogActivities(rt.ds, rt.jobs),
     ...createExampleActivities(),
@@ -56,6 +60,7 @@ export async function runWorker(): Promise<void> {
       taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
       shutdownSignal: shuttingDown.signal,
     }),
+    ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader }),
     ...createBatchWriteActivities(ingest.ds),
     ...createReplayActivities({ ds: ingest.ds, consumers }),
     ...createRetentionActivities(rt.ds),
@@ -115,6 +120,7 @@ export async function runWorker(): Promise<void> {
     await worker.run();
   } finally {
     clearInterval(reconciler);
+    await rangeReader.close();
     stopWatching();
     stopEnsuring();
     stopPublishing();

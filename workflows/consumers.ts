@@ -4,8 +4,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   patched,
@@ -17,47 +15,51 @@ import {
 } from '@temporalio/workflow';
 import type { BatchWriteActivities } from '../activities/curatedProgramWrites';
 import type { KafkaConsumerActivities } from '../activities/kafkaConsumer';
+import type { KafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import type {
   ConsumerCounts,
-  ConsumerReport,
   ConsumerStatus,
   ConsumerWorkflowInput,
   IngestBatch,
   IngestProgress,
   IngestTotals,
   IngestWorkflowInput,
+  KafkaRange,
 } from './consumerTypes';
 import { consumerWorkflowId, isIngestWorkflowIdOf } from '../consumers/ids';
 import { requireOwnWorkflowId } from './ownWorkflowId';
+import {
+  consumerReportSignal,
+  consumerStatusQuery,
+  ingestBatchSignal,
+  ingestProgressQuery,
+  ingestRangeSignal,
+  pauseSignal,
+  resumeSignal,
+} from './consumerSignals';
 
-/** Stops consuming: the consumer activity is cancelled (the Kafka consumer disconnects) until `resume`. */
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-/** Sent by the consumer activity when lag or offsets change (at most every `timeouts.report`). */
-export const consumerReportSignal = defineSignal<[ConsumerReport]>('report');
-/** Lag per partition and committed offsets at the last report, plus the workflow's own state. */
-export const consumerStatusQuery = defineQuery<ConsumerStatus>('status');
-
-/** One batch of decoded rows of one partition, in offset order, from the consumer activity. */
-export const ingestBatchSignal = defineSignal<[IngestBatch]>('batch');
-export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
+// Clients and tests import the signals and queries from here, beside the workflows they address.
+export * from './consumerSignals';
 
 /**
- * An ingest workflow carries at most this much unwritten input into its next run (payloads are capped at 2 MB). The
- * consumer keeps the backlog near this size (`INGEST_BACKLOG_BYTES` in the activity), so the drain before a
- * continue-as-new is short.
+ * Row batches (the flow before descriptors) a run carries into its next run at most; a run started before the change
+ * breaks off to continue as new once its rows are under this.
  */
 const CARRY_BYTES = 1024 * 1024;
-/** One write takes the queued batches up to this size; 4 MiB writes drained slower in the bench (longer row locks). */
+/** One write of the old flow's row batches takes the queued batches up to this size. */
 const WRITE_BYTES = 1024 * 1024;
 const WRITE_BATCHES = 20;
 const LOCAL_WRITES_PATCH = 'consumer-ingest-local-writes';
+/** Runs with this marker read their ranges from Kafka; runs started before it finish their row batches first. */
+const RANGES_PATCH = 'consumer-ingest-kafka-ranges';
+/** One range activity covers at most this many offsets: contiguous descriptors are merged up to it. */
+const MAX_OFFSETS_PER_WRITE = 1_000_000;
 
 const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
 /**
  * One long-running workflow per consumer, ID `consumer/<name>` (its lock): the talk's KafkaEx consumer-group
- * supervisor. It keeps one heartbeating activity hosting the kafkajs consumer alive; Temporal retries that activity
+ * supervisor. It keeps one heartbeating activity hosting the consumer alive (it describes new offsets as ranges); Temporal retries that activity
  * without limit, on another worker when its worker dies. `pause` / `resume` stop and restart it; the workflow
  * continues as new after `continueAsNewAfterReports` status reports (its only source of history growth).
  */
@@ -96,6 +98,8 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
       historyLength: workflowInfo().historyLength,
       lag: state.report?.lag ?? null,
       partitions: state.report?.partitions ?? [],
+      lead: state.report?.lead ?? null,
+      maxLead: state.report?.maxLead ?? null,
       host: state.report?.host ?? null,
       reportedAt: state.report?.at ?? null,
       totals: state.totals,
@@ -176,10 +180,12 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
 }
 
 /**
- * The ingest side of one partition (or group of partitions), ID `ingest/<consumer>/<topic>/<partition>`: queues the
- * batches the consumer signals and writes them in order with an idempotent activity (redelivered messages after a
- * crash insert nothing). It continues as new every `continueAsNewAfterBatches` signals or when Temporal suggests it,
- * carrying the batches not yet written into the next run.
+ * The ingest side of one partition (or group of partitions), ID `ingest/<consumer>/<topic>/<partition>`: accepts the
+ * descriptors the consumer signals, in offset order (a descriptor at or below what it already accepted is a
+ * redelivery after a consumer crash and is dropped), and writes each range with one activity that reads it from Kafka
+ * and writes rows, dead letters and the applied offset together. It continues as new every
+ * `continueAsNewAfterBatches` signals or when Temporal suggests it, carrying the ranges not yet written (a few bytes
+ * each) into the next run.
  */
 export async function consumerIngest(input: IngestWorkflowInput): Promise<void> {
   requireOwnWorkflowId(`the ingest of consumer ${input.consumer}`, `ingest/${input.consumer}/<topic>/<partition>`, (id) =>
@@ -188,6 +194,8 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
   const s = input.settings;
   const c = input.carried;
   const queue: IngestBatch[] = [...(c?.pending ?? [])];
+  const ranges: KafkaRange[] = [...(c?.ranges ?? [])];
+  const acceptedUpTo: Record<string, string> = { ...(c?.acceptedUpTo ?? {}) };
   const totals: IngestTotals = { ...(c?.totals ?? { batches: 0, rows: 0, inserted: 0, duplicates: 0 }) };
   const writtenUpTo: Record<string, string> = { ...(c?.writtenUpTo ?? {}) };
   const generation = c?.generation ?? 0;
@@ -198,13 +206,30 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
     queue.push(batch);
     batchesThisRun++;
   });
+  setHandler(ingestRangeSignal, (range) => {
+    batchesThisRun++;
+    const key = `${range.topic}/${range.partition}`;
+    const upTo = acceptedUpTo[key];
+    const last = BigInt(range.lastOffset);
+    let first = BigInt(range.firstOffset);
+    if (upTo !== undefined) {
+      if (last <= BigInt(upTo)) return;
+      if (first <= BigInt(upTo)) first = BigInt(upTo) + 1n;
+      else if (first > BigInt(upTo) + 1n) log.warn('a descriptor starts past the last accepted offset', { key, acceptedUpTo: upTo, firstOffset: range.firstOffset });
+    }
+    ranges.push({ ...range, firstOffset: first.toString(), messages: Number(last - first + 1n) });
+    acceptedUpTo[key] = range.lastOffset;
+  });
   setHandler(
     ingestProgressQuery,
     (): IngestProgress => ({
       consumer: input.consumer,
       generation,
-      pendingBatches: queue.length,
+      pendingBatches: queue.length + ranges.length,
       pendingBytes: bytesOf(queue),
+      pendingRanges: ranges.length,
+      pendingMessages: ranges.reduce((n, r) => n + r.messages, 0),
+      acceptedUpTo,
       batchesThisRun,
       historyLength: workflowInfo().historyLength,
       totals,
@@ -214,36 +239,17 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
   );
 
   const retry = { initialInterval: s.retryInitialIntervalMs, backoffCoefficient: 2, maximumInterval: s.retryMaximumIntervalMs };
-  // A local activity: the rows are already in this workflow's history (the signal), so the write's input is not sent
-  // to the server a second time, and there is no activity task to dispatch. Replaying a task re-runs a write whose
-  // marker was not recorded, which the idempotent insert turns into a no-op. Runs started before this change wrote
-  // with activity tasks; they keep doing so until they continue as new.
-  const acts = patched(LOCAL_WRITES_PATCH)
-    ? // Bounded: the SDK retries a local activity inside one open workflow task, whose heartbeats grow the history,
-      // so a long Postgres outage comes back to the loop below, which waits and tries again.
-      proxyLocalActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '5 minutes', retry })
-    : proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry });
   const continueAsNewDue = () => batchesThisRun >= s.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested;
-
-  for (;;) {
-    await condition(() => queue.length > 0 || continueAsNewDue());
-    if (continueAsNewDue() && bytesOf(queue) <= CARRY_BYTES) break;
-    const take = takeFront(queue);
-    let result;
-    try {
-      result = await acts.writeConsumerBatches({ consumer: input.consumer, handler: input.handler, batches: take });
-    } catch (err) {
-      // A non-retryable failure (a misconfigured handler) or a write that kept failing for its whole schedule-to-close
-      // time gets here. The offsets of these batches are committed already: failing the workflow would lose them, so
-      // keep them and try again later.
-      if (isCancellation(err)) throw err;
-      lastError = err instanceof Error ? `${err.message}: ${String((err.cause as Error | undefined)?.message ?? '')}` : String(err);
-      log.error('writing a batch failed; keeping it queued and retrying later', { consumer: input.consumer, error: lastError });
-      await sleep(Math.max(s.retryMaximumIntervalMs, 1000));
-      continue;
-    }
+  const failed = async (err: unknown) => {
+    // A non-retryable failure (a misconfigured handler) or a write that kept failing for its whole schedule gets
+    // here. The offsets are committed already: failing the workflow would lose them, so keep them and try later.
+    if (isCancellation(err)) throw err;
+    lastError = err instanceof Error ? `${err.message}: ${String((err.cause as Error | undefined)?.message ?? '')}` : String(err);
+    log.error('writing failed; keeping it queued and retrying later', { consumer: input.consumer, error: lastError });
+    await sleep(Math.max(s.retryMaximumIntervalMs, 1000));
+  };
+  const rowsWritten = (take: IngestBatch[], result: { rows: number; inserted: number }) => {
     lastError = undefined;
-    // Removed only once written, so `progress` shows them as pending meanwhile.
     queue.splice(0, take.length);
     totals.batches += take.length;
     totals.rows += result.rows;
@@ -254,17 +260,102 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
       const prev = writtenUpTo[key];
       if (prev === undefined || BigInt(b.lastOffset) > BigInt(prev)) writtenUpTo[key] = b.lastOffset;
     }
+  };
+
+  if (!patched(RANGES_PATCH)) {
+    // A run started before descriptors (its history has row batches): exactly the commands it issued then, until
+    // its rows are written; a descriptor arriving meanwhile makes it continue as new into the code below.
+    const acts = patched(LOCAL_WRITES_PATCH)
+      ? proxyLocalActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '5 minutes', retry })
+      : proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry });
+    for (;;) {
+      await condition(() => queue.length > 0 || continueAsNewDue() || ranges.length > 0);
+      if ((continueAsNewDue() || ranges.length > 0) && bytesOf(queue) <= CARRY_BYTES) break;
+      const take = takeFront(queue);
+      let result;
+      try {
+        result = await acts.writeConsumerBatches({ consumer: input.consumer, handler: input.handler, batches: take });
+      } catch (err) {
+        await failed(err);
+        continue;
+      }
+      rowsWritten(take, result);
+    }
+  } else {
+    const rowActs = proxyActivities<BatchWriteActivities>({ startToCloseTimeout: '2 minutes', retry });
+    const acts = proxyActivities<KafkaRangeIngestActivities>({
+      // It heartbeats after every transaction; the heartbeat timeout is what moves a range off a dead worker.
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: s.heartbeatTimeoutMs ?? 20_000,
+      // Unlimited: a Postgres or Kafka outage is a wait, and the partition waits with it.
+      retry: { ...retry, nonRetryableErrorTypes: ['UnknownConsumer', 'UnknownHandler'] },
+    });
+    for (;;) {
+      await condition(() => queue.length > 0 || ranges.length > 0 || continueAsNewDue());
+      if (queue.length > 0) {
+        // Row batches from a consumer activity of a worker not yet upgraded (a rolling deploy).
+        const take = takeFront(queue);
+        try {
+          rowsWritten(take, await rowActs.writeConsumerBatches({ consumer: input.consumer, handler: input.handler, batches: take }));
+        } catch (err) {
+          await failed(err);
+        }
+        continue;
+      }
+      if (continueAsNewDue()) break;
+      const n = mergeable(ranges);
+      const first = ranges[0]!;
+      const lastOffset = ranges[n - 1]!.lastOffset;
+      let result;
+      try {
+        result = await acts.ingestKafkaRange({
+          consumer: input.consumer,
+          topic: first.topic,
+          partition: first.partition,
+          firstOffset: first.firstOffset,
+          lastOffset,
+        });
+      } catch (err) {
+        await failed(err);
+        continue;
+      }
+      lastError = undefined;
+      ranges.splice(0, n);
+      totals.batches += 1;
+      totals.rows += result.rows;
+      totals.inserted += result.inserted;
+      totals.duplicates += result.rows - result.inserted;
+      totals.messages = (totals.messages ?? 0) + result.messages;
+      totals.deadLetters = (totals.deadLetters ?? 0) + result.deadLetters;
+      totals.skipped = (totals.skipped ?? 0) + result.skipped;
+      writtenUpTo[`${first.topic}/${first.partition}`] = result.appliedOffset;
+    }
   }
 
-  // Signal handlers are synchronous, so every signal delivered so far is in `queue`; a signal arriving while this
-  // task completes makes the server reject the continue-as-new and replay the task with that signal in it.
+  // Signal handlers are synchronous, so every signal delivered so far is in `queue` or `ranges`; a signal arriving
+  // while this task completes makes the server reject the continue-as-new and replay the task with that signal in it.
   await condition(allHandlersFinished);
   await continueAsNew<typeof consumerIngest>({
     consumer: input.consumer,
     handler: input.handler,
     settings: input.settings,
-    carried: { pending: queue, generation: generation + 1, totals, writtenUpTo },
+    carried: { pending: queue, ranges, acceptedUpTo, generation: generation + 1, totals, writtenUpTo },
   });
+}
+
+/** How many ranges from the front are one contiguous range of one partition (at most MAX_OFFSETS_PER_WRITE offsets). */
+function mergeable(ranges: KafkaRange[]): number {
+  let n = 1;
+  let offsets = ranges[0]!.messages;
+  while (n < ranges.length) {
+    const prev = ranges[n - 1]!;
+    const r = ranges[n]!;
+    if (r.topic !== prev.topic || r.partition !== prev.partition || BigInt(r.firstOffset) !== BigInt(prev.lastOffset) + 1n) break;
+    if (offsets + r.messages > MAX_OFFSETS_PER_WRITE) break;
+    offsets += r.messages;
+    n++;
+  }
+  return n;
 }
 
 function bytesOf(batches: IngestBatch[]): number {

@@ -4,6 +4,7 @@ import { CreateCuratedProgramEvents1700000000003 } from './1700000000003-CreateC
 import { CreateIngestObjects1700000000004 } from './1700000000004-CreateIngestObjects';
 import { CreateIngestRole1700000000005 } from './1700000000005-CreateIngestRole';
 import { AddRetentionIndexes1700000000006 } from './1700000000006-AddRetentionIndexes';
+import { CreateKafkaAppliedOffsets1700000000007 } from './1700000000007-CreateKafkaAppliedOffsets';
 
 // Numbered and append-only: a shipped migration is never edited, a change is a new file.
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateIngestObjects1700000000004,
   CreateIngestRole1700000000005,
   AddRetentionIndexes1700000000006,
+  CreateKafkaAppliedOffsets1700000000007,
 ];

@@ -39,9 +39,8 @@ useStackEnv({
 const run = promisify(execFile);
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Kafka } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import { createKafka } from '../../connections/kafka';
+import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { curatedProgramConsumer } from '../../consumers/curatedProgram';
 import { consumerWorkflowId } from '../../consumers/ids';
@@ -103,7 +102,7 @@ interface Watch {
 describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the chaos stack`, { timeout: 2_400_000 }, () => {
   let rt: Runtime;
   let s3: S3Client;
-  let kafka: Kafka;
+  let kafka: KafkaTools;
   let dataDir: string;
   let workers: WorkerProcess[] = [];
   let partitions = 4;
@@ -118,17 +117,11 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
     rt = await openRuntime();
     s3 = createS3Client(rt.env);
-    kafka = createKafka(rt.env, 'chaos-test');
+    kafka = new KafkaTools(rt.env, 'chaos-test');
     console.log(`chaos stack: ${rt.env.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}, Temporal ${rt.env.TEMPORAL_ADDRESS}, S3 ${rt.env.S3_ENDPOINT}, Kafka ${rt.env.KAFKA_BROKERS}`);
     // The shipped topic, with the broker's default partitions (as auto-creation would make it) unless it exists.
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      if (!(await admin.listTopics()).includes(TOPIC)) await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 4 }], waitForLeaders: true });
-      partitions = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics[0]!.partitions.length;
-    } finally {
-      await admin.disconnect();
-    }
+    await kafka.createTopic(TOPIC, 4);
+    partitions = await kafka.partitionCount(TOPIC);
     // The suite's workers: started once, and every scenario but the kill -9 one ends with the same processes.
     workers.push(...(await Promise.all(Array.from({ length: WORKERS }, () => spawnWorker()))));
     // And an API, which must ride out every fault too and say on /readyz what it cannot reach.
@@ -146,6 +139,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
 
     await Promise.all([...workers.map((w) => w.stop()), api?.stop()]);
     s3?.destroy();
+    await kafka?.close();
     await rt?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -193,12 +187,13 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     recovered: (log.match(/"msg":"(postgres|temporal) reachable again"/g) ?? []).length,
     longestOutageMs: Math.max(0, ...[...log.matchAll(/"downMs":(\d+)/g)].map((m) => Number(m[1]))),
     failedActivities: (log.match(/Activity failed/g) ?? []).length,
-    kafkaErrors: (log.match(/"logger":"kafkajs"/g) ?? []).length,
+    // The consumer logs each failed pass over its partitions with the Kafka client's error.
+    kafkaErrors: (log.match(/"msg":"describing failed; retrying"/g) ?? []).length,
   });
   type Evidence = ReturnType<typeof evidenceIn> & { historyRetries: number; retryReasons: string[] };
   const describeEvidence = (e: Evidence) =>
     `felt: ${e.postgresOutages} postgres and ${e.temporalOutages} temporal outage lines, ${e.recovered} recoveries (longest ${(e.longestOutageMs / 1000).toFixed(1)} s), ` +
-    `${e.failedActivities} failed activity attempts logged, ${e.historyRetries} activity retries or workflow task timeouts in history${e.retryReasons.length ? ` (${e.retryReasons.slice(0, 2).join(' | ')})` : ''}, ${e.kafkaErrors} kafkajs error lines`;
+    `${e.failedActivities} failed activity attempts logged, ${e.historyRetries} activity retries or workflow task timeouts in history${e.retryReasons.length ? ` (${e.retryReasons.slice(0, 2).join(' | ')})` : ''}, ${e.kafkaErrors} Kafka error lines`;
 
   /**
    * What the Temporal history of a run and its child workflows (every run of each) says went wrong: activity attempts
@@ -369,14 +364,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     total: number;
   }
   const produceBacklog = async (seed: number, messages: number): Promise<Backlog> => {
-    const admin = kafka.admin();
-    await admin.connect();
-    let from: Map<number, string>;
-    try {
-      from = new Map((await admin.fetchTopicOffsets(TOPIC)).map((o) => [o.partition, o.high]));
-    } finally {
-      await admin.disconnect();
-    }
+    const from = new Map((await kafka.highWatermarks(TOPIC)).map((high, partition) => [partition, high.toString()]));
     const prefix = uniqueTag(`chaos${seed}`);
     const expected = await produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix });
     return { expected, from, total: expected.distinctValid + expected.garbage };

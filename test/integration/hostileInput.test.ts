@@ -34,8 +34,8 @@ useStackEnv({
 delete process.env['INGEST_DATABASE_URL'];
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Kafka } from 'kafkajs';
-import { createKafka } from '../../connections/kafka';
+import { ProduceAcks } from '@platformatic/kafka';
+import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
 import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumers';
@@ -277,7 +277,7 @@ function* expectedViewsOf(objects: { key: string; body: Buffer }[]): Generator<[
 describe('hostile input on the real stack', { timeout: 900_000 }, () => {
   let rt: Runtime;
   let s3: S3Client;
-  let kafka: Kafka;
+  let kafka: KafkaTools;
   let worker: WorkerProcess | undefined;
   let api: ApiProcess | undefined;
   const apiQueue = `${process.env['TEMPORAL_TASK_QUEUE']}-api-only`;
@@ -285,11 +285,8 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
   before(async () => {
     rt = await openRuntime();
     s3 = createS3Client(rt.env);
-    kafka = createKafka(rt.env, 'hostile-input-test');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    kafka = new KafkaTools(rt.env, 'hostile-input-test');
+    await kafka.createTopic(topic, 1);
     [worker, api] = await Promise.all([startWorker(consumerEnv), startApi({ TEMPORAL_TASK_QUEUE: apiQueue })]);
   });
 
@@ -305,11 +302,9 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
       query: `(WorkflowId = "${consumerWorkflowId(consumerName)}" OR WorkflowId STARTS_WITH "ingest/${consumerName}/") AND ExecutionStatus = "Running"`,
     });
     for await (const wf of open) await rt.temporal.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([group]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await kafka.deleteGroups([group]).catch(() => undefined);
+    await kafka.deleteTopics([topic]).catch(() => undefined);
+    await kafka.close();
     s3.destroy();
     await rt.close();
     if (figures.length > 0) {
@@ -539,8 +534,6 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
     const garbage = fc.sample(avroMessageArb(prefix, { hugeBytes: 300_000 }), { seed: SEED, numRuns: 600 });
     const tail = fc.sample(avroMessageArb(prefix).filter((m) => m.kind === 'valid'), { seed: SEED + 1, numRuns: 50 });
     const messages: HostileMessage[] = [...garbage, ...tail];
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
     const offsets: string[] = [];
     // Small sends, a huge message alone: the broker refuses record batches over about 1 MB.
     for (let i = 0; i < messages.length; ) {
@@ -550,10 +543,11 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
         bytes += messages[i]!.value?.length ?? 0;
         batch.push(messages[i++]!);
       }
-      const [meta] = await producer.send({ topic, acks: -1, messages: batch.map((m) => ({ value: m.value })) });
-      batch.forEach((_, k) => offsets.push((BigInt(meta!.baseOffset!) + BigInt(k)).toString()));
+      const sent = await kafka.producer.send({ acks: ProduceAcks.ALL, messages: batch.map((m) => ({ topic, partition: 0, value: m.value as Buffer })) });
+      const base = sent.offsets?.find((o) => o.topic === topic && o.partition === 0)?.offset;
+      if (base === undefined) throw new Error('the broker returned no offset for the send');
+      batch.forEach((_, k) => offsets.push((base + BigInt(k)).toString()));
     }
-    await producer.disconnect();
 
     const expectedDead = new Map<string, RegExp>();
     const expectedIds = new Set<string>();

@@ -62,6 +62,13 @@ const ROWS: Record<number, { table: string; insert: string }[]> = {
         ('2024-05-01', 'notification-logs/day=2024-05-01/a.jsonl', 'r-1', 0, 1234, 1234, 10, true, 10, 9, '2024-05-02T01:08:00Z')`,
     },
   ],
+  7: [
+    {
+      table: 'kafka_applied_offsets',
+      insert: `INSERT INTO kafka_applied_offsets (consumer, topic, kafka_partition, applied_offset, updated_at) VALUES
+        ('curated_program', 'curated-program-events', 0, 41, '2024-05-01T00:04:00Z')`,
+    },
+  ],
 };
 
 const contents = async (ds: DataSource, table: string) =>
@@ -152,7 +159,7 @@ describe('migrations on real Postgres', { timeout: 300_000 }, () => {
       });
     }
     const tables = Object.keys(kept).sort();
-    assert.deepEqual(tables, ['curated_program_events', 'ingest_objects', 'ingest_rejects', 'job_runs', 'kafka_dead_letters', 'notification_views']);
+    assert.deepEqual(tables, ['curated_program_events', 'ingest_objects', 'ingest_rejects', 'job_runs', 'kafka_applied_offsets', 'kafka_dead_letters', 'notification_views']);
     for (const t of tables) assert.ok(kept[t]!.length > 0, `${t} holds rows`);
     await withDs(createDataSource(db.url, 2), async (ds) => {
       assert.deepEqual(await migrate(ds), [], 'nothing left to apply');

@@ -7,7 +7,10 @@ useStackEnv();
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DataSource } from 'typeorm';
 import { env } from '../../config/env';
-import { createKafka } from '../../connections/kafka';
+import { Consumer } from '@platformatic/kafka';
+import { KafkaRangeReader } from '../../activities/kafkaRangeReader';
+import { kafkaClientOptions } from '../../connections/kafka';
+import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { migrate, openDatabase } from '../../db/dataSource';
 import { JobRunEntity, type JobRun } from '../../db/entities/jobRun';
@@ -64,30 +67,53 @@ describe('smoke: each service of the local stack, through the libraries the proj
     assert.equal(await ranged.Body!.transformToString(), 'number');
   });
 
-  test('Kafka 4 (KRaft) with kafkajs: a message is produced and consumed by a group', async () => {
-    const kafka = createKafka(env(), 'smoke');
+  test('Kafka 4 (KRaft) with @platformatic/kafka: a message is produced and consumed by a group', async () => {
+    const kafka = new KafkaTools(env(), 'smoke');
     const topic = uniqueTag('smoke-topic');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'k', value: 'hello kafka 4' }] });
-    await producer.disconnect();
-    const consumer = kafka.consumer({ groupId: `${topic}-group` });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const got = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no message within 60 s')), 60_000);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
+    const consumer = new Consumer({ ...kafkaClientOptions(env(), 'smoke'), groupId: `${topic}-group` });
+    try {
+      await kafka.createTopic(topic, 1);
+      await kafka.producer.send({ messages: [{ topic, key: Buffer.from('k'), value: Buffer.from('hello kafka 4') }] });
+      const stream = await consumer.consume({ topics: [topic], mode: 'earliest' });
+      const got = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no message within 60 s')), 60_000);
+        stream.once('data', (m: { value: Buffer }) => {
           clearTimeout(timer);
-          resolve(message.value!.toString());
-        },
+          resolve(m.value.toString());
+        });
       });
-    });
-    await consumer.disconnect();
-    assert.equal(got, 'hello kafka 4');
+      await stream.close();
+      assert.equal(got, 'hello kafka 4');
+    } finally {
+      await consumer.close();
+      await kafka.deleteTopics([topic]).catch(() => undefined);
+      await kafka.close();
+    }
+  });
+
+  test('Kafka: offsets 100-149 of a partition are read without a consumer group (the ingest side\'s range reader)', async () => {
+    const kafka = new KafkaTools(env(), 'smoke');
+    const topic = uniqueTag('smoke-range');
+    const reader = new KafkaRangeReader(env());
+    try {
+      await kafka.createTopic(topic, 2);
+      const messages = Array.from({ length: 400 }, (_, i) => ({ topic, partition: i % 2, value: Buffer.from(`m${i}`) }));
+      await kafka.producer.send({ messages });
+      const groupsBefore = await kafka.admin.listGroups();
+      const offsets: bigint[] = [];
+      const values: string[] = [];
+      for await (const chunk of reader.read(topic, 1, 100n, 149n)) {
+        offsets.push(...chunk.offsets);
+        values.push(...chunk.values.map((v) => v!.toString()));
+      }
+      // Partition 1 holds the odd messages: offset k is message 2k + 1.
+      assert.deepEqual(offsets, Array.from({ length: 50 }, (_, k) => BigInt(100 + k)));
+      assert.deepEqual(values, Array.from({ length: 50 }, (_, k) => `m${2 * (100 + k) + 1}`));
+      assert.deepEqual([...(await kafka.admin.listGroups()).keys()].sort(), [...groupsBefore.keys()].sort(), 'no group was created');
+    } finally {
+      await reader.close();
+      await kafka.deleteTopics([topic]).catch(() => undefined);
+      await kafka.close();
+    }
   });
 });

@@ -21,7 +21,7 @@ useStackEnv({
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createKafka } from '../../connections/kafka';
+import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     await save('scheduledJob-ingest-day', ingest.workflowId, ingest.runId);
     await save('ingestObjectBatch', `${ingest.workflowId}/attempt-1/batch-0`);
 
-    const kafka = createKafka(rt.env, 'record-histories');
+    const kafka = new KafkaTools(rt.env, 'record-histories');
     await produceCuratedEvents({ kafka, topic, count: 300, partitions: 1, createTopic: true, seed: 7, prefix: consumerName });
     const ingestId = ingestWorkflowId(consumerName, topic, 0);
     await eventually(
@@ -100,18 +100,18 @@ async function main(): Promise<void> {
       },
       120_000,
     );
-    await save('kafkaConsumer-running', consumerWorkflowId(consumerName));
-    await save('consumerIngest-local-writes', ingestId);
+    // The descriptor flow; the row flow's histories (consumerIngest-local-writes, -activity-writes,
+    // kafkaConsumer-running) stay as recorded: they are what runs from before it replay.
+    await save('kafkaConsumer-descriptors', consumerWorkflowId(consumerName));
+    await save('consumerIngest-kafka-ranges', ingestId);
     await save('jobCatalog', catalogWorkflowId(queue));
 
     for (const id of [consumerWorkflowId(consumerName), ingestId, catalogWorkflowId(queue)]) {
       await rt.temporal.workflow.getHandle(id).terminate('histories recorded').catch(() => undefined);
     }
     await writeFile(path.join(OUT, 'workflow-ids.json'), JSON.stringify(ids, null, 2) + '\n');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await kafka.deleteTopics([topic]).catch(() => undefined);
+    await kafka.close();
   } finally {
     await worker.stop();
     await rt.close();

@@ -20,6 +20,8 @@ export const consumers: ConsumerDefinition[] = [
           wireFormat: e['TEST_CONSUMER_WIRE_FORMAT'] === 'confluent' ? 'confluent' : 'avro-raw',
           schema: 'CuratedProgramEvent.avsc',
           batchSize: Number(e['TEST_CONSUMER_BATCH_SIZE'] ?? 50),
+          ...(e['TEST_CONSUMER_RANGE_MAX'] ? { rangeMaxMessages: Number(e['TEST_CONSUMER_RANGE_MAX']) } : {}),
+          ...(e['TEST_CONSUMER_MAX_LEAD'] ? { maxLead: Number(e['TEST_CONSUMER_MAX_LEAD']) } : {}),
           ingestContinueAsNewAfter: Number(e['TEST_CONSUMER_INGEST_CAN_AFTER'] ?? 100),
           continueAsNewAfterReports: Number(e['TEST_CONSUMER_CAN_AFTER_REPORTS'] ?? 1000),
           timeouts: { heartbeat: '5s', kafkaSession: '6s', report: '1s' },

@@ -9,7 +9,6 @@ import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
 import { loadConsumerRegistry } from '../../consumers/load';
 import { ConsumerDefinitionError, ConsumerRegistry } from '../../consumers/registry';
 import { batchWriters } from '../../activities/curatedProgramWrites';
-import { splitBySize } from '../../activities/kafkaConsumer';
 import { consumerHandlers } from '../../consumers/handlers';
 
 const base = (over: Partial<ConsumerDefinition>): ConsumerDefinition =>
@@ -100,21 +99,11 @@ describe('consumer definitions', () => {
   });
 });
 
-describe('stream workflow IDs and batch splitting', () => {
+describe('stream workflow IDs', () => {
   test('consumer and ingest workflow IDs', () => {
     assert.equal(consumerWorkflowId('curated_program'), 'consumer/curated_program');
     assert.equal(ingestWorkflowId('curated_program', 'curated-program-events', 3), 'ingest/curated_program/curated-program-events/3');
     assert.equal(ingestWorkflowId('c', 't', 5, 4), 'ingest/c/t/4-7');
     assert.equal(ingestWorkflowId('c', 't', 3, 4), 'ingest/c/t/0-3');
-  });
-
-  test('signals are split to stay under the byte limit, in order, never empty', () => {
-    const rows = Array.from({ length: 100 }, (_, i) => ({ offset: String(i), title: 'x'.repeat(100) }));
-    const parts = splitBySize(rows, 1000);
-    assert.ok(parts.length > 1);
-    assert.deepEqual(parts.flatMap((p) => p.rows), rows);
-    for (const p of parts) assert.ok(p.bytes <= 1000 && p.rows.length > 0);
-    assert.equal(splitBySize([{ offset: '1', title: 'y'.repeat(5000) }], 1000).length, 1);
-    assert.deepEqual(splitBySize([], 1000), []);
   });
 });

@@ -1,0 +1,133 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { ConsumerRegistry } from '../consumers/registry';
+import { inTransaction } from '../db/transaction';
+import { withoutNul } from '../domain/text';
+import { consumerRowsWritten, kafkaMessages } from '../observability/metrics';
+import type { IngestRow, RangeIngestInput, RangeIngestResult } from '../workflows/consumerTypes';
+import { batchWriters, type BatchWriter } from './curatedProgramWrites';
+import type { KafkaRangeReader, RangeChunk } from './kafkaRangeReader';
+
+interface Deps {
+  ds: DataSource;
+  consumers: ConsumerRegistry;
+  reader: KafkaRangeReader;
+  writers?: Record<string, BatchWriter | undefined>;
+}
+
+/** The highest applied offset of a partition, or -1 when nothing of it was written yet. */
+export async function appliedOffset(q: DataSource | QueryRunner, consumer: string, topic: string, partition: number): Promise<bigint> {
+  const rows = (await q.query(
+    `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3`,
+    [consumer, topic, partition],
+  )) as { o: string }[];
+  return rows[0] ? BigInt(rows[0].o) : -1n;
+}
+
+/**
+ * The ingest side of the stream half: the activity an ingest workflow runs for each descriptor. It reads the range
+ * from Kafka, decodes every message with the consumer's decoder, and per chunk writes the rows, the dead letters and
+ * the partition's new applied offset in one transaction. A range or part of one at or below the applied offset is
+ * skipped, so retries and redelivered descriptors write nothing twice. A Postgres or Kafka error fails the attempt and
+ * Temporal retries it (the partition waits); only an undecodable message becomes a dead letter.
+ */
+export function createKafkaRangeIngestActivities(deps: Deps) {
+  const writers = deps.writers ?? batchWriters;
+  return {
+    async ingestKafkaRange(input: RangeIngestInput): Promise<RangeIngestResult> {
+      const ctx = Context.current();
+      if (!deps.consumers.has(input.consumer)) {
+        throw ApplicationFailure.nonRetryable(`this worker has no consumer named ${input.consumer}: do all workers load the same CONSUMERS_MODULE?`, 'UnknownConsumer');
+      }
+      const c = deps.consumers.get(input.consumer);
+      const writer = writers[c.handler];
+      if (!writer) throw ApplicationFailure.nonRetryable(`no batch writer named ${c.handler}`, 'UnknownHandler');
+      const { topic, partition } = input;
+      const first = BigInt(input.firstOffset);
+      const last = BigInt(input.lastOffset);
+      const out: RangeIngestResult = { messages: 0, rows: 0, inserted: 0, deadLetters: 0, skipped: 0, appliedOffset: '' };
+      // Where a retried attempt resumes is the applied offset in Postgres, written with the rows; heartbeat details
+      // would only be a hint that a lost last heartbeat can leave behind.
+      let applied = await appliedOffset(deps.ds, c.name, topic, partition);
+      const from = applied >= first ? applied + 1n : first;
+      out.skipped = Number((from > last ? last + 1n : from) - first);
+      ctx.heartbeat({ applied: applied.toString() });
+      for await (const whole of deps.reader.read(topic, partition, from, last)) {
+        for (const chunk of split(whole, c.batchSize)) {
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          const rows: IngestRow[] = [];
+          const dead: { offset: string; reason: string; raw: Buffer | null }[] = [];
+          for (let i = 0; i < chunk.offsets.length; i++) {
+            const offset = chunk.offsets[i]!.toString();
+            const value = chunk.values[i]!;
+            const d = c.decode(value);
+            if (d.ok) rows.push({ ...(d.value as Record<string, unknown>), offset });
+            else dead.push({ offset, reason: withoutNul(d.reason), raw: value });
+          }
+          const w = await inTransaction(deps.ds, async (qr) => {
+            await qr.query(`SET LOCAL statement_timeout = '100s'`);
+            // The row lock orders concurrent attempts of one partition (a retry racing a slow predecessor).
+            await qr.query(
+              `INSERT INTO kafka_applied_offsets (consumer, topic, kafka_partition, applied_offset) VALUES ($1, $2, $3, -1)
+               ON CONFLICT (consumer, topic, kafka_partition) DO NOTHING`,
+              [c.name, topic, partition],
+            );
+            const [lock] = (await qr.query(
+              `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE`,
+              [c.name, topic, partition],
+            )) as { o: string }[];
+            const now = BigInt(lock!.o);
+            if (now >= chunk.upTo) return { rows: 0, inserted: 0, dead: 0, applied: now };
+            const newRows = now >= chunk.offsets[0]! ? rows.filter((r) => BigInt(r.offset) > now) : rows;
+            const newDead = now >= chunk.offsets[0]! ? dead.filter((d) => BigInt(d.offset) > now) : dead;
+            const inserted = await writer(qr, [{ topic, partition, rows: newRows }]);
+            if (newDead.length > 0) {
+              await qr.query(
+                `INSERT INTO kafka_dead_letters (consumer, topic, kafka_partition, kafka_offset, reason, raw)
+                 SELECT $1, $2, $3, o, r, w FROM unnest($4::bigint[], $5::text[], $6::bytea[]) AS t(o, r, w)
+                 ON CONFLICT (consumer, topic, kafka_partition, kafka_offset) DO NOTHING`,
+                [c.name, topic, partition, newDead.map((d) => d.offset), newDead.map((d) => d.reason), newDead.map((d) => d.raw)],
+              );
+            }
+            await qr.query(
+              `UPDATE kafka_applied_offsets SET applied_offset = $4, updated_at = now() WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3`,
+              [c.name, topic, partition, chunk.upTo.toString()],
+            );
+            return { rows: newRows.length, inserted, dead: newDead.length, applied: chunk.upTo };
+          });
+          applied = w.applied;
+          out.messages += w.rows + w.dead;
+          out.rows += w.rows;
+          out.inserted += w.inserted;
+          out.deadLetters += w.dead;
+          kafkaMessages.inc({ consumer: c.name, outcome: 'valid' }, w.rows);
+          kafkaMessages.inc({ consumer: c.name, outcome: 'dead_letter' }, w.dead);
+          consumerRowsWritten.inc({ consumer: c.name, outcome: 'inserted' }, w.inserted);
+          consumerRowsWritten.inc({ consumer: c.name, outcome: 'duplicate' }, w.rows - w.inserted);
+          ctx.heartbeat({ applied: applied.toString() });
+        }
+      }
+      out.appliedOffset = (applied > last ? applied : last).toString();
+      return out;
+    },
+  };
+}
+
+export type KafkaRangeIngestActivities = ReturnType<typeof createKafkaRangeIngestActivities>;
+
+/** One fetched chunk as transactions of at most `size` messages; the last part keeps the chunk's `upTo`. */
+function* split(chunk: RangeChunk, size: number): Generator<RangeChunk> {
+  if (chunk.offsets.length <= size) {
+    yield chunk;
+    return;
+  }
+  for (let i = 0; i < chunk.offsets.length; i += size) {
+    const end = Math.min(i + size, chunk.offsets.length);
+    yield {
+      offsets: chunk.offsets.slice(i, end),
+      values: chunk.values.slice(i, end),
+      upTo: end === chunk.offsets.length ? chunk.upTo : chunk.offsets[end - 1]!,
+    };
+  }
+}
