@@ -8,7 +8,7 @@ TEMPORAL_SERVER_MARKER=$CACHE/temporal-server.installed
 TEMPORAL_SERVER_WANT="go.temporal.io/server $TEMPORAL_SERVER_VERSION, ui-server $TEMPORAL_UI_SERVER_VERSION"
 # Fixed when the persistence database is created: a cluster cannot change its shard count later.
 TEMPORAL_SERVER_SHARDS=4
-TEMPORAL_PG_ROLE=temporal
+TEMPORAL_PG_ROLE=temporal # made by stack/postgres-temporal-role.sql
 TEMPORAL_PG_PASSWORD=temporal
 TEMPORAL_PG_DB=temporal
 TEMPORAL_PG_VISIBILITY_DB=temporal_visibility
@@ -49,7 +49,6 @@ temporal_server_install() {
 temporal_server_paths() {
   TEMPORAL_SERVER_DIR=$STATE/temporal-server
   TEMPORAL_SERVER_CONFIG=$TEMPORAL_SERVER_DIR/config.yaml
-  TEMPORAL_SERVER_DYNAMIC=$TEMPORAL_SERVER_DIR/dynamicconfig.yaml
   TEMPORAL_UI_ROOT=$TEMPORAL_SERVER_DIR/ui
   TEMPORAL_SERVER_PID=$RUN/temporal-server.pid
   TEMPORAL_UI_PID=$RUN/temporal-ui.pid
@@ -94,15 +93,7 @@ temporal_server_schema() {
     (($(now) < deadline)) || die "PostgreSQL did not come up, so the Temporal server cannot start"
     sleep 0.5
   done
-  psql_postgres postgres <<SQL
-DO \$\$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$TEMPORAL_PG_ROLE') THEN
-    CREATE ROLE $TEMPORAL_PG_ROLE LOGIN CREATEDB PASSWORD '$TEMPORAL_PG_PASSWORD';
-  END IF;
-END
-\$\$;
-SQL
+  psql_postgres postgres -f "$STACK_SRC/postgres-temporal-role.sql"
   for db in "$TEMPORAL_PG_DB" "$TEMPORAL_PG_VISIBILITY_DB"; do
     schema=temporal
     [[ $db == "$TEMPORAL_PG_VISIBILITY_DB" ]] && schema=visibility
@@ -182,15 +173,10 @@ clusterMetadata:
 dcRedirectionPolicy:
   policy: noop
 dynamicConfigClient:
-  filepath: "$TEMPORAL_SERVER_DYNAMIC"
+  filepath: "$STACK_SRC/temporal-dynamicconfig.yaml"
   pollInterval: 60s
 EOF
   } >"$TEMPORAL_SERVER_CONFIG"
-  # Search attributes are usable as soon as they are created, as on the dev server (which sets the same key).
-  cat >"$TEMPORAL_SERVER_DYNAMIC" <<EOF
-system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-EOF
   cat >"$TEMPORAL_UI_ROOT/config/development.yaml" <<EOF
 temporalGrpcAddress: "$HOST:$TEMPORAL_PORT"
 host: "$HOST"
