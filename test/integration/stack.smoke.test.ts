@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { uniqueTag, useStackEnv } from '../support/stack';
+import { REPO, uniqueTag, useStackEnv } from '../support/stack';
 
 useStackEnv();
 
@@ -14,6 +17,8 @@ import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { migrate, openDatabase } from '../../db/dataSource';
 import { JobRunEntity, type JobRun } from '../../db/entities/jobRun';
+import { Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../../client/temporalConnection';
 
 describe('smoke: each service of the local stack, through the libraries the project uses', { timeout: 180_000 }, () => {
   let ds: DataSource;
@@ -114,6 +119,24 @@ describe('smoke: each service of the local stack, through the libraries the proj
       await reader.close();
       await kafka.deleteTopics([topic]).catch(() => undefined);
       await kafka.close();
+    }
+  });
+  test('`stack status` names the Temporal that answers on the address: the dev server or the server, and its shards', async () => {
+    const { stdout } = await promisify(execFile)('bash', [path.join(REPO, 'stack', 'stack.sh'), 'status'], { env: process.env });
+    const line = stdout.split('\n').find((l) => l.startsWith('temporal '));
+    assert.ok(line, stdout);
+    const conn = await Connection.connect(temporalConnectionOptions(env()));
+    try {
+      const info = await conn.workflowService.getClusterInfo({});
+      if (info.persistenceStore === 'sqlite') {
+        assert.match(line, /dev server, SQLite/);
+        assert.equal(info.historyShardCount, 1);
+      } else {
+        assert.match(info.persistenceStore ?? '', /postgres/);
+        assert.match(line, new RegExp(`server ${info.serverVersion}, PostgreSQL, ${info.historyShardCount} shards`));
+      }
+    } finally {
+      await conn.close();
     }
   });
 });

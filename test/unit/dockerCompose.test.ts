@@ -14,6 +14,10 @@ interface Service {
   image?: string;
   build?: unknown;
   environment?: Record<string, string | number | null>;
+  profiles?: string[];
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
 
 /** The Go toolchain the stack uses (stack/lib.sh finds or fetches one). */
@@ -78,5 +82,31 @@ describe('docker-compose.yml and the Dockerfile (no Docker engine needed)', { ti
     }
     const interpolated = [...read('docker-compose.yml').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
     assert.deepEqual(interpolated.filter((v) => !known.has(v)), []);
+  });
+  test('the temporal-server profile runs the stack\'s Temporal server release on the project\'s Postgres', () => {
+    const lib = read('stack/lib.sh');
+    const server = /^TEMPORAL_SERVER_VERSION=v(\S+)/m.exec(lib)![1];
+    const ui = /^TEMPORAL_UI_SERVER_VERSION=v(\S+)/m.exec(lib)![1];
+    const shards = /^TEMPORAL_SERVER_SHARDS=(\d+)/m.exec(read('stack/temporal-server.sh'))![1];
+    const profile = Object.entries(services).filter(([, s]) => s.profiles?.includes('temporal-server')).map(([n]) => n);
+    assert.deepEqual(profile.sort(), ['temporal-schema', 'temporal-server', 'temporal-server-init', 'temporal-server-ui']);
+    assert.equal(services['temporal-server']?.image, `temporalio/server:${server}`);
+    assert.equal(services['temporal-schema']?.image, `temporalio/admin-tools:${server}`);
+    assert.equal(services['temporal-server-init']?.image, `temporalio/admin-tools:${server}`);
+    assert.equal(services['temporal-server-ui']?.image, `temporalio/ui:${ui}`);
+    const env = services['temporal-server']?.environment ?? {};
+    assert.equal(String(env['NUM_HISTORY_SHARDS']), shards, 'as many shards as the local stack\'s server');
+    assert.equal(env['POSTGRES_SEEDS'], 'postgres');
+    // The schema is set up once, by a one-shot service, before the server starts; the role comes from the same file
+    // as the local stack's, and so does the dynamic config.
+    assert.equal(services['temporal-server']?.depends_on?.['temporal-schema']?.condition, 'service_completed_successfully');
+    assert.equal(services['temporal-schema']?.depends_on?.['postgres']?.condition, 'service_healthy');
+    assert.ok(services['postgres']?.volumes?.some((v) => v.startsWith('./stack/postgres-temporal-role.sql:')));
+    assert.ok(services['temporal-server']?.volumes?.some((v) => v.startsWith('./stack/temporal-dynamicconfig.yaml:')));
+    assert.match(read('stack/temporal-server.sh'), /postgres-temporal-role\.sql/);
+    assert.match(read('stack/temporal-server.sh'), /temporal-dynamicconfig\.yaml/);
+    // Instead of the dev server, on its host ports: the profile never adds a second Temporal on other ports.
+    assert.deepEqual(services['temporal-server']?.ports, services['temporal']?.ports);
+    assert.equal(services['temporal']?.profiles, undefined, 'plain `docker compose up` still runs the dev server');
   });
 });
