@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, type S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +13,7 @@ import { addProgress } from '../db/jobRuns';
 import { pgArrayElement, pgArrayLiteral } from '../db/pgArrayLiteral';
 import { ingestCounters } from '../observability/metrics';
 import type { IngestTotals } from '../workflows/ingestTypes';
+import { defaultIngestParallelism } from './ingestParallelism';
 
 export const CHUNK_LINES = 1000;
 
@@ -19,6 +21,8 @@ interface Deps {
   ds: DataSource;
   s3: S3Client;
   bucket: string;
+  /** Connections `ds` keeps: the default parallelism must not ask for more. */
+  poolSize: number;
 }
 
 interface ObjectRow {
@@ -29,7 +33,7 @@ interface ObjectRow {
 }
 
 /** The talk's ingest job as Temporal activities: readiness, the day's plan, and one resumable activity per object. */
-export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
+export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }: Deps) {
   return {
     /** The upstream writes `_SUCCESS` last; until then the day is incomplete and ingest must wait, not guess. */
     async checkDayReady(input: { day: string }): Promise<void> {
@@ -51,7 +55,11 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
      * Lists the day's log objects (every page) and records them in `ingest_objects`, in batches the workflow fans out
      * over. Checkpoints of the same run chain are kept, so a retried attempt resumes instead of starting over.
      */
-    async planDay(input: { day: string; chainId: string; batchSize: number }): Promise<{ objects: number; batches: number; bytes: number }> {
+    async planDay(input: {
+      day: string;
+      chainId: string;
+      batchSize: number;
+    }): Promise<{ objects: number; batches: number; bytes: number; parallelism: number }> {
       const keys: string[] = [];
       const sizes: number[] = [];
       let token: string | undefined;
@@ -89,6 +97,7 @@ export function createNotificationIngestActivities({ ds, s3, bucket }: Deps) {
         objects: sortedKeys.length,
         batches: Math.ceil(sortedKeys.length / input.batchSize),
         bytes: sortedSizes.reduce((a, b) => a + b, 0),
+        parallelism: defaultIngestParallelism(availableParallelism(), poolSize),
       };
     },
 

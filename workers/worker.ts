@@ -27,10 +27,12 @@ import { openRuntime } from './runtime';
 import { prepareWorkflowBundle } from './workflowBundle';
 
 const RECONCILE_EVERY_MS = 3_000;
+/** Connections of each pool (the owner's and the ingest role's). */
+const POOL_SIZE = 20;
 
 /** `scheduled-job worker`: runs every workflow and activity; any number of these may share the task queue. */
 export async function runWorker(): Promise<void> {
-  const rt = await openRuntime({ poolSize: 20, service: 'scheduled-job-worker' });
+  const rt = await openRuntime({ poolSize: POOL_SIZE, service: 'scheduled-job-worker' });
   // Before the NativeConnection: it installs the Temporal Runtime, whose metrics exporter is fixed at install.
   const metrics =
     rt.env.WORKER_METRICS_PORT === undefined
@@ -38,7 +40,7 @@ export async function runWorker(): Promise<void> {
       : await startWorkerMetrics({ host: rt.env.WORKER_METRICS_HOST, port: rt.env.WORKER_METRICS_PORT });
   const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE);
   // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
-  const ingest = await openIngestDatabase(rt.env, rt.ds, 20);
+  const ingest = await openIngestDatabase(rt.env, rt.ds, POOL_SIZE);
   const shuttingDown = new AbortController();
   const connection = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () =>
     NativeConnection.connect(temporalConnectionOptions(rt.env)),
@@ -51,7 +53,7 @@ export async function runWorker(): Promise<void> {
   const activities = {
     ...createRunLogActivities(rt.ds, rt.jobs),
     ...createExampleActivities(),
-    ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET }),
+    ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE }),
     ...createKafkaConsumerActivities({
       ds: ingest.ds,
       consumers,

@@ -21,6 +21,8 @@ const TASK_QUEUE = 'ingest-fan-out-tests';
 interface Day {
   objects: number;
   batchSize: number;
+  /** The parallelism the planning worker suggests. */
+  suggested?: number;
   /** Objects whose first ingest "crashes" (is left unfinished): the first attempt ends with them pending. */
   unfinishedOnce: Set<string>;
   chainIds: Set<string>;
@@ -45,7 +47,7 @@ describe('the ingest fan-out on the time-skipping test server', { timeout: 240_0
       const d = dayOf(day);
       d.chainIds.add(chainId);
       assert.equal(batchSize, d.batchSize);
-      return { objects: d.objects, batches: Math.ceil(d.objects / batchSize), bytes: d.objects * 1000 };
+      return { objects: d.objects, batches: Math.ceil(d.objects / batchSize), bytes: d.objects * 1000, parallelism: d.suggested ?? 4 };
     },
     async pendingObjects({ day, batch }) {
       const d = dayOf(day);
@@ -94,14 +96,14 @@ describe('the ingest fan-out on the time-skipping test server', { timeout: 240_0
   });
   after(async () => bed?.stop());
 
-  const run = async (d: Omit<Day, 'chainIds' | 'ingested' | 'inFlight' | 'maxInFlight' | 'childIds' | 'finishes' | 'starts'>, parallelism: number) => {
+  const run = async (d: Omit<Day, 'chainIds' | 'ingested' | 'inFlight' | 'maxInFlight' | 'childIds' | 'finishes' | 'starts'>, parallelism?: number) => {
     const day = `2100-01-${String(days.size + 1).padStart(2, '0')}`;
     days.set(day, { ...d, chainIds: new Set(), ingested: [], inFlight: 0, maxInFlight: 0, childIds: new Set(), finishes: [], starts: [] });
     const workflowId = `ingest_notification_views/${day}/${randomUUID()}`;
     const handle = await bed.env.client.workflow.start('scheduledJob', {
       taskQueue: bed.taskQueue,
       workflowId,
-      args: [{ job: 'ingest_notification_views', args: { day, parallelism, batchSize: d.batchSize } }],
+      args: [{ job: 'ingest_notification_views', args: { day, batchSize: d.batchSize, ...(parallelism === undefined ? {} : { parallelism }) } }],
     });
     return { day: dayOf(day), handle, workflowId };
   };
@@ -121,6 +123,14 @@ describe('the ingest fan-out on the time-skipping test server', { timeout: 240_0
     assert.equal(result.metrics['objects'], 250);
     assert.equal(result.metrics['objectsPending'], undefined, 'pending objects are not a metric of a finished run');
     assert.deepEqual(day.finishes.map((f) => f.status), ['succeeded']);
+  });
+
+  test('without a parallelism argument the batches use the planning worker\'s suggestion', async () => {
+    const { day, handle } = await run({ objects: 250, batchSize: 100, suggested: 1, unfinishedOnce: new Set() });
+    await handle.result();
+    assert.equal(new Set(day.ingested).size, 250);
+    // One object per batch, two batches at once.
+    assert.equal(day.maxInFlight, 2, `${day.maxInFlight} ingests at once`);
   });
 
   test('objects left unfinished fail the attempt (IngestIncomplete); the retry resumes the same checkpoints and ingests only those', async () => {

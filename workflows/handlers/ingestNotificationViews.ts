@@ -23,7 +23,6 @@ export const ingestNotificationViews: JobHandler = async (args, ctx) => {
   const info = workflowInfo();
   const day = String(args['day']);
   const batchSize = Number(args['batchSize'] ?? 100);
-  const parallelism = Number(args['parallelism'] ?? 4);
   const started = Date.now();
   // One checkpoint set per run chain: whole-job retries resume it, a new trigger of the day starts over.
   const chainId = info.firstExecutionRunId;
@@ -32,6 +31,8 @@ export const ingestNotificationViews: JobHandler = async (args, ctx) => {
   ctx.progress('waiting for upstream', {});
   await acts.checkDayReady({ day });
   const plan = await acts.planDay({ day, chainId, batchSize });
+  // The planning worker's suggestion (from its cores and pool); 4 for a plan recorded before it made one.
+  const parallelism = Number(args['parallelism'] ?? plan.parallelism ?? 4);
   let batchesDone = 0;
   ctx.progress('ingesting', { objects: plan.objects, bytes: plan.bytes, batches: plan.batches, batchesDone });
 
