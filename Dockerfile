@@ -8,12 +8,14 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY activities activities
+COPY app app
 COPY client client
 COPY config config
 COPY connections connections
 COPY consumers consumers
 COPY db db
 COPY domain domain
+COPY features features
 COPY jobs jobs
 COPY observability observability
 COPY workers workers

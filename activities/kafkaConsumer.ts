@@ -12,7 +12,6 @@ import { logger } from '../observability/logger';
 import { kafkaLag, kafkaSignals } from '../observability/metrics';
 import { consumerReportSignal, consumerIngestWorkflowType, ingestRangeSignalName } from '../workflows/consumerSignals';
 import type { ConsumerCounts, ConsumerReport, IngestWorkflowInput, KafkaRange, PartitionLag } from '../workflows/consumerTypes';
-import { batchWriters } from './curatedProgramWrites';
 
 interface Deps {
   ds: DataSource;
@@ -33,10 +32,6 @@ const POLL_MS = 200;
 
 /** The consumer side of the stream half: one activity that describes new offsets for as long as it is not cancelled. */
 export function createKafkaConsumerActivities(deps: Deps) {
-  for (const c of deps.consumers.list()) {
-    // Checked at start-up: a descriptor whose writer is missing would be accepted and committed, then never written.
-    if (!batchWriters[c.handler]) throw new ConsumerDefinitionError(`consumer ${c.name}: handler: no batch writer named ${c.handler}`);
-  }
   return {
     /**
      * Describes the consumer's topics until cancelled (pause, continue-as-new, worker shutdown, or a heartbeat timeout

@@ -6,14 +6,12 @@ import { inTransaction } from '../db/transaction';
 import { withoutNul } from '../domain/text';
 import { consumerRowsWritten, kafkaMessages } from '../observability/metrics';
 import type { IngestRow, RangeIngestInput, RangeIngestResult } from '../workflows/consumerTypes';
-import { batchWriters, type BatchWriter } from './curatedProgramWrites';
 import type { KafkaRangeReader, RangeChunk } from './kafkaRangeReader';
 
 interface Deps {
   ds: DataSource;
   consumers: ConsumerRegistry;
   reader: KafkaRangeReader;
-  writers?: Record<string, BatchWriter | undefined>;
 }
 
 /** The highest applied offset of a partition, or -1 when nothing of it was written yet. */
@@ -33,7 +31,6 @@ export async function appliedOffset(q: DataSource | QueryRunner, consumer: strin
  * Temporal retries it (the partition waits); only an undecodable message becomes a dead letter.
  */
 export function createKafkaRangeIngestActivities(deps: Deps) {
-  const writers = deps.writers ?? batchWriters;
   return {
     async ingestKafkaRange(input: RangeIngestInput): Promise<RangeIngestResult> {
       const ctx = Context.current();
@@ -41,8 +38,6 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
         throw ApplicationFailure.nonRetryable(`this worker has no consumer named ${input.consumer}: do all workers load the same CONSUMERS_MODULE?`, 'UnknownConsumer');
       }
       const c = deps.consumers.get(input.consumer);
-      const writer = writers[c.handler];
-      if (!writer) throw ApplicationFailure.nonRetryable(`no batch writer named ${c.handler}`, 'UnknownHandler');
       const { topic, partition } = input;
       const first = BigInt(input.firstOffset);
       const last = BigInt(input.lastOffset);
@@ -81,7 +76,7 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
             if (now >= chunk.upTo) return { rows: 0, inserted: 0, dead: 0, applied: now };
             const newRows = now >= chunk.offsets[0]! ? rows.filter((r) => BigInt(r.offset) > now) : rows;
             const newDead = now >= chunk.offsets[0]! ? dead.filter((d) => BigInt(d.offset) > now) : dead;
-            const inserted = await writer(qr, [{ topic, partition, rows: newRows }]);
+            const inserted = await c.write(qr, [{ topic, partition, rows: newRows }]);
             if (newDead.length > 0) {
               await qr.query(
                 `INSERT INTO kafka_dead_letters (consumer, topic, kafka_partition, kafka_offset, reason, raw)

@@ -1,8 +1,9 @@
 import type { Duration } from '@temporalio/common';
-import type { WireFormat } from '../domain/curatedProgramEvents';
+import type { WireFormat } from './avro';
+import type { ConsumerHandler } from './handler';
 
 /**
- * A Kafka consumer: the talk's `consumers` config entry (topic, consumer group, `consumer_impl`). The worker runs one
+ * A Kafka consumer: its topics, consumer group and handler. The worker runs one
  * long-running Temporal workflow per consumer, `consumer/<name>`, which hosts the consumer in a heartbeating activity
  * and signals batch descriptors (offset ranges) into per-partition ingest workflows, which read and write them.
  */
@@ -12,8 +13,8 @@ export interface ConsumerDefinition {
   description: string;
   topics: string[];
   groupId: string;
-  /** Name of a batch writer in `consumers/handlers.ts` (the talk's `consumer_impl`). */
-  handler: string;
+  /** How messages decode and rows are stored: a handler (`defineConsumerHandler`), or the name of a shipped one. */
+  handler: ConsumerHandler | string;
   /** `avro-raw`: Avro binary of `schema`; `confluent`: magic byte 0 + 4-byte schema id + Avro binary. */
   wireFormat: WireFormat;
   /** The writer schema: a file in `consumers/schemas/`, or a path. It must resolve to the handler's reader schema. */

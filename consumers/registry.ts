@@ -4,10 +4,10 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { Type, type Schema } from 'avsc';
 import { z } from 'zod';
 import { PACKAGE_ROOT } from '../config/packageRoot';
-import { WIRE_FORMATS } from '../domain/curatedProgramEvents';
+import { WIRE_FORMATS, type Decoded } from './avro';
 import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
 import type { ConsumerDefinition } from './definition';
-import { consumerHandlers, type MessageDecoder } from './handlers';
+import type { ConsumerHandler } from './handler';
 
 export class ConsumerDefinitionError extends Error {
   override name = 'ConsumerDefinitionError';
@@ -15,13 +15,18 @@ export class ConsumerDefinitionError extends Error {
 
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'consumers', 'schemas');
 
+/** Turns a message value into a row for the handler's writer, or a reason for the dead-letter table. */
+export type MessageDecoder = (value: Buffer | null) => Decoded<object>;
+
 /** A validated definition with every default filled in and its decoder built. */
 export interface ResolvedConsumer {
-  def: ConsumerDefinition;
   name: string;
   topics: string[];
   groupId: string;
+  /** The handler's name, as workflow inputs carry it. */
   handler: string;
+  /** The handler's writer: stores what `decode` gives. */
+  write: ConsumerHandler['write'];
   fromBeginning: boolean;
   batchSize: number;
   rangeMaxMessages: number;
@@ -29,7 +34,6 @@ export interface ResolvedConsumer {
   partitionsPerIngestWorkflow: number;
   kafkaSessionTimeoutMs: number;
   reportEveryMs: number;
-  schemaPath: string;
   workflow: ConsumerWorkflowSettings;
   ingest: IngestWorkflowSettings;
   decode: MessageDecoder;
@@ -51,6 +55,9 @@ const durationField = z
     }
   });
 
+const isHandlerShaped = (h: Record<string, unknown>): boolean =>
+  typeof h['name'] === 'string' && NAME.test(h['name']) && typeof h['readerSchema'] === 'string' && typeof h['createDecoder'] === 'function' && typeof h['write'] === 'function';
+
 const Shape = z.object({
   name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
   description: z.string().min(1, 'must say what the consumer does'),
@@ -63,9 +70,11 @@ const Shape = z.object({
     )
     .min(1, 'must name at least one topic'),
   groupId: z.string().regex(/^\S{1,255}$/, 'must be 1-255 characters without spaces'),
-  handler: z.string().refine((h) => consumerHandlers[h] !== undefined, {
-    message: `must be one of the batch writers: ${Object.keys(consumerHandlers).join(', ')}`,
-  }),
+  // A name is checked against the registry's handlers below; an object must have the contract's parts.
+  handler: z.custom<ConsumerHandler | string>(
+    (v) => typeof v === 'string' || (typeof v === 'object' && v !== null && isHandlerShaped(v as Record<string, unknown>)),
+    'must name a handler or be one (defineConsumerHandler: name, readerSchema, createDecoder, write)',
+  ),
   wireFormat: z.enum(WIRE_FORMATS as [string, ...string[]], { message: `must be one of ${WIRE_FORMATS.join(', ')}` }),
   schema: z.string().min(1, 'must name an Avro schema file'),
   schemaIds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).optional(),
@@ -86,11 +95,15 @@ const ms = (d: unknown, fallback: number): number => (d === undefined ? fallback
 /** The validated consumers of a process; built once at start-up, so a bad definition stops the worker. */
 export class ConsumerRegistry {
   private readonly byName = new Map<string, ResolvedConsumer>();
+  private readonly handlers = new Map<string, ConsumerHandler>();
 
-  constructor(defs: ConsumerDefinition[], opts: { schemasDir?: string } = {}) {
+  /** `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own). */
+  constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string } = {}) {
+    for (const h of opts.handlers ?? []) this.handlers.set(h.name, h);
+    for (const def of defs) if (typeof def?.handler === 'object' && def.handler !== null) this.handlers.set(def.handler.name, def.handler);
     const groups = new Map<string, string>();
     for (const def of defs) {
-      const resolved = resolveConsumer(def, opts.schemasDir ?? SCHEMAS_DIR);
+      const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR);
       if (this.byName.has(resolved.name)) throw new ConsumerDefinitionError(`consumer ${resolved.name}: name: defined twice`);
       const other = groups.get(resolved.groupId);
       if (other) {
@@ -111,6 +124,10 @@ export class ConsumerRegistry {
     return this.byName.has(name);
   }
 
+  handlerNamed(name: string): ConsumerHandler | undefined {
+    return this.handlers.get(name);
+  }
+
   get(name: string): ResolvedConsumer {
     const c = this.byName.get(name);
     if (!c) throw new ConsumerDefinitionError(`unknown consumer ${name} (known: ${[...this.byName.keys()].join(', ') || 'none'})`);
@@ -118,7 +135,7 @@ export class ConsumerRegistry {
   }
 }
 
-function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedConsumer {
+function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, ConsumerHandler>, schemasDir: string): ResolvedConsumer {
   const label = `consumer ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
   const parsed = Shape.safeParse(def);
   if (!parsed.success) {
@@ -128,10 +145,13 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
   if (def.schemaIds && def.wireFormat !== 'confluent') {
     throw new ConsumerDefinitionError(`${label}: schemaIds: only applies to wireFormat "confluent"`);
   }
-  const handler = consumerHandlers[def.handler]!;
+  const handler = typeof def.handler === 'string' ? handlers.get(def.handler) : def.handler;
+  if (!handler) {
+    throw new ConsumerDefinitionError(`${label}: handler: must be one of the consumer handlers: ${[...handlers.keys()].join(', ') || 'none'} (got ${def.handler as string})`);
+  }
   const schemaPath = schemaFile(def.schema, schemasDir);
   const writerSchema = readSchema(schemaPath, `${label}: schema`);
-  const readerSchema = readSchema(schemaFile(handler.readerSchema, schemasDir), `handler ${def.handler}: readerSchema`);
+  const readerSchema = readSchema(schemaFile(handler.readerSchema, schemasDir), `handler ${handler.name}: readerSchema`);
   let decode: MessageDecoder;
   try {
     decode = handler.createDecoder({
@@ -142,7 +162,7 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
     });
   } catch (err) {
     throw new ConsumerDefinitionError(
-      `${label}: schema: ${schemaPath} cannot be read as handler ${def.handler}'s ${handler.readerSchema}: ${(err as Error).message}`,
+      `${label}: schema: ${schemaPath} cannot be read as handler ${handler.name}'s ${handler.readerSchema}: ${(err as Error).message}`,
     );
   }
   const t = def.timeouts ?? {};
@@ -154,11 +174,11 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
     throw new ConsumerDefinitionError(`${label}: timeouts.kafkaSession: must be at least 6s (the broker's group.min.session.timeout.ms)`);
   }
   return {
-    def,
     name: def.name,
     topics: [...def.topics],
     groupId: def.groupId,
-    handler: def.handler,
+    handler: handler.name,
+    write: handler.write.bind(handler),
     fromBeginning: def.fromBeginning ?? true,
     batchSize: def.batchSize ?? 5000,
     rangeMaxMessages: def.rangeMaxMessages ?? 50_000,
@@ -166,7 +186,6 @@ function resolveConsumer(def: ConsumerDefinition, schemasDir: string): ResolvedC
     partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
     kafkaSessionTimeoutMs,
     reportEveryMs: ms(t.report, 5_000),
-    schemaPath,
     workflow: {
       heartbeatTimeoutMs,
       retryInitialIntervalMs,

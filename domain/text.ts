@@ -1,3 +1,6 @@
+/** Ids end up in btree indexes (primary keys), whose entries must stay well under ~2.7 kB: longer ones are refused. */
+export const MAX_ID_CHARS = 256;
+
 /**
  * Cuts `s` to at most `max` UTF-16 code units without leaving half of a surrogate pair at the end,
  * because a lone surrogate turns into U+FFFD (or an encoding error) once the text reaches Postgres.

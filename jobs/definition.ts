@@ -32,9 +32,10 @@ export interface JobTimeouts {
 export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<JobArgs>> {
   name: string;
   description: string;
-  /** One of `workflows/jobHandlerNames.ts` (the handlers are in `workflows/jobHandlers.ts`); jobs may share one. */
+  /** The name its workflow handler is registered under (the shipped ones: `app/jobHandlers.ts`); jobs may share one. */
   handler: string;
   args: Schema;
+  /** Filled in under the caller's arguments before validation; the one place a job's defaults are declared. */
   defaultArgs?: Partial<z.input<Schema>>;
   retry: JobRetryPolicy;
   activityRetry?: ActivityRetryPolicy;
@@ -46,6 +47,22 @@ export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<Job
   lockKey?: string[];
 }
 
-export function defineJob<Schema extends z.ZodType<JobArgs>>(def: JobDefinition<Schema>): JobDefinition {
-  return def as unknown as JobDefinition;
+/** What a handler receives: the schema's output, where every argument `defaultArgs` fills in is present. */
+export type ResolvedArgs<Schema extends z.ZodType<JobArgs>, Defaults> = z.output<Schema> & {
+  [K in keyof Defaults & keyof z.output<Schema>]-?: Exclude<z.output<Schema>[K], undefined>;
+};
+
+/** A definition that remembers its handler's argument type (for `ArgsOf`); at run time a plain definition. */
+export interface TypedJobDefinition<Args> extends JobDefinition {
+  /** Never set: carries the type only. */
+  readonly __args?: Args;
+}
+
+/** The arguments the handler of `Def` receives, e.g. `JobHandler<ArgsOf<typeof ingestNotificationViews>>`. */
+export type ArgsOf<Def> = Def extends TypedJobDefinition<infer Args> ? Args : never;
+
+export function defineJob<Schema extends z.ZodType<JobArgs>, const Defaults extends Partial<z.input<Schema>> = Record<never, never>>(
+  def: JobDefinition<Schema> & { defaultArgs?: Defaults },
+): TypedJobDefinition<ResolvedArgs<Schema, Defaults>> {
+  return def as unknown as TypedJobDefinition<ResolvedArgs<Schema, Defaults>>;
 }

@@ -17,10 +17,9 @@ import { env } from '../config/env';
 import { KafkaTools } from '../connections/kafkaTools';
 import {
   CURATED_PROGRAM_ACTIONS,
-  encodeAvro,
   type CuratedProgramRecord,
-  type WireFormat,
-} from '../domain/curatedProgramEvents';
+} from '../features/curatedPrograms/parse';
+import { encodeAvro, type WireFormat } from '../consumers/avro';
 import { Rng } from './rng';
 
 export const GARBAGE_KINDS = [

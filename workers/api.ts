@@ -1,5 +1,5 @@
 import { buildApi } from '../client/httpApi';
-import { notificationRoutes } from '../client/notificationsApi';
+import { apiRoutes } from '../app/apiRoutes';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
 import { openRuntime } from './runtime';
@@ -8,7 +8,7 @@ import { openRuntime } from './runtime';
 export async function runApi(): Promise<void> {
   const token = requireApiToken(env()); // before anything opens: no token, no API
   const rt = await openRuntime({ service: 'scheduled-job-api' });
-  const app = buildApi({ client: rt.client, token, probes: rt.probes, routes: notificationRoutes(rt.ds) });
+  const app = buildApi({ client: rt.client, token, probes: rt.probes, routes: apiRoutes(rt.ds) });
   await app.listen({ host: rt.env.API_HOST, port: rt.env.API_PORT });
   const stop = async () => {
     await app.close();

@@ -4,6 +4,8 @@ import { env, type Env } from '../config/env';
 import { connectClient } from '../client/temporalConnection';
 import { JobsClient } from '../client/jobsClient';
 import { openDatabase } from '../db/dataSource';
+import { JOB_HANDLER_NAMES } from '../app/jobHandlerNames';
+import { builtinJobs } from '../app/jobs';
 import { loadJobRegistry } from '../jobs/load';
 import type { JobRegistry } from '../jobs/registry';
 import { setServiceName, type Probes } from '../observability/dependencies';
@@ -31,7 +33,7 @@ export async function openRuntime(opts: { poolSize?: number; service?: string } 
   const tracing = initTracing(service);
   setServiceName(service);
   const e = env();
-  const jobs = loadJobRegistry(e.JOBS_MODULE);
+  const jobs = loadJobRegistry(e.JOBS_MODULE, { jobs: builtinJobs, handlers: JOB_HANDLER_NAMES });
   // A process started while a dependency restarts (or before it is up) waits for it rather than exiting.
   const ds = await untilReachable('postgres', pgAddress(e.DATABASE_URL), () => openDatabase(e.DATABASE_URL, opts.poolSize), isTransientPgError);
   const temporal = await untilReachable('temporal', e.TEMPORAL_ADDRESS, () => connectClient(e));

@@ -4,14 +4,13 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createBatchWriteActivities } from '../activities/curatedProgramWrites';
-import { createExampleActivities } from '../activities/example';
+import { featureActivities } from '../app/activities';
+import { consumerHandlers } from '../app/consumerHandlers';
+import { builtinConsumers } from '../app/consumers';
+import { createBatchWriteActivities } from '../activities/consumerBatchWrites';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createKafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import { KafkaRangeReader } from '../activities/kafkaRangeReader';
-import { createNotificationIngestActivities } from '../activities/notificationIngest';
-import { createReplayActivities } from '../activities/replay';
-import { createRetentionActivities } from '../activities/retention';
 import { createRunLogActivities } from '../activities/runLog';
 import { keepPublishingJobCatalog } from '../client/jobCatalog';
 import { temporalConnectionOptions } from '../client/temporalConnection';
@@ -38,7 +37,7 @@ export async function runWorker(): Promise<void> {
     rt.env.WORKER_METRICS_PORT === undefined
       ? undefined
       : await startWorkerMetrics({ host: rt.env.WORKER_METRICS_HOST, port: rt.env.WORKER_METRICS_PORT });
-  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE);
+  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE, { consumers: builtinConsumers, handlers: consumerHandlers });
   // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
   const ingest = await openIngestDatabase(rt.env, rt.ds, POOL_SIZE);
   const shuttingDown = new AbortController();
@@ -52,8 +51,6 @@ export async function runWorker(): Promise<void> {
   const rangeReader = new KafkaRangeReader(rt.env);
   const activities = {
     ...createRunLogActivities(rt.ds, rt.jobs),
-    ...createExampleActivities(),
-    ...createNotificationIngestActivities({ ds: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE }),
     ...createKafkaConsumerActivities({
       ds: ingest.ds,
       consumers,
@@ -63,9 +60,8 @@ export async function runWorker(): Promise<void> {
       shutdownSignal: shuttingDown.signal,
     }),
     ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader }),
-    ...createBatchWriteActivities(ingest.ds),
-    ...createReplayActivities({ ds: ingest.ds, consumers }),
-    ...createRetentionActivities(rt.ds),
+    ...createBatchWriteActivities(ingest.ds, consumers),
+    ...featureActivities({ ds: rt.ds, ingestDs: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE, consumers }),
   };
   const worker = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () => Worker.create({
     connection,

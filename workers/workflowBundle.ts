@@ -20,7 +20,7 @@ const workflowInterceptorModules = (): string[] =>
 /** Writes the workflow bundle (webpack over workflows/) to `out`. */
 export async function writeWorkflowBundle(out: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
+    workflowsPath: require.resolve('../app/workflows'),
     workflowInterceptorModules: workflowInterceptorModules(),
   });
   await writeFile(out, code);

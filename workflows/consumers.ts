@@ -13,7 +13,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchWriteActivities } from '../activities/curatedProgramWrites';
+import type { BatchWriteActivities } from '../activities/consumerBatchWrites';
 import type { KafkaConsumerActivities } from '../activities/kafkaConsumer';
 import type { KafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import type {

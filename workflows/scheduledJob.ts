@@ -13,8 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunLogActivities } from '../activities/runLog';
-import { isJobHandlerName } from './jobHandlerNames';
-import { jobHandlers } from './jobHandlers';
+import { jobHandlerNamed } from './jobHandler';
 import { DAY, JOB_NAME } from './searchAttributes';
 import {
   ATTEMPT_TIMED_OUT,
@@ -97,7 +96,7 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
 }
 
 async function runHandler(job: ResolvedJob, name: string, attempt: number, progress: JobProgress): Promise<JobMetrics> {
-  const handler = isJobHandlerName(job.handler) ? jobHandlers[job.handler] : undefined;
+  const handler = jobHandlerNamed(job.handler);
   if (!handler) throw ApplicationFailure.nonRetryable(`no workflow handler named ${job.handler}`, UNKNOWN_HANDLER);
   const run = () =>
     handler(job.args, {

@@ -42,7 +42,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Client as PgClient } from 'pg';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
-import { curatedProgramConsumer } from '../../consumers/curatedProgram';
+import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
 import { consumerWorkflowId } from '../../consumers/ids';
 import { generateDay, type ExpectedOutcome } from '../../scripts/generate-day';
 import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';

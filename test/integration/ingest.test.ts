@@ -12,12 +12,12 @@ useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TO
 import type { S3Client } from '@aws-sdk/client-s3';
 import { backfill } from '../../client/backfill';
 import { buildApi } from '../../client/httpApi';
-import { notificationRoutes } from '../../client/notificationsApi';
+import { notificationRoutes } from '../../features/notificationViews/api';
 import { createS3Client } from '../../connections/s3';
 import { daysBetween } from '../../domain/day';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
-import { writeChunk, type ChunkWrite } from '../../activities/notificationIngest';
+import { writeChunk, type ChunkWrite } from '../../features/notificationViews/activities';
 import type { PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 

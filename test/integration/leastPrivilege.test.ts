@@ -10,7 +10,7 @@ const stack = useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'job
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DataSource } from 'typeorm';
-import { writeCuratedProgramEvents } from '../../activities/curatedProgramWrites';
+import { writeCuratedProgramEvents } from '../../features/curatedPrograms/store';
 import { createS3Client } from '../../connections/s3';
 import { createDataSource } from '../../db/dataSource';
 import { openRuntime, type Runtime } from '../../workers/runtime';

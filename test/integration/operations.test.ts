@@ -11,13 +11,13 @@ const stack = useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'job
 import { Type } from 'avsc';
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
-import { writeCuratedProgramEvents } from '../../activities/curatedProgramWrites';
-import { replayDeadLetters } from '../../activities/replay';
-import { curatedProgramConsumer } from '../../consumers/curatedProgram';
+import { writeCuratedProgramEvents } from '../../features/curatedPrograms/store';
+import { replayDeadLetters } from '../../features/operations/deadLetterReplay';
+import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
 import { ConsumerRegistry, SCHEMAS_DIR } from '../../consumers/registry';
 import { createDataSource } from '../../db/dataSource';
-import { encodeAvro } from '../../domain/curatedProgramEvents';
-import { MAX_RAW_CHARS } from '../../domain/notificationViews';
+import { encodeAvro } from '../../consumers/avro';
+import { MAX_RAW_CHARS } from '../../features/notificationViews/parse';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
 const YEAR_DAYS = 366;
@@ -194,7 +194,7 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
       events: ((await rt.ds.query(`SELECT event_id, kafka_offset FROM curated_program_events WHERE event_id LIKE $1 || '%' ORDER BY 1`, [tag])) as object[]),
     });
     // through the ingest role, as the worker runs it
-    const first = await replayDeadLetters(ingestDs, c, writeCuratedProgramEvents, { batchSize: 3 });
+    const first = await replayDeadLetters(ingestDs, c, { batchSize: 3 });
     assert.deepEqual(first, { examined: 4, replayed: 1, alreadyPresent: 1, stillDead: 2 });
     const after1 = await state();
     assert.deepEqual(after1.dead, [3, 4]);
@@ -202,7 +202,7 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
       { event_id: fresh, kafka_offset: '1' },
       { event_id: present, kafka_offset: '0' },
     ]);
-    const second = await replayDeadLetters(ingestDs, c, writeCuratedProgramEvents, { batchSize: 3 });
+    const second = await replayDeadLetters(ingestDs, c, { batchSize: 3 });
     assert.deepEqual(second, { examined: 2, replayed: 0, alreadyPresent: 0, stillDead: 2 });
     assert.deepEqual(await state(), after1);
 

@@ -1,5 +1,5 @@
 import { defineConsumer, type ConsumerDefinition } from '../../consumers/definition';
-import { builtinConsumers } from '../../consumers/index';
+import { builtinConsumers } from '../../app/consumers';
 
 /**
  * Loaded by test workers through CONSUMERS_MODULE: the shipped consumers, as every worker a user starts runs them,

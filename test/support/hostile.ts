@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type, type Schema } from 'avsc';
 import fc from 'fast-check';
-import { encodeAvro } from '../../domain/curatedProgramEvents';
+import { encodeAvro } from '../../consumers/avro';
 
 export const CURATED_SCHEMA = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'consumers', 'schemas', 'CuratedProgramEvent.avsc'), 'utf8'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { builtinJobs } from '../../jobs';
+import { builtinJobs } from '../../app/jobs';
 import { defineJob } from '../../jobs/definition';
-import { ingestNotificationViews } from '../../jobs/ingestNotificationViews';
+import { ingestNotificationViews } from '../../features/notificationViews/jobs';
 
 // The shipped jobs plus variants with other retry policies and lock keys, loaded by test workers via JOBS_MODULE.
 export const jobs = [

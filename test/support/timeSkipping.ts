@@ -43,7 +43,7 @@ export async function workflowTestBed(taskQueue: string, activities: object): Pr
   });
   const quiet = () => undefined;
   const logger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../app/workflows'), logger });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,

@@ -3,13 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { builtinConsumers } from '../../consumers';
+import { builtinConsumers } from '../../app/consumers';
 import { defineConsumer, type ConsumerDefinition } from '../../consumers/definition';
 import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
 import { loadConsumerRegistry } from '../../consumers/load';
 import { ConsumerDefinitionError, ConsumerRegistry } from '../../consumers/registry';
-import { batchWriters } from '../../activities/curatedProgramWrites';
-import { consumerHandlers } from '../../consumers/handlers';
+import { consumerHandlers } from '../../app/consumerHandlers';
+import { curatedProgramEventsHandler } from '../../features/curatedPrograms/handler';
+
+const shipped = { consumers: builtinConsumers, handlers: consumerHandlers };
+const registry = (defs: ConsumerDefinition[]) => new ConsumerRegistry(defs, { handlers: consumerHandlers });
 
 const base = (over: Partial<ConsumerDefinition>): ConsumerDefinition =>
   defineConsumer({
@@ -33,7 +36,7 @@ writeFileSync(incompatible, JSON.stringify({ type: 'record', name: 'CuratedProgr
 
 describe('consumer definitions', () => {
   test('the shipped CuratedProgram consumer is valid and has the talk\'s topic and group', () => {
-    const reg = new ConsumerRegistry(builtinConsumers);
+    const reg = registry(builtinConsumers);
     const c = reg.get('curated_program');
     assert.deepEqual(c.topics, ['curated-program-events']);
     assert.equal(c.groupId, 'creator-notifications.curated-program');
@@ -44,7 +47,7 @@ describe('consumer definitions', () => {
 
   const invalid: [string, Partial<ConsumerDefinition>, RegExp][] = [
     ['a bad name', { name: 'Bad-Name' }, /consumer "?Bad-Name"?: name: must be lower_snake_case/],
-    ['an unknown handler', { handler: 'nope' }, /consumer demo_consumer: handler: must be one of the batch writers: curated_program_events/],
+    ['an unknown handler', { handler: 'nope' }, /consumer demo_consumer: handler: must be one of the consumer handlers: curated_program_events \(got nope\)/],
     ['a bad topic name', { topics: ['bad topic!'] }, /consumer demo_consumer: topics\.0: must be a Kafka topic name/],
     ['the topic ".."', { topics: ['..'] }, /consumer demo_consumer: topics\.0: must not be "\." or "\.\."/],
     ['a 250-character topic', { topics: ['t'.repeat(250)] }, /consumer demo_consumer: topics\.0: must be a Kafka topic name/],
@@ -64,23 +67,30 @@ describe('consumer definitions', () => {
   for (const [what, over, message] of invalid) {
     test(`rejects ${what}, naming the consumer and the field`, () => {
       assert.throws(
-        () => new ConsumerRegistry([base(over)]),
+        () => registry([base(over)]),
         (err: Error) => err instanceof ConsumerDefinitionError && message.test(err.message),
       );
     });
   }
 
-  test('every handler a consumer may name has a batch writer', () => {
-    for (const h of Object.keys(consumerHandlers)) assert.ok(batchWriters[h], `batch writer for ${h}`);
+  test('a definition may hold its handler instead of naming a shipped one; a handler object must have its parts', () => {
+    const own = new ConsumerRegistry([base({ handler: curatedProgramEventsHandler })]);
+    assert.equal(own.get('demo_consumer').handler, 'curated_program_events');
+    assert.equal(own.handlerNamed('curated_program_events'), curatedProgramEventsHandler);
+    assert.throws(
+      () => new ConsumerRegistry([base({ handler: { ...curatedProgramEventsHandler, write: undefined } as never })]),
+      /consumer demo_consumer: handler: must name a handler or be one/,
+    );
+    assert.throws(() => new ConsumerRegistry([base({})]), /handler: must be one of the consumer handlers: none \(got curated_program_events\)/);
   });
 
   test('rejects a name defined twice and a group shared by two consumers', () => {
-    assert.throws(() => new ConsumerRegistry([base({}), base({ groupId: 'other' })]), /consumer demo_consumer: name: defined twice/);
-    assert.throws(() => new ConsumerRegistry([base({}), base({ name: 'second' })]), /consumer second: groupId: demo\.group is already the group of consumer demo_consumer/);
+    assert.throws(() => registry([base({}), base({ groupId: 'other' })]), /consumer demo_consumer: name: defined twice/);
+    assert.throws(() => registry([base({}), base({ name: 'second' })]), /consumer second: groupId: demo\.group is already the group of consumer demo_consumer/);
   });
 
   test('Confluent consumers with accepted schema ids; declared values win over defaults', () => {
-    const c = new ConsumerRegistry([
+    const c = registry([
       base({ wireFormat: 'confluent', schemaIds: [3], batchSize: 50, timeouts: { heartbeat: '5s', kafkaSession: '6s' }, ingestContinueAsNewAfter: 10 }),
     ]).get('demo_consumer');
     assert.equal(c.batchSize, 50);
@@ -91,11 +101,11 @@ describe('consumer definitions', () => {
   });
 
   test('an unknown consumer and a CONSUMERS_MODULE without `consumers` are clear errors', () => {
-    assert.throws(() => new ConsumerRegistry([base({})]).get('other'), /unknown consumer other \(known: demo_consumer\)/);
+    assert.throws(() => registry([base({})]).get('other'), /unknown consumer other \(known: demo_consumer\)/);
     const mod = path.join(tmp, 'no-consumers.js');
     writeFileSync(mod, 'module.exports = { jobs: [] };');
-    assert.throws(() => loadConsumerRegistry(mod), /CONSUMERS_MODULE .*no-consumers\.js must export `consumers`/);
-    assert.deepEqual(loadConsumerRegistry(undefined).list().map((c) => c.name), ['curated_program']);
+    assert.throws(() => loadConsumerRegistry(mod, shipped), /CONSUMERS_MODULE .*no-consumers\.js must export `consumers`/);
+    assert.deepEqual(loadConsumerRegistry(undefined, shipped).list().map((c) => c.name), ['curated_program']);
   });
 });
 

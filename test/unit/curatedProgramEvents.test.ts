@@ -4,13 +4,13 @@ import { describe, test } from 'node:test';
 import { Type, type Schema } from 'avsc';
 import {
   createCuratedProgramDecoder,
-  encodeAvro,
   MAX_ID_CHARS,
   toRecord,
   type CuratedProgramEvent,
   type CuratedProgramRecord,
   validateCuratedProgramRecord,
-} from '../../domain/curatedProgramEvents';
+} from '../../features/curatedPrograms/parse';
+import { encodeAvro } from '../../consumers/avro';
 import { SCHEMA_PATH } from '../../scripts/produce-curated-events';
 
 const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Schema;

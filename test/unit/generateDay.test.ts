@@ -8,8 +8,8 @@ import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { dayPrefix, isGzipKey, isLogObjectKey } from '../../domain/day';
-import { readLineChunks } from '../../domain/lineReader';
-import { parseChunk } from '../../domain/notificationViews';
+import { readLineChunks } from '../../features/notificationViews/lineReader';
+import { parseChunk } from '../../features/notificationViews/parse';
 import { generateDay, LINE_KINDS, type ExpectedOutcome, type GeneratedDay } from '../../scripts/generate-day';
 
 const DAY = '2024-05-01';

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createCuratedProgramDecoder, encodeAvro } from '../../domain/curatedProgramEvents';
+import { encodeAvro } from '../../consumers/avro';
+import { createCuratedProgramDecoder } from '../../features/curatedPrograms/parse';
 import { decodeListedKey, parseDay } from '../../domain/day';
-import { LineSplitter, type Line } from '../../domain/lineReader';
-import { parseChunk, parseLogLine } from '../../domain/notificationViews';
+import { LineSplitter, type Line } from '../../features/notificationViews/lineReader';
+import { parseChunk, parseLogLine } from '../../features/notificationViews/parse';
 import { unstorableText } from '../../domain/text';
 import { avroMessageArb, countLines, CURATED_SCHEMA, curatedRecordArb, curatedType, joinLines, logLineArb } from '../support/hostile';
 

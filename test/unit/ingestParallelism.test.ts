@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultIngestParallelism } from '../../activities/ingestParallelism';
+import { defaultIngestParallelism } from '../../features/notificationViews/parallelism';
 
 test('the default ingest parallelism: two lanes per core, bounded by what the ingest pool can give two batches', () => {
   assert.equal(defaultIngestParallelism(2, 20), 4, 'this machine: 2 cores, the worker\'s pool of 20');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { workflowIdFor } from '../../client/workflowId';
-import { builtinJobs } from '../../jobs';
+import { JOB_HANDLER_NAMES } from '../../app/jobHandlerNames';
+import { builtinJobs } from '../../app/jobs';
 import { defineJob, type JobDefinition } from '../../jobs/definition';
 import { activityPolicyOf, InvalidArgumentsError, JobDefinitionError, JobRegistry, UnknownJobError } from '../../jobs/registry';
 
@@ -18,7 +19,7 @@ const base = (over: Partial<JobDefinition>): JobDefinition =>
 
 describe('job definitions', () => {
   test('the shipped jobs are valid', () => {
-    assert.ok(new JobRegistry(builtinJobs).list().length >= 2);
+    assert.ok(new JobRegistry(builtinJobs, JOB_HANDLER_NAMES).list().length >= 2);
   });
 
   const invalid: [string, Partial<JobDefinition>, RegExp][] = [
@@ -32,16 +33,16 @@ describe('job definitions', () => {
   ];
   for (const [what, over, message] of invalid) {
     test(`rejects ${what}, naming the job and the field`, () => {
-      assert.throws(() => new JobRegistry([base(over)]), (err: Error) => err instanceof JobDefinitionError && message.test(err.message));
+      assert.throws(() => new JobRegistry([base(over)], JOB_HANDLER_NAMES), (err: Error) => err instanceof JobDefinitionError && message.test(err.message));
     });
   }
 
   test('rejects a name defined twice', () => {
-    assert.throws(() => new JobRegistry([base({}), base({})]), /demo_job: name: defined twice/);
+    assert.throws(() => new JobRegistry([base({}), base({})], JOB_HANDLER_NAMES), /demo_job: name: defined twice/);
   });
 
   test('merges defaults under given args and names each invalid field', () => {
-    const reg = new JobRegistry([base({ defaultArgs: { limit: 5 } })]);
+    const reg = new JobRegistry([base({ defaultArgs: { limit: 5 } })], JOB_HANDLER_NAMES);
     assert.deepEqual(reg.resolveArgs('demo_job', { day: '2024-05-01' }), { day: '2024-05-01', limit: 5 });
     assert.deepEqual(reg.resolveArgs('demo_job', { day: '2024-05-01', limit: 7 }), { day: '2024-05-01', limit: 7 });
     assert.throws(

@@ -8,7 +8,7 @@ import {
   resumeOptions,
   type Line,
   type ReadLinesOptions,
-} from '../../domain/lineReader';
+} from '../../features/notificationViews/lineReader';
 
 async function* chunks(bytes: Uint8Array, sizes: number | (() => number)): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; ) {

@@ -6,7 +6,7 @@ import {
   parseLogLine,
   summarizeViews,
   type ParsedLine,
-} from '../../domain/notificationViews';
+} from '../../features/notificationViews/parse';
 import { dayPrefix, daysBetween, isLogObjectKey, parseDay, successMarkerKey } from '../../domain/day';
 
 const DAY = '2024-05-01';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import * as workflows from '../../workflows';
+import * as workflows from '../../app/workflows';
 
 const DIR = path.join(__dirname, '..', 'replay', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').sort();
@@ -22,7 +22,7 @@ const typeOf = (h: RecordedHistory) => h.events[0]?.workflowExecutionStartedEven
 describe('recorded histories replay against the current workflow code', { timeout: 300_000 }, () => {
   let code: string;
   before(async () => {
-    code = (await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger })).code;
+    code = (await bundleWorkflowCode({ workflowsPath: require.resolve('../../app/workflows'), logger: quietLogger })).code;
   });
 
   test('every workflow type the worker registers has at least one recorded history', () => {

@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { NotificationIngestActivities } from '../../activities/notificationIngest';
+import type { NotificationIngestActivities } from '../../features/notificationViews/activities';
 import type { FinishAttemptInput, RunLogActivities, StartAttemptInput } from '../../activities/runLog';
-import type { IngestTotals } from '../../workflows/ingestTypes';
+import type { IngestTotals } from '../../features/notificationViews/types';
 import type { ResolvedJob } from '../../workflows/types';
 import { TEST_ACTIVITY_POLICY, workflowTestBed, type WorkflowTestBed } from '../support/timeSkipping';
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createExampleActivities } from '../../activities/example';
+import { createExampleActivities } from '../../features/examples/activities';
 import type { FinishAttemptInput, RunLogActivities, StartAttemptInput } from '../../activities/runLog';
 import type { ResolvedJob, ScheduledJobInput } from '../../workflows/types';
 import { ATTEMPT_TIMED_OUT, WRONG_WORKFLOW_ID } from '../../workflows/types';

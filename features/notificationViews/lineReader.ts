@@ -4,7 +4,7 @@
  * once the line is complete), so multi-byte UTF-8 split across reads decodes correctly.
  */
 import { isUtf8 } from 'node:buffer';
-import { truncateChars } from './text';
+import { truncateChars } from '../../domain/text';
 
 export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 /** Text kept of a line over the size limit, enough for a human to recognise it in the rejects. */

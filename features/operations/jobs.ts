@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { dayArg } from './args';
-import { defineJob } from './definition';
+import { defineJob } from '../../jobs/definition';
 
 // Operations jobs: run like any job (CLI, HTTP, Airflow, `temporal workflow start`), logged in job_runs.
 
@@ -26,23 +25,6 @@ export const retention = defineJob({
 
 const reasonPrefix = z.string().min(1).max(300);
 const replayBatch = z.number().int().min(1).max(10_000);
-
-export const replayIngestRejects = defineJob({
-  name: 'replay_ingest_rejects',
-  description:
-    "Re-parses one day's quarantined lines (ingest_rejects) with the current parser: lines that now pass are written to notification_views (idempotently) and leave quarantine in the same transaction. Optional `reason`: only rejects whose reason starts with it.",
-  handler: 'replay_ingest_rejects',
-  args: z.object({
-    day: dayArg,
-    reason: reasonPrefix.optional(),
-    batchSize: replayBatch,
-  }),
-  defaultArgs: { batchSize: 1000 },
-  retry: { retries: 2, initialInterval: '30s' },
-  timeouts: { activityStartToClose: '2h', activityHeartbeat: '1m' },
-  // the same day as its ingest's lock value, but a lock of its own: a replay may run beside the day's re-ingest
-  lockKey: ['day'],
-});
 
 export const replayDeadLetters = defineJob({
   name: 'replay_dead_letters',

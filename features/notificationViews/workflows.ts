@@ -1,9 +1,12 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { NotificationIngestActivities } from '../../activities/notificationIngest';
-import { activityOptions } from '../activityOptions';
-import { forEachBounded } from '../concurrency';
-import type { JobHandler } from '../jobHandler';
-import type { ActivityPolicy } from '../types';
+import type { NotificationIngestActivities } from './activities';
+import { activityOptions } from '../../workflows/activityOptions';
+import { forEachBounded } from '../../workflows/concurrency';
+import type { ArgsOf } from '../../jobs/definition';
+import type { JobHandler } from '../../workflows/jobHandler';
+import type { ingestNotificationViews as IngestNotificationViewsJob, replayIngestRejects as ReplayIngestRejectsJob } from './jobs';
+import type { RejectReplayActivities } from './replayRejects';
+import type { ActivityPolicy } from '../../workflows/types';
 
 export interface IngestBatchInput {
   day: string;
@@ -15,14 +18,13 @@ export interface IngestBatchInput {
 }
 
 /**
- * The talk's `run(conn, scheduled_at)`: wait for the upstream, plan the day's objects, ingest them in batches of
- * child workflows (so a day of any size stays far inside one history's limits), then total the run from the
- * checkpoints.
+ * Waits for the upstream, plans the day's objects, ingests them in batches of child workflows (so a day of any size
+ * stays far inside one history's limits), then totals the run from the checkpoints.
  */
-export const ingestNotificationViews: JobHandler = async (args, ctx) => {
+export const ingestNotificationViews: JobHandler<ArgsOf<typeof IngestNotificationViewsJob>> = async (args, ctx) => {
   const info = workflowInfo();
-  const day = String(args['day']);
-  const batchSize = Number(args['batchSize'] ?? 100);
+  // Runs started before `batchSize` had its default in the definition carry none.
+  const { day, batchSize = 100 } = args;
   const started = Date.now();
   // One checkpoint set per run chain: whole-job retries resume it, a new trigger of the day starts over.
   const chainId = info.firstExecutionRunId;
@@ -32,7 +34,7 @@ export const ingestNotificationViews: JobHandler = async (args, ctx) => {
   await acts.checkDayReady({ day });
   const plan = await acts.planDay({ day, chainId, batchSize });
   // The planning worker's suggestion (from its cores and pool); 4 for a plan recorded before it made one.
-  const parallelism = Number(args['parallelism'] ?? plan.parallelism ?? 4);
+  const parallelism = args.parallelism ?? plan.parallelism ?? 4;
   let batchesDone = 0;
   ctx.progress('ingesting', { objects: plan.objects, bytes: plan.bytes, batches: plan.batches, batchesDone });
 
@@ -64,3 +66,15 @@ export async function ingestObjectBatch(input: IngestBatchInput): Promise<number
   );
   return keys.length;
 }
+
+/** Re-parses one day's quarantined lines with the parser this worker runs now. */
+export const replayIngestRejects: JobHandler<ArgsOf<typeof ReplayIngestRejectsJob>> = async (args, ctx) => {
+  const acts = proxyActivities<RejectReplayActivities>(activityOptions(ctx.policy));
+  ctx.progress('replaying', {});
+  const totals = await acts.replayIngestRejects({
+    day: args.day,
+    ...(args.reason !== undefined ? { reason: args.reason } : {}),
+    batchSize: args.batchSize,
+  });
+  return { ...totals };
+};

@@ -3,17 +3,18 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
+import { heartbeatOrStop } from '../../activities/heartbeat';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../domain/day';
-import { dropBytes, readLineChunks } from '../domain/lineReader';
-import { parseChunk, truncateRaw, type NotificationView, type Reject } from '../domain/notificationViews';
-import { addProgress } from '../db/jobRuns';
-import { pgArrayElement, pgArrayLiteral } from '../db/pgArrayLiteral';
-import { ingestCounters } from '../observability/metrics';
-import type { IngestTotals } from '../workflows/ingestTypes';
-import { defaultIngestParallelism } from './ingestParallelism';
+import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../../domain/day';
+import { dropBytes, readLineChunks } from './lineReader';
+import { parseChunk, truncateRaw, type NotificationView, type Reject } from './parse';
+import { addProgress } from '../../db/jobRuns';
+import { pgArrayElement, pgArrayLiteral } from '../../db/pgArrayLiteral';
+import { ingestCounters } from '../../observability/metrics';
+import type { IngestTotals } from './types';
+import { defaultIngestParallelism } from './parallelism';
 
 export const CHUNK_LINES = 1000;
 
@@ -155,8 +156,7 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
           await progress.add(counts);
           offset = last.endOffset;
           lineNumber = last.lineNumber;
-          ctx.heartbeat({ key: input.key, offset, lineNumber });
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+          heartbeatOrStop({ key: input.key, offset, lineNumber });
         }
         await qr.query(
           `UPDATE ingest_objects SET done = true, updated_at = now()

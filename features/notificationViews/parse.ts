@@ -4,7 +4,9 @@
  * Checked by hand rather than with zod: it runs once per log line (millions a day) and the hand checks give
  * the exact, actionable reasons that end up in `ingest_rejects`.
  */
-import { storableText, truncateChars, unstorableText } from './text';
+import { MAX_ID_CHARS, storableText, truncateChars, unstorableText } from '../../domain/text';
+import { MAX_TIME_MS, MIN_TIME_MS } from '../../domain/time';
+export { MAX_ID_CHARS };
 
 export type NotificationView = {
   eventId: string;
@@ -50,12 +52,7 @@ export type ViewSummary = {
 };
 
 export const MAX_RAW_CHARS = 1000;
-/** Ids end up in btree indexes, whose entries must stay under ~2.7 kB, so longer ones are rejected up front. */
-export const MAX_ID_CHARS = 256;
 const MAX_REASON_CHARS = 300;
-/** The instants Postgres timestamptz and ISO-8601 both write with a four-digit year: 0001-01-01 to 9999-12-31 UTC. */
-const MIN_TIME_MS = -62_135_596_800_000;
-const MAX_TIME_MS = 253_402_300_799_999;
 
 const BLANK: ParsedLine = Object.freeze({ kind: 'blank' });
 

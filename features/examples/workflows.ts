@@ -1,13 +1,14 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { ExampleActivities } from '../../activities/example';
-import { activityOptions } from '../activityOptions';
-import type { JobHandler } from '../jobHandler';
+import type { ExampleActivities } from './activities';
+import { activityOptions } from '../../workflows/activityOptions';
+import type { ArgsOf } from '../../jobs/definition';
+import type { JobHandler } from '../../workflows/jobHandler';
+import type { exampleFlaky as ExampleFlakyJob, exampleSteps as ExampleStepsJob } from './jobs';
 
 /** Does `steps` units of heartbeating work in sequence: the framework's demo and its fault-test subject. */
-export const exampleSteps: JobHandler = async (args, ctx) => {
+export const exampleSteps: JobHandler<ArgsOf<typeof ExampleStepsJob>> = async (args, ctx) => {
   const { doStep } = proxyActivities<ExampleActivities>(activityOptions(ctx.policy));
-  const steps = Number(args['steps']);
-  const stepMs = Number(args['stepMs']);
+  const { steps, stepMs } = args;
   let workMs = 0;
   for (let step = 1; step <= steps; step++) {
     workMs += await doStep({ step, ms: stepMs });
@@ -17,8 +18,8 @@ export const exampleSteps: JobHandler = async (args, ctx) => {
 };
 
 /** Fails its first `failAttempts` attempts with an uncaught error, to show whole-job retries. */
-export const exampleFlaky: JobHandler = async (args, ctx) => {
-  const failAttempts = Number(args['failAttempts']);
+export const exampleFlaky: JobHandler<ArgsOf<typeof ExampleFlakyJob>> = async (args, ctx) => {
+  const { failAttempts } = args;
   if (ctx.attempt <= failAttempts) {
     throw ApplicationFailure.retryable(`simulated failure on attempt ${ctx.attempt} of ${failAttempts + 1}`, 'SimulatedFailure');
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { parseDay } from '../domain/day';
-import { summarizeViews } from '../domain/notificationViews';
+import { parseDay } from '../../domain/day';
+import { summarizeViews } from './parse';
 
 /** The service's read API over what ingest wrote, summarised by the same domain module the ingest uses. */
 export function notificationRoutes(ds: DataSource) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineJob } from './definition';
+import { defineJob } from '../../jobs/definition';
 
 export const exampleSteps = defineJob({
   name: 'example_steps',

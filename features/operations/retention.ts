@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { heartbeatOrStop } from '../../activities/heartbeat';
 import type { DataSource } from 'typeorm';
 
 /** The tables the `retention` job prunes, each with how its age is read and what it never deletes. */
@@ -63,11 +63,7 @@ export function createRetentionActivities(ds: DataSource) {
   return {
     /** One table's pass, heartbeating after every batch; a retry starts over, which only finds what is left. */
     async applyRetention(input: { table: RetentionTable; keepDays: number; batchSize: number }): Promise<number> {
-      const ctx = Context.current();
-      return pruneTable(ds, input, (deleted) => {
-        ctx.heartbeat({ table: input.table, deleted });
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-      });
+      return pruneTable(ds, input, (deleted) => heartbeatOrStop({ table: input.table, deleted }));
     },
   };
 }

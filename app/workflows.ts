@@ -1,0 +1,11 @@
+// The workflow bundle's entry: every workflow type the worker registers, and the features' job handlers under the
+// names their definitions give.
+import { registerJobHandlers } from '../workflows/jobHandler';
+import { jobHandlers } from './jobHandlers';
+
+registerJobHandlers(jobHandlers);
+
+export { scheduledJob, progressQuery } from '../workflows/scheduledJob';
+export { ingestObjectBatch } from '../features/notificationViews/workflows';
+export { kafkaConsumer, consumerIngest } from '../workflows/consumers';
+export { jobCatalog } from '../workflows/catalog';

@@ -1,0 +1,96 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { heartbeatOrStop } from '../../activities/heartbeat';
+import type { DataSource } from 'typeorm';
+import type { ConsumerRegistry, ResolvedConsumer } from '../../consumers/registry';
+import type { IngestRow } from '../../workflows/consumerTypes';
+import { inTransaction } from '../../db/transaction';
+
+/**
+ * The replay of a consumer's dead letters (`kafka_dead_letters`) after a fix, with its current schemas and decoder.
+ * Per batch, in one transaction: the dead letters that now decode are deleted and their rows written by the
+ * consumer's handler (idempotently), so a replay run twice, or a row that is already there, writes nothing twice.
+ * What still fails stays, with its reason.
+ */
+
+export interface DeadLetterReplayTotals {
+  examined: number;
+  replayed: number;
+  alreadyPresent: number;
+  stillDead: number;
+}
+
+type DeadLetterRow = { id: string; topic: string; kafka_partition: number; kafka_offset: string; raw: Buffer | null };
+
+/** Re-decodes one consumer's dead letters (optionally one topic, or reasons starting with `reason`). */
+export async function replayDeadLetters(
+  ds: DataSource,
+  consumer: ResolvedConsumer,
+  input: { topic?: string; reason?: string; batchSize: number },
+  onBatch: (t: DeadLetterReplayTotals) => void = () => undefined,
+): Promise<DeadLetterReplayTotals> {
+  const t: DeadLetterReplayTotals = { examined: 0, replayed: 0, alreadyPresent: 0, stillDead: 0 };
+  let afterId = '0';
+  for (;;) {
+    const rows: DeadLetterRow[] = await ds.query(
+      `SELECT id, topic, kafka_partition, kafka_offset, raw FROM kafka_dead_letters
+        WHERE consumer = $1 AND id > $2 AND ($3::text IS NULL OR topic = $3) AND ($4::text IS NULL OR starts_with(reason, $4))
+        ORDER BY id LIMIT $5`,
+      [consumer.name, afterId, input.topic ?? null, input.reason ?? null, input.batchSize],
+    );
+    if (rows.length === 0) return t;
+    afterId = rows[rows.length - 1]!.id;
+    t.examined += rows.length;
+    const decoded = new Map<string, { topic: string; partition: number; row: IngestRow }>();
+    for (const r of rows) {
+      const d = consumer.decode(r.raw);
+      if (!d.ok) {
+        t.stillDead++;
+        continue;
+      }
+      decoded.set(String(r.id), {
+        topic: r.topic,
+        partition: r.kafka_partition,
+        row: { ...(d.value as Record<string, unknown>), offset: String(r.kafka_offset) },
+      });
+    }
+    if (decoded.size > 0) {
+      const counts = await inTransaction(ds, async (qr) => {
+        const [gone]: [{ id: string }[], number] = await qr.query(
+          `DELETE FROM kafka_dead_letters WHERE id = ANY($1::bigint[]) RETURNING id`,
+          [[...decoded.keys()]],
+        );
+        const byPartition = new Map<string, { topic: string; partition: number; rows: IngestRow[] }>();
+        for (const g of gone) {
+          const d = decoded.get(String(g.id))!;
+          const key = JSON.stringify([d.topic, d.partition]);
+          const b = byPartition.get(key) ?? { topic: d.topic, partition: d.partition, rows: [] };
+          b.rows.push(d.row);
+          byPartition.set(key, b);
+        }
+        return { taken: gone.length, inserted: await consumer.write(qr, [...byPartition.values()]) };
+      });
+      t.replayed += counts.inserted;
+      t.alreadyPresent += counts.taken - counts.inserted;
+    }
+    onBatch(t);
+    if (rows.length < input.batchSize) return t;
+  }
+}
+
+/** The replay job's activity; `ds` is the ingest's connection (INGEST_DATABASE_URL when set). */
+export function createDeadLetterReplayActivities(deps: { ds: DataSource; consumers: ConsumerRegistry }) {
+  return {
+    async replayDeadLetters(input: { consumer: string; topic?: string; reason?: string; batchSize: number }): Promise<DeadLetterReplayTotals> {
+      if (!deps.consumers.has(input.consumer)) {
+        throw ApplicationFailure.nonRetryable(
+          `this worker has no consumer named ${input.consumer} (known: ${deps.consumers.list().map((c) => c.name).join(', ') || 'none'}); do all workers load the same CONSUMERS_MODULE?`,
+          'UnknownConsumer',
+        );
+      }
+      const consumer = deps.consumers.get(input.consumer);
+      return replayDeadLetters(deps.ds, consumer, input, heartbeatOrStop);
+    },
+  };
+}
+
+export type DeadLetterReplayActivities = ReturnType<typeof createDeadLetterReplayActivities>;
