@@ -76,7 +76,10 @@ const MODE = FULL
       temporalRestartsAt: [0.3],
       kills: 2,
       storm: { restarts: Number(process.env['CHAOS_STORM_RESTARTS'] ?? 6), messages: 30_000 },
-      kafka: { messages: 20_000, restartsAt: [0.3] },
+      // The ingest writes up to 5,000 messages of a partition at once, the four partitions side by side: 60,000 gives
+      // each partition three or more writes, so a fault at 30% stored still finds most of the backlog ahead of it
+      // (at 20,000 one round of writes could store all of it between two looks).
+      kafka: { messages: 60_000, restartsAt: [0.3] },
       postgresStopSeconds: 60,
       terminateBurstMs: 6_000,
     };
@@ -359,17 +362,32 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     return { counted, runs, history: h, note: `${runs.length} job attempt(s); ${counted.views} views, ${counted.rejects} rejects (expected ${ing.expected.views}, ${ing.expected.rejected})` };
   };
 
-  /** A Kafka backlog on the shipped topic: the offsets it starts at, so counts see this backlog only. */
+  /**
+   * A Kafka backlog on the shipped topic: the offsets it starts at, so counts see this backlog only. `expected` and
+   * `total` are known once production has finished; `produced` settles then.
+   */
   interface Backlog {
-    expected: ProduceResult;
     from: Map<number, string>;
-    total: number;
+    prefix: string;
+    messages: number;
+    produced: Promise<ProduceResult>;
+    expected?: ProduceResult;
+    total?: number;
   }
-  const produceBacklog = async (seed: number, messages: number): Promise<Backlog> => {
+  /** Starts producing; the shipped consumer drains while it runs, so a drain fault can land before production ends. */
+  const startBacklog = async (seed: number, messages: number): Promise<Backlog> => {
     const from = new Map((await kafka.highWatermarks(TOPIC)).map((high, partition) => [partition, high.toString()]));
     const prefix = uniqueTag(`chaos${seed}`);
-    const expected = await produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix });
-    return { expected, from, total: expected.distinctValid + expected.garbage };
+    const b: Backlog = { from, prefix, messages, produced: produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix }) };
+    b.produced.then(
+      (expected) => Object.assign(b, { expected, total: expected.distinctValid + expected.garbage }),
+      () => undefined, // awaited by produced()
+    );
+    return b;
+  };
+  const produced = async (b: Backlog): Promise<Required<Backlog>> => {
+    await b.produced;
+    return b as Required<Backlog>;
   };
   const countBacklog = async (b: Backlog) => {
     const range = [...b.from].map(([p, o]) => `(kafka_partition = ${p} AND kafka_offset >= ${BigInt(o)})`).join(' OR ');
@@ -378,22 +396,27 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
               (SELECT count(*) FROM curated_program_events WHERE event_id LIKE $3 || '-%')::int AS ours,
               (SELECT count(*) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1 AND (${range}))::int AS dead,
               (SELECT count(DISTINCT (kafka_partition, kafka_offset)) FROM kafka_dead_letters WHERE consumer = $2 AND topic = $1 AND (${range}))::int AS "deadDistinct"`,
-      [TOPIC, CONSUMER, b.expected.prefix],
+      [TOPIC, CONSUMER, b.prefix],
     )) as { rows: number; ours: number; dead: number; deadDistinct: number }[])[0]!;
   };
   const consumerStatus = () => rt.temporal.workflow.getHandle(consumerWorkflowId(CONSUMER)).query(consumerStatusQuery);
-  /** Waits until `share` of the backlog is stored; fails if the drain ended first (the fault would miss it). */
+  /**
+   * Waits until `share` of the backlog's messages are stored (rows + dead letters; repeats store nothing, so the
+   * share is of what the drain can reach). Fails if the drain had ended first: the fault would miss it.
+   */
   const atDrained = async (b: Backlog, share: number, wt: Watch) => {
     const stored = await eventually(`${Math.round(share * 100)}% of the backlog stored`, async () => {
       assertSameWorkers(wt);
       const x = await safe(() => countBacklog(b));
-      return x && x.rows + x.dead >= b.total * share ? x.rows + x.dead : undefined;
+      const reach = b.total ?? b.messages;
+      return x && x.rows + x.dead >= reach * share ? x.rows + x.dead : undefined;
     }, 300_000, 50);
-    assert.ok(stored < b.total, `the fault must land mid-drain, but all ${b.total} messages were already stored: use a bigger backlog`);
+    assert.ok(b.total === undefined || stored < b.total, `the fault must land mid-drain, but all ${b.total} messages were already stored: use a bigger backlog`);
     return stored;
   };
   /** Waits for the backlog to be drained (lag 0), then checks exactly the distinct events and the dead letters. */
-  const finishBacklog = async (b: Backlog, wt: Watch) => {
+  const finishBacklog = async (live: Backlog, wt: Watch) => {
+    const b = await produced(live);
     const { expected } = b;
     await eventually(`${expected.distinctValid} rows and ${expected.garbage} dead letters with lag 0`, async () => {
       assertSameWorkers(wt);
@@ -492,7 +515,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     scenario(
       name,
       async (wt, faults) => {
-        const backlog = extra.backlog ? await produceBacklog(opts.seed, extra.backlog) : undefined;
+        const backlog = extra.backlog ? await produced(await startBacklog(opts.seed, extra.backlog)) : undefined;
         const ing = await startIngest(opts);
         await inject(ing, wt, faults);
         const done = await finishIngest(ing, extra.workers?.() ?? wt);
@@ -513,7 +536,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     scenario(
       name,
       async (wt, faults) => {
-        const b = await produceBacklog(opts.seed, opts.messages ?? MODE.kafka.messages);
+        const b = await startBacklog(opts.seed, opts.messages ?? MODE.kafka.messages);
         await inject(b, wt, faults);
         const k = await finishBacklog(b, wt);
         return { lost: k.lost, duplicated: k.duplicated, note: k.note, check: k.check };
@@ -533,7 +556,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   const restartsMidDrain = (service: string, shares: number[]) => async (b: Backlog, wt: Watch, faults: string[]) => {
     for (const share of shares) {
       const stored = await atDrained(b, share, wt);
-      faults.push(`restart at ${stored}/${b.total} stored took ${(await stack('restart', service)).toFixed(1)} s`);
+      faults.push(`restart at ${stored}/${b.total ?? `${b.messages} (producing)`} stored took ${(await stack('restart', service)).toFixed(1)} s`);
     }
   };
 
@@ -681,7 +704,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
         } finally {
           await stack('start', 'postgres');
         }
-        faults.push(`stopped at ${stored}/${b.total} stored, down for ${((Date.now() - down) / 1000).toFixed(1)} s`);
+        faults.push(`stopped at ${stored}/${b.total ?? `${b.messages} (producing)`} stored, down for ${((Date.now() - down) / 1000).toFixed(1)} s`);
         assert.equal(notReady?.status, 503, `/readyz during the outage: ${JSON.stringify(notReady)}`);
         assert.deepEqual(Object.keys(notReady.body.unreachable ?? {}), ['postgres'], 'it names Postgres, and only Postgres');
         const ready = await eventually('/readyz 200 again', async () => {
