@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { Env } from '../config/env';
 import { kafkaClientOptions, kafkaErrorText } from '../connections/kafka';
-import { ingestWorkflowId } from '../consumers/ids';
+import { ingestWorkflowId } from '../workflows/consumerIds';
 import { ConsumerDefinitionError, type ConsumerRegistry, type ResolvedConsumer } from '../consumers/registry';
 import { logger } from '../observability/logger';
 import { kafkaLag, kafkaSignals } from '../observability/metrics';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaTools } from '../connections/kafkaTools';
-import { consumerWorkflowId } from '../consumers/ids';
+import { consumerWorkflowId } from '../workflows/consumerIds';
 import { produceCuratedEvents } from '../scripts/produce-curated-events';
 import { REPO, uniqueTag, useStackEnv } from '../test/support/stack';
 import { startWorker } from '../test/support/workerProcess';

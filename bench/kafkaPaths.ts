@@ -10,7 +10,7 @@ import type { Env } from '../config/env';
 import { kafkaClientOptions } from '../connections/kafka';
 import { KafkaTools } from '../connections/kafkaTools';
 import { curatedProgramConsumer } from '../features/curatedPrograms/consumer';
-import { consumerWorkflowId } from '../consumers/ids';
+import { consumerWorkflowId } from '../workflows/consumerIds';
 import { ConsumerRegistry } from '../consumers/registry';
 import { createCuratedProgramDecoder, type CuratedProgramEvent } from '../features/curatedPrograms/parse';
 import { produceCuratedEvents, SCHEMA_PATH } from '../scripts/produce-curated-events';

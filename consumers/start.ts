@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { keepTrying } from '../client/keepTrying';
 import type { Logger } from '../observability/logger';
 import { kafkaConsumer } from '../workflows/consumers';
-import { consumerWorkflowId } from './ids';
+import { consumerWorkflowId } from '../workflows/consumerIds';
 import type { ConsumerRegistry, ResolvedConsumer } from './registry';
 
 /**

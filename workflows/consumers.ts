@@ -26,7 +26,7 @@ import type {
   IngestWorkflowInput,
   KafkaRange,
 } from './consumerTypes';
-import { consumerWorkflowId, isIngestWorkflowIdOf } from '../consumers/ids';
+import { consumerWorkflowId, isIngestWorkflowIdOf } from './consumerIds';
 import { requireOwnWorkflowId } from './ownWorkflowId';
 import {
   consumerReportSignal,

@@ -43,7 +43,7 @@ import { Client as PgClient } from 'pg';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
-import { consumerWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId } from '../../workflows/consumerIds';
 import { generateDay, type ExpectedOutcome } from '../../scripts/generate-day';
 import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
 import { Rng } from '../../scripts/rng';

@@ -37,7 +37,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ProduceAcks } from '@platformatic/kafka';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
-import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumers';
 import { dayPrefix, successMarkerKey } from '../../domain/day';
 import { openRuntime, type Runtime } from '../../workers/runtime';

@@ -17,7 +17,7 @@ useStackEnv({
 const run = promisify(execFile);
 
 import { KafkaTools } from '../../connections/kafkaTools';
-import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { GARBAGE_KINDS, GARBAGE_REASONS, produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
 import type { ConsumerReport, ConsumerStatus, IngestProgress } from '../../workflows/consumerTypes';
 import { consumerStatusQuery, ingestProgressQuery, kafkaConsumer, pauseSignal, resumeSignal } from '../../workflows/consumers';

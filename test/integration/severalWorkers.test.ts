@@ -26,7 +26,7 @@ const run = promisify(execFile);
 import type { S3Client } from '@aws-sdk/client-s3';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
-import { consumerWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId } from '../../workflows/consumerIds';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
 import { openRuntime, type Runtime } from '../../workers/runtime';

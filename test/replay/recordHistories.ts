@@ -23,7 +23,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
-import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
 import { openRuntime } from '../../workers/runtime';
 import { catalogWorkflowId } from '../../workflows/catalogTypes';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { builtinConsumers } from '../../app/consumers';
 import { defineConsumer, type ConsumerDefinition } from '../../consumers/definition';
-import { consumerWorkflowId, ingestWorkflowId } from '../../consumers/ids';
+import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { loadConsumerRegistry } from '../../consumers/load';
 import { ConsumerDefinitionError, ConsumerRegistry } from '../../consumers/registry';
 import { consumerHandlers } from '../../app/consumerHandlers';
