@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
 import { inTransaction } from '../db/transaction';
-import { consumerRowsWritten } from '../observability/metrics';
+import { events } from '../observability/events';
 import type { WriteBatchesInput, WriteBatchesResult } from '../workflows/consumerTypes';
 
 /**
@@ -20,8 +20,7 @@ export function createBatchWriteActivities(ds: DataSource, consumers: ConsumerRe
         await qr.query(`SET LOCAL statement_timeout = '100s'`);
         return handler.write(qr, input.batches);
       });
-      consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'inserted' }, inserted);
-      consumerRowsWritten.inc({ consumer: input.consumer, outcome: 'duplicate' }, rows - inserted);
+      events.consumerRowsWritten(input.consumer, rows, inserted);
       return { rows, inserted };
     },
   };

@@ -9,9 +9,10 @@ import { kafkaClientOptions, kafkaErrorText } from '../connections/kafka';
 import { ingestWorkflowId } from '../workflows/consumerIds';
 import { ConsumerDefinitionError, type ConsumerRegistry, type ResolvedConsumer } from '../consumers/registry';
 import { logger } from '../observability/logger';
-import { kafkaLag, kafkaSignals } from '../observability/metrics';
+import { backoffMs } from '../domain/backoff';
+import { events } from '../observability/events';
 import { consumerReportSignal, consumerIngestWorkflowType, ingestRangeSignalName } from '../workflows/consumerSignals';
-import type { ConsumerCounts, ConsumerReport, IngestWorkflowInput, KafkaRange, PartitionLag } from '../workflows/consumerTypes';
+import { zeroConsumerCounts, type ConsumerCounts, type ConsumerReport, type IngestWorkflowInput, type KafkaRange, type PartitionLag } from '../workflows/consumerTypes';
 
 interface Deps {
   ds: DataSource;
@@ -58,7 +59,6 @@ export function createKafkaConsumerActivities(deps: Deps) {
 
 export type KafkaConsumerActivities = ReturnType<typeof createKafkaConsumerActivities>;
 
-const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
 interface PartitionState {
   topic: string;
@@ -81,7 +81,7 @@ interface PartitionState {
  */
 class ConsumerSession {
   private stopping = false;
-  private delta = zeroCounts();
+  private delta = zeroConsumerCounts();
   private parts = new Map<string, PartitionState>();
   private lastReported = '';
   private readonly host = { pid: process.pid, hostname: os.hostname() };
@@ -134,7 +134,7 @@ class ConsumerSession {
           // Kafka, Postgres or Temporal away: keep the attempt (and its heartbeats) and try again; the offsets not
           // yet committed are described again, and duplicates dropped by the ingest workflow.
           failures++;
-          const waitMs = Math.min(5_000, 200 * 2 ** Math.min(failures, 5));
+          const waitMs = backoffMs({ initialMs: 400, maxMs: 5_000 }, failures);
           if (failures === 1 || failures % 10 === 0) this.log.warn({ err: kafkaErrorText(err), failures, waitMs }, 'describing failed; retrying');
           await Promise.race([sleep(waitMs), stop]);
           continue;
@@ -219,7 +219,7 @@ class ConsumerSession {
       described += range.messages;
       this.delta.messages += range.messages;
       this.delta.signals++;
-      kafkaSignals.inc({ consumer: c.name });
+      events.consumerSignalled(c.name);
     });
     const toCommit = [...this.parts.values()].filter((p) => p.committed !== p.next);
     if (toCommit.length > 0) await this.commit(toCommit);
@@ -227,7 +227,7 @@ class ConsumerSession {
     if (failed) throw failed.reason;
     for (const p of this.parts.values()) {
       const lag = p.high - (p.committed ?? p.start);
-      kafkaLag.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, Number(lag > 0n ? lag : 0n));
+      events.consumerLag(c.name, p.topic, p.partition, Number(lag > 0n ? lag : 0n));
     }
     return described;
   }

@@ -4,7 +4,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
 import { inTransaction } from '../db/transaction';
 import { withoutNul } from '../domain/text';
-import { consumerRowsWritten, kafkaMessages } from '../observability/metrics';
+import { events } from '../observability/events';
 import type { IngestRow, RangeIngestInput, RangeIngestResult } from '../workflows/consumerTypes';
 import type { KafkaRangeReader, RangeChunk } from './kafkaRangeReader';
 
@@ -96,10 +96,8 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
           out.rows += w.rows;
           out.inserted += w.inserted;
           out.deadLetters += w.dead;
-          kafkaMessages.inc({ consumer: c.name, outcome: 'valid' }, w.rows);
-          kafkaMessages.inc({ consumer: c.name, outcome: 'dead_letter' }, w.dead);
-          consumerRowsWritten.inc({ consumer: c.name, outcome: 'inserted' }, w.inserted);
-          consumerRowsWritten.inc({ consumer: c.name, outcome: 'duplicate' }, w.rows - w.inserted);
+          events.consumerMessagesStored(c.name, w.rows, w.dead);
+          events.consumerRowsWritten(c.name, w.rows, w.inserted);
           ctx.heartbeat({ applied: applied.toString() });
         }
       }

@@ -5,7 +5,7 @@ import * as jobRuns from '../db/jobRuns';
 import { InvalidArgumentsError, resolveJob, UnknownJobError, type JobRegistry } from '../jobs/registry';
 import { workflowIdFor } from '../client/workflowId';
 import { INVALID_ARGUMENTS, UNKNOWN_JOB, WRONG_WORKFLOW_ID, type JobArgs, type JobMetrics, type ResolvedJob } from '../workflows/types';
-import { recordRunFinished } from '../observability/metrics';
+import { events } from '../observability/events';
 
 export interface StartAttemptInput {
   job: string;
@@ -75,7 +75,7 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
 
     async finishAttempt(input: FinishAttemptInput): Promise<void> {
       const row = await jobRuns.finishAttempt(ds, input);
-      if (row) recordRunFinished(row.job_name, input.status, (Date.now() - row.started_at.getTime()) / 1000);
+      if (row) events.runFinished(row.job_name, input.status, (Date.now() - row.started_at.getTime()) / 1000);
     },
   };
 }

@@ -6,7 +6,8 @@ import { describeJob } from '../jobs/catalog';
 import { InvalidArgumentsError, UnknownJobError } from '../jobs/registry';
 import { checkDependencies, type Probes } from '../observability/dependencies';
 import { logger } from '../observability/logger';
-import { httpRequests, registry } from '../observability/metrics';
+import { events } from '../observability/events';
+import { registry } from '../observability/metrics';
 import { contextFromHeaders, SpanKind, withSpan } from '../observability/tracing';
 import { AlreadyRunningError, RunNotFoundError, type JobsClient, type RunView } from './jobsClient';
 
@@ -41,10 +42,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     }
   });
   app.addHook('onResponse', async (req, reply) => {
-    httpRequests.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    events.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   // Path and query values go to Postgres as text: one it cannot store would fail the query, a 500 for a bad request.
   app.addHook('preValidation', async (req, reply) => {

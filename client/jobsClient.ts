@@ -6,7 +6,7 @@ import * as jobRuns from '../db/jobRuns';
 import type { JobRunRow } from '../db/jobRuns';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
-import { triggers } from '../observability/metrics';
+import { events } from '../observability/events';
 import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
@@ -76,12 +76,12 @@ export class JobsClient {
     try {
       args = this.jobs.resolveArgs(job, givenArgs);
     } catch (err) {
-      triggers.inc({ job, outcome: 'invalid' });
+      events.trigger(job, 'invalid');
       throw err;
     }
     const workflowId = workflowIdFor(job, def.lockKey, args);
     if (Buffer.byteLength(workflowId) > MAX_WORKFLOW_ID_BYTES) {
-      triggers.inc({ job, outcome: 'invalid' });
+      events.trigger(job, 'invalid');
       throw new InvalidArgumentsError(job, [
         `args.${(def.lockKey ?? []).join(', args.')}: the workflow ID they make is longer than Temporal's ${MAX_WORKFLOW_ID_BYTES} bytes`,
       ]);
@@ -100,13 +100,13 @@ export class JobsClient {
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
         await jobRuns.openRun(this.ds, { job, workflowId, runId, args });
-        triggers.inc({ job, outcome: 'started' });
+        events.trigger(job, 'started');
         return { workflowId, runId, args };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const running = await this.temporal.workflow.getHandle(workflowId).describe();
         if (running.status.name === 'RUNNING' || attempt >= 1) {
-          triggers.inc({ job, outcome: 'already_running' });
+          events.trigger(job, 'already_running');
           throw new AlreadyRunningError(workflowId, running.raw.workflowExecutionInfo?.firstRunId || running.runId);
         }
       }

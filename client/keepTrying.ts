@@ -1,4 +1,5 @@
 import { isDependencyOutage } from '../connections/untilReachable';
+import { backoffMs } from '../domain/backoff';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -12,7 +13,7 @@ export function keepTrying(what: string, attempt: () => Promise<void>, log: Logg
   const run = (n: number) => {
     if (stopped) return;
     attempt().catch((err: unknown) => {
-      const waitMs = Math.min(30_000, 1_000 * 2 ** Math.min(n, 5));
+      const waitMs = backoffMs({ initialMs: 1_000, maxMs: 30_000 }, n + 1);
       if (!isDependencyOutage(err)) log.warn({ err: (err as Error)?.message ?? err, waitMs }, `could not ${what}; retrying`);
       timer = setTimeout(() => run(n + 1), waitMs);
     });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { Type, type Schema } from 'avsc';
 import { z } from 'zod';
+import { durationField, KAFKA_TOPIC, KAFKA_TOPIC_RULE, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../config/definitionFields';
 import { PACKAGE_ROOT } from '../config/packageRoot';
 import { WIRE_FORMATS, type Decoded } from './avro';
 import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
@@ -39,33 +40,17 @@ export interface ResolvedConsumer {
   decode: MessageDecoder;
 }
 
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
-// Kafka's own rule for topic names (kafka.common.Topic): at most 249 of these characters, and not "." or "..".
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
-
-const durationField = z
-  .union([z.number().positive(), z.string()])
-  .optional()
-  .superRefine((v, ctx) => {
-    if (typeof v !== 'string') return;
-    try {
-      if (!(msToNumber(v as never) > 0)) ctx.addIssue({ code: 'custom', message: `must be a positive duration, got ${v}` });
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s" or "5m", got ${JSON.stringify(v)}` });
-    }
-  });
-
 const isHandlerShaped = (h: Record<string, unknown>): boolean =>
-  typeof h['name'] === 'string' && NAME.test(h['name']) && typeof h['readerSchema'] === 'string' && typeof h['createDecoder'] === 'function' && typeof h['write'] === 'function';
+  typeof h['name'] === 'string' && LOWER_SNAKE_NAME.test(h['name']) && typeof h['readerSchema'] === 'string' && typeof h['createDecoder'] === 'function' && typeof h['write'] === 'function';
 
 const Shape = z.object({
-  name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
+  name: z.string().regex(LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE),
   description: z.string().min(1, 'must say what the consumer does'),
   topics: z
     .array(
       z
         .string()
-        .regex(TOPIC, 'must be a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -')
+        .regex(KAFKA_TOPIC, KAFKA_TOPIC_RULE)
         .refine((t) => t !== '.' && t !== '..', 'must not be "." or ".."'),
     )
     .min(1, 'must name at least one topic'),

@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { durationField, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../config/definitionFields';
 import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
 import { unstorableText } from '../domain/text';
 import type { JobDefinition } from './definition';
@@ -25,8 +26,6 @@ export class UnknownJobError extends Error {
     super(`unknown job ${job}`);
   }
 }
-
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** The first string (key or value) in `v` that the run log's jsonb could not store, as `path: problem`. */
 function findUnstorableText(v: unknown, path: string, depth = 0): string | undefined {
@@ -147,17 +146,8 @@ export function resolveJob(registry: JobRegistry, name: string, args: unknown): 
   };
 }
 
-const durationField = z.union([z.number().positive(), z.string()]).optional().superRefine((v, ctx) => {
-  if (typeof v !== 'string') return;
-  try {
-    if (!(msToNumber(v as never) > 0)) ctx.addIssue({ code: 'custom', message: `must be a positive duration, got ${v}` });
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s" or "5m", got ${JSON.stringify(v)}` });
-  }
-});
-
 const DefinitionShape = z.object({
-  name: z.string().regex(NAME, 'must be lower_snake_case, at most 63 characters'),
+  name: z.string().regex(LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE),
   description: z.string().min(1, 'must say what the job does'),
   handler: z.string(),
   args: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema'),

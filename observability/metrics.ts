@@ -1,5 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+// The series this service exports. Only `events.ts` writes them (the dependency and worker gauges aside): code
+// elsewhere reports what happened, in its own terms.
+
 /** One registry per process; the API serves it at /metrics. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'scheduled_job_' });
@@ -34,11 +37,6 @@ export const httpRequests = new Histogram({
   registers: [registry],
 });
 
-export function recordRunFinished(job: string, status: string, seconds: number): void {
-  runsFinished.inc({ job, status });
-  runDuration.observe({ job, status }, seconds);
-}
-
 export const ingestCounters = new Counter({
   name: 'scheduled_job_ingest_lines_total',
   help: 'Notification-view ingest: lines read and their outcome (rows_written, duplicates, rejected, skipped)',
@@ -71,5 +69,13 @@ export const kafkaLag = new Gauge({
   name: 'scheduled_job_kafka_consumer_lag',
   help: 'Messages not yet committed by the consumer group, per partition, at the consumer activity\'s last refresh',
   labelNames: ['consumer', 'topic', 'partition'] as const,
+  registers: [registry],
+});
+
+export const activityDuration = new Histogram({
+  name: 'scheduled_job_activity_duration_seconds',
+  help: 'Wall time of activity executions on this worker, by activity type and outcome (completed, failed, cancelled)',
+  labelNames: ['activity', 'outcome'] as const,
+  buckets: [0.01, 0.05, 0.25, 1, 5, 30, 120, 600, 3600],
   registers: [registry],
 });

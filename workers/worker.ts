@@ -1,8 +1,4 @@
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { featureActivities } from '../app/activities';
 import { consumerHandlers } from '../app/consumerHandlers';
@@ -20,6 +16,7 @@ import { keepEnsuringConsumers } from '../consumers/start';
 import { openIngestDatabase } from '../db/ingestDataSource';
 import { isDependencyOutage, untilReachable } from '../connections/untilReachable';
 import { watchDependencies } from '../observability/dependencies';
+import { activityInterceptors } from '../observability/activityInterceptors';
 import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
 import { openRuntime } from './runtime';
@@ -70,16 +67,8 @@ export async function runWorker(): Promise<void> {
     workflowBundle,
     activities,
     shutdownGraceTime: '20s',
-    // Traces: RunActivity spans under the workflow's; the workflow interceptors are in the bundle, and their spans
-    // leave the sandbox through this sink. No-ops unless tracing is on (observability/tracing.ts).
-    interceptors: {
-      activity: [
-        (ctx) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-      ],
-    },
+    // The workflow interceptors are in the bundle, and their spans leave the sandbox through this sink.
+    interceptors: { activity: activityInterceptors },
     sinks: { exporter: makeWorkflowExporter(rt.tracing.spanProcessor, rt.tracing.resource) },
   }));
 

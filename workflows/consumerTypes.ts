@@ -44,6 +44,8 @@ export interface ConsumerCounts {
   signals: number;
 }
 
+export const zeroConsumerCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
+
 /** What the consumer activity reports to its workflow when something changed (also its heartbeat details). */
 export interface ConsumerReport {
   at: string;

@@ -26,6 +26,7 @@ import type {
   IngestWorkflowInput,
   KafkaRange,
 } from './consumerTypes';
+import { zeroConsumerCounts } from './consumerTypes';
 import { consumerWorkflowId, isIngestWorkflowIdOf } from './consumerIds';
 import { requireOwnWorkflowId } from './ownWorkflowId';
 import {
@@ -55,7 +56,6 @@ const RANGES_PATCH = 'consumer-ingest-kafka-ranges';
 /** One range activity covers at most this many offsets: contiguous descriptors are merged up to it. */
 const MAX_OFFSETS_PER_WRITE = 1_000_000;
 
-const zeroCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
 /**
  * One long-running workflow per consumer, ID `consumer/<name>` (its lock): the talk's KafkaEx consumer-group
@@ -71,7 +71,7 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
     paused: c?.paused ?? false,
     generation: c?.generation ?? 0,
     report: c?.report,
-    totals: { ...(c?.totals ?? zeroCounts()) },
+    totals: { ...(c?.totals ?? zeroConsumerCounts()) },
     startedAt: c?.startedAt ?? new Date().toISOString(),
     lastError: c?.lastError,
     reportsThisRun: 0,

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunLogActivities } from '../activities/runLog';
+import { backoffMs } from '../domain/backoff';
 import { jobHandlerNamed } from './jobHandler';
 import { DAY, JOB_NAME } from './searchAttributes';
 import {
@@ -88,7 +89,7 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
     });
     if (job && retryAllowed(job.retry, failure, attempt)) {
       progress.phase = 'waiting to retry';
-      await sleep(backoffMs(job.retry, attempt));
+      await sleep(retryWaitMs(job.retry, attempt));
       await continueAsNew<typeof scheduledJob>({ job: input.job, args: input.args ?? {}, attempt: attempt + 1 });
     }
     throw failure;
@@ -131,8 +132,8 @@ function retryAllowed(retry: JobRetry, failure: ApplicationFailure, attempt: num
   return attempt <= retry.retries && !failure.nonRetryable && !NEVER_RETRIED.includes(type) && !retry.nonRetryable.includes(type);
 }
 
-function backoffMs(retry: JobRetry, attempt: number): number {
-  return Math.min(retry.initialIntervalMs * retry.backoffCoefficient ** (attempt - 1), retry.maximumIntervalMs);
+function retryWaitMs(retry: JobRetry, attempt: number): number {
+  return backoffMs({ initialMs: retry.initialIntervalMs, coefficient: retry.backoffCoefficient, maxMs: retry.maximumIntervalMs }, attempt);
 }
 
 /**

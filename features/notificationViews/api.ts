@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { parseDay } from '../../domain/day';
 import { summarizeViews } from './parse';
+import { viewsOf } from './store';
 
 /** The service's read API over what ingest wrote, summarised by the same domain module the ingest uses. */
 export function notificationRoutes(ds: DataSource) {
@@ -13,11 +14,7 @@ export function notificationRoutes(ds: DataSource) {
       } catch (err) {
         return reply.code(400).send({ error: 'invalid_request', message: `day: ${(err as Error).message}` });
       }
-      const rows: { platform: string; viewed_at: Date }[] = await ds.query(
-        `SELECT platform, viewed_at FROM notification_views WHERE notification_id = $1 AND day = $2`,
-        [req.params.id, day],
-      );
-      const summary = summarizeViews(rows.map((r) => ({ platform: r.platform, viewedAt: r.viewed_at })));
+      const summary = summarizeViews(await viewsOf(ds, req.params.id, day));
       return { notificationId: req.params.id, day, ...summary };
     });
   };

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { heartbeatOrStop } from '../../activities/heartbeat';
 import { inTransaction } from '../../db/transaction';
-import { insertViews } from './activities';
+import { insertViews, rejectsPage, takeRejects, type RejectRow } from './store';
 import { MAX_RAW_CHARS, parseLogLine, type NotificationView } from './parse';
 
 /**
@@ -25,7 +25,6 @@ export interface RejectReplayTotals {
   unreplayable: number;
 }
 
-type RejectRow = { id: string; raw: string; reason: string };
 
 /**
  * Whether `raw` is the line as it was read. The ingest stores at most MAX_RAW_CHARS characters with NULs replaced
@@ -48,12 +47,7 @@ export async function replayIngestRejects(
   const t: RejectReplayTotals = { examined: 0, replayed: 0, alreadyPresent: 0, skipped: 0, stillRejected: 0, unreplayable: 0 };
   let afterId = '0';
   for (;;) {
-    const rows: RejectRow[] = await ds.query(
-      `SELECT id, raw, reason FROM ingest_rejects
-        WHERE day = $1 AND id > $2 AND ($3::text IS NULL OR starts_with(reason, $3))
-        ORDER BY id LIMIT $4`,
-      [input.day, afterId, input.reason ?? null, input.batchSize],
-    );
+    const rows: RejectRow[] = await rejectsPage(ds, { day: input.day, afterId, ...(input.reason !== undefined ? { reason: input.reason } : {}), limit: input.batchSize });
     if (rows.length === 0) return t;
     afterId = rows[rows.length - 1]!.id;
     t.examined += rows.length;
@@ -75,11 +69,8 @@ export async function replayIngestRejects(
     if (resolved.length > 0) {
       const counts = await inTransaction(ds, async (qr) => {
         // Only what this transaction took out of quarantine is written: a concurrent replay cannot count it twice.
-        const [gone]: [{ id: string }[], number] = await qr.query(
-          `DELETE FROM ingest_rejects WHERE id = ANY($1::bigint[]) RETURNING id`,
-          [resolved],
-        );
-        const mine = gone.flatMap((g) => views.get(String(g.id)) ?? []);
+        const gone = await takeRejects(qr, resolved);
+        const mine = gone.flatMap((id) => views.get(id) ?? []);
         const distinct = [...new Map(mine.map((v) => [v.eventId, v])).values()].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
         const inserted = await insertViews(qr, input.day, distinct);
         return { taken: gone.length, views: mine.length, inserted };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAFKA_TOPIC, LOWER_SNAKE_NAME } from '../../config/definitionFields';
 import { defineJob } from '../../jobs/definition';
 
 // Operations jobs: run like any job (CLI, HTTP, Airflow, `temporal workflow start`), logged in job_runs.
@@ -32,8 +33,8 @@ export const replayDeadLetters = defineJob({
     "Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, and `reason` (a prefix).",
   handler: 'replay_dead_letters',
   args: z.object({
-    consumer: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a consumer name (lower_snake_case)'),
-    topic: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name').optional(),
+    consumer: z.string().regex(LOWER_SNAKE_NAME, 'must be a consumer name (lower_snake_case)'),
+    topic: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name').optional(),
     reason: reasonPrefix.optional(),
     batchSize: replayBatch,
   }),

@@ -17,7 +17,7 @@ import { createS3Client } from '../../connections/s3';
 import { daysBetween } from '../../domain/day';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
-import { writeChunk, type ChunkWrite } from '../../features/notificationViews/activities';
+import { writeChunk, type ChunkWrite } from '../../features/notificationViews/store';
 import type { PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 

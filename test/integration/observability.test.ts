@@ -225,6 +225,9 @@ describe('observability: traces from trigger to activities, Temporal core metric
       return core && ours ? t : undefined;
     }, 30_000);
     assert.match(text, /^scheduled_job_temporal_core_metrics_up 1$/m);
+    // Every activity is timed by the worker's interceptor, without code of its own: the run log's and the job's.
+    assert.match(text, /^scheduled_job_activity_duration_seconds_count\{activity="startAttempt",outcome="completed"\} [1-9]\d*$/m);
+    assert.match(text, /^scheduled_job_activity_duration_seconds_count\{activity="doStep",outcome="completed"\} [1-9]\d*$/m);
     // Dependency state from the worker's own probes (the fault suite sees them go to 0).
     assert.match(text, /^scheduled_job_dependency_up\{dependency="postgres"\} 1$/m);
     assert.match(text, /^scheduled_job_dependency_up\{dependency="temporal"\} 1$/m);

@@ -103,6 +103,13 @@ describe('the layout', () => {
     }
   });
 
+  test('metrics are written in one module: elsewhere only the registry is imported (for /metrics)', () => {
+    const writers = FILES.filter((f) => !f.startsWith(`observability${path.sep}`)).filter((f) =>
+      /import\s*\{([^}]*)\}\s*from\s*'[./]*observability\/metrics'/.exec(readFileSync(path.join(ROOT, f), 'utf8'))?.[1]?.split(',').some((n) => n.trim() !== 'registry'),
+    );
+    assert.deepEqual(writers, []);
+  });
+
   test('the container image copies every folder the build compiles', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     const missing = SOURCE_DIRS.filter((d) => !new RegExp(`^COPY ${d} ${d}$`, 'm').test(dockerfile));

@@ -1,0 +1,64 @@
+import {
+  activityDuration,
+  consumerRowsWritten,
+  httpRequests,
+  ingestCounters,
+  kafkaLag,
+  kafkaMessages,
+  kafkaSignals,
+  runDuration,
+  runsFinished,
+  triggers,
+} from './metrics';
+
+/**
+ * What the framework and the features report, in their own terms: the one module that turns it into Prometheus
+ * series, so what is measured, and under which names and labels, is decided in one place.
+ */
+export const events = {
+  /** One chunk of a day's log lines committed. */
+  ingestChunk(c: { linesRead: number; rowsWritten: number; duplicates: number; rejected: number; skipped: number }): void {
+    ingestCounters.inc({ kind: 'lines_read' }, c.linesRead);
+    ingestCounters.inc({ kind: 'rows_written' }, c.rowsWritten);
+    ingestCounters.inc({ kind: 'duplicates' }, c.duplicates);
+    ingestCounters.inc({ kind: 'rejected' }, c.rejected);
+    ingestCounters.inc({ kind: 'skipped' }, c.skipped);
+  },
+
+  /** Decoded rows of a consumer written: `rows` given to the writer, `inserted` of them new. */
+  consumerRowsWritten(consumer: string, rows: number, inserted: number): void {
+    consumerRowsWritten.inc({ consumer, outcome: 'inserted' }, inserted);
+    consumerRowsWritten.inc({ consumer, outcome: 'duplicate' }, rows - inserted);
+  },
+
+  /** Messages of a consumer stored, as rows or as dead letters. */
+  consumerMessagesStored(consumer: string, valid: number, deadLetters: number): void {
+    kafkaMessages.inc({ consumer, outcome: 'valid' }, valid);
+    kafkaMessages.inc({ consumer, outcome: 'dead_letter' }, deadLetters);
+  },
+
+  consumerSignalled(consumer: string): void {
+    kafkaSignals.inc({ consumer });
+  },
+
+  consumerLag(consumer: string, topic: string, partition: number, lag: number): void {
+    kafkaLag.set({ consumer, topic, partition: String(partition) }, lag);
+  },
+
+  trigger(job: string, outcome: 'started' | 'already_running' | 'invalid'): void {
+    triggers.inc({ job, outcome });
+  },
+
+  runFinished(job: string, status: string, seconds: number): void {
+    runsFinished.inc({ job, status });
+    runDuration.observe({ job, status }, seconds);
+  },
+
+  httpRequest(method: string, route: string, code: number, seconds: number): void {
+    httpRequests.observe({ method, route, code: String(code) }, seconds);
+  },
+
+  activityFinished(activity: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number): void {
+    activityDuration.observe({ activity, outcome }, seconds);
+  },
+};
