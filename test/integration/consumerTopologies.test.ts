@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -37,6 +37,14 @@ function spec(prefix: string, extra: Partial<TestConsumerSpec> = {}): TestConsum
   return { name: `tt_${tag}`, topic, group: `${topic}.group`, ...extra };
 }
 const workerEnv = (...specs: TestConsumerSpec[]) => ({ TEST_CONSUMERS: JSON.stringify(specs) });
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 const sorted = <T>(rows: T[]): T[] => [...rows].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
 
 describe('Consumer topologies on the real stack: shared ingest workflows, several consumers, SIGTERM hand-over', { timeout: 900_000 }, () => {
@@ -83,9 +91,16 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
     for (const tq of new Set(open.map((wf) => wf.taskQueue))) {
       if (tq === queue) continue;
       const res = await rt.temporal.workflowService.describeTaskQueue({ namespace: rt.env.TEMPORAL_NAMESPACE, taskQueue: { name: tq }, taskQueueType: 2 });
-      // A live worker long-polls again at least every minute; older entries are pollers the server still remembers.
-      const live = (res.pollers ?? []).filter((p) => Date.now() - Number(p.lastAccessTime?.seconds?.toString() ?? 0) * 1000 < 90_000);
-      if (live.length > 0) throw new Error(`the shipped consumer runs on task queue ${tq}, which a live worker serves; stop it first`);
+      // The server remembers pollers for minutes after their worker stopped. One of this host (the SDK's identity is
+      // pid@hostname) is live while its process is; of another host, while it polled within a long poll's minute.
+      const live = (res.pollers ?? []).filter((p) => {
+        const m = /^(\d+)@(.+)$/.exec(p.identity ?? '');
+        if (m && m[2] === hostname()) return processAlive(Number(m[1]));
+        return Date.now() - Number(p.lastAccessTime?.seconds?.toString() ?? 0) * 1000 < 90_000;
+      });
+      if (live.length > 0) {
+        throw new Error(`the shipped consumer runs on task queue ${tq}, which a live worker serves (${live.map((p) => p.identity).join(', ')}); stop it first`);
+      }
     }
     const committed = await kafka.committedOffsets(SHIPPED_GROUP, SHIPPED_TOPIC).catch(() => new Map<number, bigint>());
     const applied = new Map(
@@ -135,8 +150,11 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
     return r;
   };
   /** The consumer's status once it shows lag 0 over all partitions, each committed up to its high watermark. */
-  const caughtUp = (st: ConsumerStatus, partitions: number) =>
-    st.lag === 0 && st.partitions.length === partitions && st.partitions.every((p) => p.committed === p.high) ? st : undefined;
+  const caughtUp = (st: ConsumerStatus, topic: string, partitions: number) => {
+    const foreign = st.partitions.filter((p) => p.topic !== topic);
+    if (foreign.length > 0) throw new Error(`consumer ${st.consumer} describes another's topic: ${[...new Set(foreign.map((p) => p.topic))].join(', ')}`);
+    return st.lag === 0 && st.partitions.length === partitions && st.partitions.every((p) => p.committed === p.high) ? st : undefined;
+  };
   /** Exactly the distinct valid events as rows, exactly the garbage as dead letters, and lag 0 with committed == high. */
   const waitForExactResult = async (s: TestConsumerSpec, expected: ProduceResult, timeoutMs: number): Promise<ConsumerStatus> =>
     eventually(
@@ -147,7 +165,7 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
           throw new Error(`too many: ${JSON.stringify(c)} for ${expected.distinctValid} events and ${expected.garbage} garbage`);
         }
         if (c.rows !== expected.distinctValid || c.dead !== expected.garbage) return undefined;
-        return caughtUp(await status(s.name), PARTITIONS);
+        return caughtUp(await status(s.name), s.topic, PARTITIONS);
       },
       timeoutMs,
       500,
@@ -238,7 +256,7 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
       )) as { rows: number; dead: number }[];
       return r!;
     };
-    const [stA, stB, stShipped] = await Promise.all([
+    const waits = await Promise.allSettled([
       waitForExactResult(a, expectedA, 300_000),
       waitForExactResult(b, expectedB, 300_000),
       eventually(
@@ -247,7 +265,7 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
           const c = await shippedCounts();
           if (c.rows > expectedShipped.distinctValid || c.dead > expectedShipped.garbage) throw new Error(`too many: ${JSON.stringify(c)}`);
           if (c.rows !== expectedShipped.distinctValid || c.dead !== expectedShipped.garbage) return undefined;
-          const st = caughtUp(await status(SHIPPED), shippedPartitions);
+          const st = caughtUp(await status(SHIPPED), SHIPPED_TOPIC, shippedPartitions);
           // Caught up past our messages, not only past what was there before.
           return st && st.partitions.every((p) => BigInt(p.high) >= shippedTo[p.partition]!) ? st : undefined;
         },
@@ -255,6 +273,9 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
         500,
       ),
     ]);
+    const failed = waits.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [stA, stB, stShipped] = waits.map((w) => (w as PromiseFulfilledResult<ConsumerStatus>).value) as [ConsumerStatus, ConsumerStatus, ConsumerStatus];
     console.log(`lag 0: ${a.name} (${stA.totals.messages} offsets described), ${b.name} (${stB.totals.messages}), ${SHIPPED} (${stShipped.totals.messages})`);
 
     assert.deepEqual(await counts(a.name, a.topic), { rows: expectedA.distinctValid, dead: expectedA.garbage });
@@ -295,8 +316,9 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
     )) as { consumer: string }[];
     assert.deepEqual(shippedDeadBy, [{ consumer: SHIPPED }], 'only the shipped consumer dead-lettered the shipped topic');
     const appliedBy = (await rt.ds.query(
-      `SELECT consumer, topic, count(*)::int AS partitions FROM kafka_applied_offsets WHERE consumer = ANY($1) OR topic = ANY($2) GROUP BY 1, 2`,
-      [[a.name, b.name, SHIPPED], [a.topic, b.topic, SHIPPED_TOPIC]],
+      `SELECT consumer, topic, count(*)::int AS partitions FROM kafka_applied_offsets
+        WHERE consumer = ANY($1) OR topic = ANY($2) OR (consumer = $3 AND topic = $4) GROUP BY 1, 2`,
+      [[a.name, b.name], [a.topic, b.topic], SHIPPED, SHIPPED_TOPIC],
     )) as { consumer: string; topic: string; partitions: number }[];
     assert.deepEqual(
       sorted(appliedBy),
