@@ -26,6 +26,8 @@ import { openRuntime, type Runtime } from '../../workers/runtime';
 const PARTITIONS = 4;
 const RANGE_MAX = 2000;
 const INGEST_CAN_AFTER = 5;
+/** Backlogs the idle test drains one after another; also its consumer's continue-as-new threshold in reports. */
+const IDLE_ROUNDS = 3;
 
 interface Scenario {
   name: string;
@@ -125,10 +127,10 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
     );
   };
 
-  // The continue-as-new thresholds are ones the drain must cross, whatever its speed: a descriptor covers at most
-  // RANGE_MAX offsets, so each partition's 25,000-odd messages take at least 13 descriptors (continue as new after
-  // 5); and every attempt of the consumer activity reports once when it starts, so the first run and the 3 kill -9s
-  // give 4 reports (continue as new after 4).
+  // Continue-as-new thresholds the drain crosses whatever its speed, so the kill -9s also land across runs of the
+  // long-running workflows: a descriptor covers at most RANGE_MAX offsets, so each partition's 25,000-odd messages
+  // take at least 13 descriptors (continue as new after 5); and every attempt of the consumer activity reports once
+  // when it starts, so the first run and the 3 kill -9s give 4 reports (continue as new after 4).
   const main = scenario('main', {
     TEST_CONSUMER_BATCH_SIZE: '90',
     TEST_CONSUMER_RANGE_MAX: String(RANGE_MAX),
@@ -137,11 +139,9 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
     TEST_CONSUMER_INGEST_CAN_AFTER: String(INGEST_CAN_AFTER),
     TEST_CONSUMER_CAN_AFTER_REPORTS: '4',
   });
-  let mainExpected: ProduceResult;
-
   test('100,000 messages with repeats and garbage, kill -9 of the consumer\'s worker 3 times: exactly the distinct events and the garbage', async () => {
     scenarios.push(main);
-    mainExpected = await produce(main, 100_000, 11);
+    const mainExpected = await produce(main, 100_000, 11);
     const total = mainExpected.distinctValid + mainExpected.garbage;
     const started = Date.now();
     workers.push(await startWorker(main.env), await startWorker(main.env));
@@ -230,7 +230,35 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
   });
 
   test('lag stays 0 while idle and the long-running workflows continue as new with bounded histories', async () => {
-    assert.ok(mainExpected, 'runs after the 100,000-message test');
+    // Its own consumer and backlog, so it runs alone as well as after the others. Workers of earlier tests do not
+    // define this consumer and would fail its activities: only its own worker serves the queue.
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    const idle = scenario('idle', {
+      TEST_CONSUMER_BATCH_SIZE: '90',
+      TEST_CONSUMER_RANGE_MAX: String(RANGE_MAX),
+      TEST_CONSUMER_INGEST_CAN_AFTER: String(INGEST_CAN_AFTER),
+      TEST_CONSUMER_CAN_AFTER_REPORTS: String(IDLE_ROUNDS),
+    });
+    scenarios.push(idle);
+    workers.push(await startWorker(idle.env));
+    // Thresholds crossed whatever the drain's speed: each partition gets about 9,000 messages, at least
+    // ceil(9,000 / RANGE_MAX) = 5 descriptors (continue as new after 5); the attempt's first report has no partitions
+    // yet, and every round ends with a report of its new high watermarks at lag 0 (the round waits for it), so
+    // the rounds give IDLE_ROUNDS + 1 reports (continue as new after IDLE_ROUNDS).
+    let expected: ProduceResult | undefined;
+    for (let round = 0; round < IDLE_ROUNDS; round++) {
+      const r = await produceCuratedEvents({ kafka, topic: idle.topic, count: 12_000, partitions: PARTITIONS, createTopic: true, seed: 41 + round, prefix: `${idle.name}-r${round}` });
+      expected = expected
+        ? { ...expected, messages: expected.messages + r.messages, distinctValid: expected.distinctValid + r.distinctValid, garbage: expected.garbage + r.garbage }
+        : r;
+      await waitForExactResult(idle, expected, 180_000);
+      const produced = expected.messages;
+      await eventually(`a report of all ${produced} messages at lag 0`, async () => {
+        const st = await status(idle);
+        return st.lag === 0 && st.partitions.reduce((n, p) => n + Number(p.high), 0) === produced ? st : undefined;
+      }, 60_000);
+    }
+    console.log(`idle scenario: ${expected!.messages} messages in ${IDLE_ROUNDS} rounds, ${expected!.distinctValid} rows and ${expected!.garbage} dead letters, lag 0`);
     // The last reports of the catch-up may still arrive (and may make the workflow continue as new): wait until the
     // workflow has been quiet for 3 s, then watch it idle. A late report that continues it as new during the watch
     // starts the watch again on the new run (at most three times).
@@ -242,7 +270,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       let previous = -1;
       first = await eventually('the consumer workflow to go quiet', async () => {
         await new Promise((r) => setTimeout(r, 1000));
-        const st = await status(main);
+        const st = await status(idle);
         quiet = st.historyLength === previous && st.lag === 0 ? quiet + 1 : 0;
         previous = st.historyLength;
         return quiet >= 3 ? st : undefined;
@@ -251,10 +279,10 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       lags.length = 0;
       for (let i = 0; i < 8; i++) {
         await new Promise((r) => setTimeout(r, 1000));
-        const st = await status(main);
-        lags.push(st.lag ?? -1, await kafka.groupLag(main.group, main.topic));
+        const st = await status(idle);
+        lags.push(st.lag ?? -1, await kafka.groupLag(idle.group, idle.topic));
       }
-      last = await status(main);
+      last = await status(idle);
     }
     assert.deepEqual([...new Set(lags)], [0], `lag while idle: ${lags.join(',')}`);
     assert.equal(last!.generation, first!.generation, 'the consumer workflow settles on one run while idle');
@@ -265,13 +293,13 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
     const ingestRuns: string[] = [];
     let maxIngestHistory = 0;
     for (let p = 0; p < PARTITIONS; p++) {
-      const id = ingestWorkflowId(main.name, main.topic, p);
+      const id = ingestWorkflowId(idle.name, idle.topic, p);
       const progress: IngestProgress = await rt.temporal.workflow.getHandle(id).query(ingestProgressQuery);
       batches += progress.totals.batches;
       const high = Number(last!.partitions.find((x) => x.partition === p)!.high);
       assert.ok(Math.ceil(high / RANGE_MAX) >= INGEST_CAN_AFTER, `partition ${p} (${high} messages) needs at least ${INGEST_CAN_AFTER} descriptors`);
-      assert.equal(progress.acceptedUpTo?.[`${main.topic}/${p}`], String(high - 1), `${id} accepted every offset`);
-      assert.equal(progress.writtenUpTo[`${main.topic}/${p}`], String(high - 1), `${id} wrote every offset`);
+      assert.equal(progress.acceptedUpTo?.[`${idle.topic}/${p}`], String(high - 1), `${id} accepted every offset`);
+      assert.equal(progress.writtenUpTo[`${idle.topic}/${p}`], String(high - 1), `${id} wrote every offset`);
       assert.equal(progress.pendingRanges, 0);
       const runs = await runsOf(id);
       assert.ok(runs.length > 1, `${id} continued as new (${runs.length} runs)`);
@@ -280,7 +308,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       maxIngestHistory = Math.max(maxIngestHistory, ...runs.map((r) => r.historyLength));
       ingestRuns.push(`${runs.length} runs, histories ${runs.map((r) => r.historyLength).join('/')}`);
     }
-    const consumerRuns = await runsOf(consumerWorkflowId(main.name));
+    const consumerRuns = await runsOf(consumerWorkflowId(idle.name));
     const maxConsumerHistory = Math.max(...consumerRuns.map((r) => r.historyLength));
     console.log(`ingest workflows wrote ${batches} ranges: ${ingestRuns.join('; ')}`);
     console.log(`consumer workflow: ${consumerRuns.length} runs (generation ${last!.generation}), histories ${consumerRuns.map((r) => r.historyLength).join('/')}`);

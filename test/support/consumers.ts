@@ -3,30 +3,60 @@ import { builtinConsumers } from '../../app/consumers';
 
 /**
  * Loaded by test workers through CONSUMERS_MODULE: the shipped consumers, as every worker a user starts runs them,
- * plus one on the test's own topic and group (from TEST_CONSUMER_* variables) with short timeouts so kill -9 tests
- * fail over in seconds. Without TEST_CONSUMER_TOPIC: the shipped consumers only.
+ * plus test consumers on their own topics and groups with short timeouts so kill -9 tests fail over in seconds:
+ * one from TEST_CONSUMER_* variables (when TEST_CONSUMER_TOPIC is set), and any number from TEST_CONSUMERS, a JSON
+ * array of `TestConsumerSpec`. Without either: the shipped consumers only.
  */
+export interface TestConsumerSpec {
+  name: string;
+  topic: string;
+  group?: string;
+  wireFormat?: 'avro-raw' | 'confluent';
+  batchSize?: number;
+  rangeMaxMessages?: number;
+  maxLead?: number;
+  partitionsPerIngestWorkflow?: number;
+  ingestContinueAsNewAfter?: number;
+  continueAsNewAfterReports?: number;
+}
+
+export function testConsumer(spec: TestConsumerSpec): ConsumerDefinition {
+  return defineConsumer({
+    name: spec.name,
+    description: 'the curated-program consumer on a test topic and group',
+    topics: [spec.topic],
+    groupId: spec.group ?? `${spec.topic}.group`,
+    handler: 'curated_program_events',
+    wireFormat: spec.wireFormat ?? 'avro-raw',
+    schema: 'CuratedProgramEvent.avsc',
+    batchSize: spec.batchSize ?? 50,
+    ...(spec.rangeMaxMessages !== undefined ? { rangeMaxMessages: spec.rangeMaxMessages } : {}),
+    ...(spec.maxLead !== undefined ? { maxLead: spec.maxLead } : {}),
+    ...(spec.partitionsPerIngestWorkflow !== undefined ? { partitionsPerIngestWorkflow: spec.partitionsPerIngestWorkflow } : {}),
+    ingestContinueAsNewAfter: spec.ingestContinueAsNewAfter ?? 100,
+    continueAsNewAfterReports: spec.continueAsNewAfterReports ?? 1000,
+    timeouts: { heartbeat: '5s', kafkaSession: '6s', report: '1s' },
+    retry: { initialInterval: '200ms', maximumInterval: '2s' },
+  });
+}
+
 const e = process.env;
-export const consumers: ConsumerDefinition[] = [
-  ...builtinConsumers,
-  ...(e['TEST_CONSUMER_TOPIC']
-    ? [
-        defineConsumer({
-          name: e['TEST_CONSUMER_NAME'] ?? 'test_consumer',
-          description: 'the curated-program consumer on a test topic and group',
-          topics: [e['TEST_CONSUMER_TOPIC']],
-          groupId: e['TEST_CONSUMER_GROUP'] ?? `${e['TEST_CONSUMER_TOPIC']}.group`,
-          handler: 'curated_program_events',
-          wireFormat: e['TEST_CONSUMER_WIRE_FORMAT'] === 'confluent' ? 'confluent' : 'avro-raw',
-          schema: 'CuratedProgramEvent.avsc',
-          batchSize: Number(e['TEST_CONSUMER_BATCH_SIZE'] ?? 50),
-          ...(e['TEST_CONSUMER_RANGE_MAX'] ? { rangeMaxMessages: Number(e['TEST_CONSUMER_RANGE_MAX']) } : {}),
-          ...(e['TEST_CONSUMER_MAX_LEAD'] ? { maxLead: Number(e['TEST_CONSUMER_MAX_LEAD']) } : {}),
-          ingestContinueAsNewAfter: Number(e['TEST_CONSUMER_INGEST_CAN_AFTER'] ?? 100),
-          continueAsNewAfterReports: Number(e['TEST_CONSUMER_CAN_AFTER_REPORTS'] ?? 1000),
-          timeouts: { heartbeat: '5s', kafkaSession: '6s', report: '1s' },
-          retry: { initialInterval: '200ms', maximumInterval: '2s' },
-        }),
-      ]
-    : []),
-];
+const num = (v: string | undefined) => (v ? Number(v) : undefined);
+const fromVariables: TestConsumerSpec[] = e['TEST_CONSUMER_TOPIC']
+  ? [
+      {
+        name: e['TEST_CONSUMER_NAME'] ?? 'test_consumer',
+        topic: e['TEST_CONSUMER_TOPIC'],
+        ...(e['TEST_CONSUMER_GROUP'] ? { group: e['TEST_CONSUMER_GROUP'] } : {}),
+        wireFormat: e['TEST_CONSUMER_WIRE_FORMAT'] === 'confluent' ? 'confluent' : 'avro-raw',
+        batchSize: num(e['TEST_CONSUMER_BATCH_SIZE']) ?? 50,
+        ...(num(e['TEST_CONSUMER_RANGE_MAX']) !== undefined ? { rangeMaxMessages: num(e['TEST_CONSUMER_RANGE_MAX'])! } : {}),
+        ...(num(e['TEST_CONSUMER_MAX_LEAD']) !== undefined ? { maxLead: num(e['TEST_CONSUMER_MAX_LEAD'])! } : {}),
+        ingestContinueAsNewAfter: num(e['TEST_CONSUMER_INGEST_CAN_AFTER']) ?? 100,
+        continueAsNewAfterReports: num(e['TEST_CONSUMER_CAN_AFTER_REPORTS']) ?? 1000,
+      },
+    ]
+  : [];
+const fromJson = e['TEST_CONSUMERS'] ? (JSON.parse(e['TEST_CONSUMERS']) as TestConsumerSpec[]) : [];
+
+export const consumers: ConsumerDefinition[] = [...builtinConsumers, ...[...fromVariables, ...fromJson].map(testConsumer)];
