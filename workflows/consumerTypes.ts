@@ -146,7 +146,7 @@ export interface IngestBatch {
   bytes: number;
 }
 
-export interface IngestTotals {
+export interface PartitionIngestTotals {
   /** Writes done: ranges (and row batches of the old flow). */
   batches: number;
   rows: number;
@@ -165,7 +165,7 @@ export interface IngestCarried {
   /** Highest offset accepted per `topic/partition`: a descriptor at or below it is a redelivery and is dropped. */
   acceptedUpTo?: Record<string, string>;
   generation: number;
-  totals: IngestTotals;
+  totals: PartitionIngestTotals;
   /** Highest offset written per `topic/partition`; for progress only (writes are idempotent, not skipped). */
   writtenUpTo: Record<string, string>;
 }
@@ -189,7 +189,7 @@ export interface IngestProgress {
   acceptedUpTo?: Record<string, string>;
   batchesThisRun: number;
   historyLength: number;
-  totals: IngestTotals;
+  totals: PartitionIngestTotals;
   writtenUpTo: Record<string, string>;
   lastError: string | null;
 }

@@ -17,12 +17,14 @@ import type { BatchWriteActivities } from '../activities/consumerBatchWrites';
 import type { KafkaConsumerActivities } from '../activities/kafkaConsumer';
 import type { KafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import type {
+  ConsumerCarried,
   ConsumerCounts,
+  ConsumerReport,
   ConsumerStatus,
   ConsumerWorkflowInput,
   IngestBatch,
   IngestProgress,
-  IngestTotals,
+  PartitionIngestTotals,
   IngestWorkflowInput,
   KafkaRange,
 } from './consumerTypes';
@@ -58,55 +60,19 @@ const MAX_OFFSETS_PER_WRITE = 1_000_000;
 
 
 /**
- * One long-running workflow per consumer, ID `consumer/<name>` (its lock): the talk's KafkaEx consumer-group
- * supervisor. It keeps one heartbeating activity hosting the consumer alive (it describes new offsets as ranges); Temporal retries that activity
- * without limit, on another worker when its worker dies. `pause` / `resume` stop and restart it; the workflow
+ * One long-running workflow per consumer, ID `consumer/<name>` (its lock), supervising the consumer: it keeps one
+ * heartbeating activity hosting the consumer alive (it describes new offsets as ranges); Temporal retries that
+ * activity without limit, on another worker when its worker dies. `pause` / `resume` stop and restart it; the workflow
  * continues as new after `continueAsNewAfterReports` status reports (its only source of history growth).
  */
 export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void> {
   requireOwnWorkflowId(`consumer ${input.consumer}`, consumerWorkflowId(input.consumer));
   const s = input.settings;
-  const c = input.carried;
-  const state = {
-    paused: c?.paused ?? false,
-    generation: c?.generation ?? 0,
-    report: c?.report,
-    totals: { ...(c?.totals ?? zeroConsumerCounts()) },
-    startedAt: c?.startedAt ?? new Date().toISOString(),
-    lastError: c?.lastError,
-    reportsThisRun: 0,
-    backingOff: false,
-  };
-  setHandler(pauseSignal, () => {
-    state.paused = true;
-  });
-  setHandler(resumeSignal, () => {
-    state.paused = false;
-  });
-  setHandler(consumerReportSignal, (r) => {
-    state.report = r;
-    for (const k of Object.keys(state.totals) as (keyof ConsumerCounts)[]) state.totals[k] += r.delta[k];
-    state.reportsThisRun++;
-  });
-  setHandler(
-    consumerStatusQuery,
-    (): ConsumerStatus => ({
-      consumer: input.consumer,
-      state: state.paused ? 'paused' : state.backingOff ? 'backing_off' : 'running',
-      generation: state.generation,
-      reportsThisRun: state.reportsThisRun,
-      historyLength: workflowInfo().historyLength,
-      lag: state.report?.lag ?? null,
-      partitions: state.report?.partitions ?? [],
-      lead: state.report?.lead ?? null,
-      maxLead: state.report?.maxLead ?? null,
-      host: state.report?.host ?? null,
-      reportedAt: state.report?.at ?? null,
-      totals: state.totals,
-      startedAt: state.startedAt,
-      lastError: state.lastError ?? null,
-    }),
-  );
+  const consumer = new ConsumerSupervision(input);
+  setHandler(pauseSignal, () => consumer.pause());
+  setHandler(resumeSignal, () => consumer.resume());
+  setHandler(consumerReportSignal, (r) => consumer.report(r));
+  setHandler(consumerStatusQuery, () => consumer.status());
 
   const acts = proxyActivities<KafkaConsumerActivities>({
     // It runs until cancelled; the heartbeat timeout, not this, is what detects a dead worker.
@@ -122,11 +88,10 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
       nonRetryableErrorTypes: ['UnknownConsumer'],
     },
   });
-  const continueAsNewDue = () => state.reportsThisRun >= s.continueAsNewAfterReports || workflowInfo().continueAsNewSuggested;
 
-  while (!continueAsNewDue()) {
-    if (state.paused) {
-      await condition(() => !state.paused || continueAsNewDue());
+  while (!consumer.continueAsNewDue()) {
+    if (consumer.paused) {
+      await condition(() => !consumer.paused || consumer.continueAsNewDue());
       continue;
     }
     let done = false;
@@ -144,7 +109,7 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
         },
       );
     try {
-      await condition(() => done || state.paused || continueAsNewDue());
+      await condition(() => done || consumer.paused || consumer.continueAsNewDue());
     } catch (err) {
       // The workflow itself was cancelled: the activity got the cancellation too; let the consumer disconnect first.
       await consuming;
@@ -156,27 +121,92 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
     }
     if (failure !== undefined && !isCancellation(failure)) {
       // Only a non-retryable failure gets here (retries are unlimited): record it and try again later.
-      state.lastError = failure instanceof Error ? `${failure.message}: ${String((failure.cause as Error | undefined)?.message ?? '')}` : String(failure);
-      log.warn('consumer activity failed; starting it again after a pause', { consumer: input.consumer, error: state.lastError });
-      state.backingOff = true;
+      consumer.failed(failure);
+      log.warn('consumer activity failed; starting it again after a pause', { consumer: input.consumer, error: consumer.lastError });
+      consumer.backingOff = true;
       await sleep(Math.max(s.retryMaximumIntervalMs, 1000));
-      state.backingOff = false;
+      consumer.backingOff = false;
     }
   }
 
   await condition(allHandlersFinished);
-  await continueAsNew<typeof kafkaConsumer>({
-    consumer: input.consumer,
-    settings: input.settings,
-    carried: {
-      paused: state.paused,
-      generation: state.generation + 1,
-      ...(state.report ? { report: state.report } : {}),
-      totals: state.totals,
-      startedAt: state.startedAt,
-      ...(state.lastError !== undefined ? { lastError: state.lastError } : {}),
-    },
-  });
+  await continueAsNew<typeof kafkaConsumer>({ consumer: input.consumer, settings: input.settings, carried: consumer.carry() });
+}
+
+/** A consumer workflow's state, what its signals do to it, and what it carries into the next run. */
+class ConsumerSupervision {
+  paused: boolean;
+  backingOff = false;
+  lastError: string | undefined;
+  private readonly generation: number;
+  private lastReport: ConsumerReport | undefined;
+  private readonly totals: ConsumerCounts;
+  private readonly startedAt: string;
+  private reportsThisRun = 0;
+
+  constructor(private readonly input: ConsumerWorkflowInput) {
+    const c = input.carried;
+    this.paused = c?.paused ?? false;
+    this.generation = c?.generation ?? 0;
+    this.lastReport = c?.report;
+    this.totals = { ...(c?.totals ?? zeroConsumerCounts()) };
+    this.startedAt = c?.startedAt ?? new Date().toISOString();
+    this.lastError = c?.lastError;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  report(r: ConsumerReport): void {
+    this.lastReport = r;
+    for (const k of Object.keys(this.totals) as (keyof ConsumerCounts)[]) this.totals[k] += r.delta[k];
+    this.reportsThisRun++;
+  }
+
+  failed(failure: unknown): void {
+    this.lastError =
+      failure instanceof Error ? `${failure.message}: ${String((failure.cause as Error | undefined)?.message ?? '')}` : String(failure);
+  }
+
+  continueAsNewDue(): boolean {
+    return this.reportsThisRun >= this.input.settings.continueAsNewAfterReports || workflowInfo().continueAsNewSuggested;
+  }
+
+  status(): ConsumerStatus {
+    const r = this.lastReport;
+    return {
+      consumer: this.input.consumer,
+      state: this.paused ? 'paused' : this.backingOff ? 'backing_off' : 'running',
+      generation: this.generation,
+      reportsThisRun: this.reportsThisRun,
+      historyLength: workflowInfo().historyLength,
+      lag: r?.lag ?? null,
+      partitions: r?.partitions ?? [],
+      lead: r?.lead ?? null,
+      maxLead: r?.maxLead ?? null,
+      host: r?.host ?? null,
+      reportedAt: r?.at ?? null,
+      totals: this.totals,
+      startedAt: this.startedAt,
+      lastError: this.lastError ?? null,
+    };
+  }
+
+  carry(): ConsumerCarried {
+    return {
+      paused: this.paused,
+      generation: this.generation + 1,
+      ...(this.lastReport ? { report: this.lastReport } : {}),
+      totals: this.totals,
+      startedAt: this.startedAt,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
 }
 
 /**
@@ -196,7 +226,7 @@ export async function consumerIngest(input: IngestWorkflowInput): Promise<void> 
   const queue: IngestBatch[] = [...(c?.pending ?? [])];
   const ranges: KafkaRange[] = [...(c?.ranges ?? [])];
   const acceptedUpTo: Record<string, string> = { ...(c?.acceptedUpTo ?? {}) };
-  const totals: IngestTotals = { ...(c?.totals ?? { batches: 0, rows: 0, inserted: 0, duplicates: 0 }) };
+  const totals: PartitionIngestTotals = { ...(c?.totals ?? { batches: 0, rows: 0, inserted: 0, duplicates: 0 }) };
   const writtenUpTo: Record<string, string> = { ...(c?.writtenUpTo ?? {}) };
   const generation = c?.generation ?? 0;
   let batchesThisRun = 0;

@@ -8,12 +8,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../../domain/day';
-import { dropBytes, readLineChunks } from './lineReader';
+import { dropBytes, readLineChunks, resumeOptions } from './lineReader';
 import { parseChunk, truncateRaw } from './parse';
 import { addProgress } from '../../db/jobRuns';
 import { events } from '../../observability/events';
 import { checkpointOf, dayTotals, markObjectDone, pendingObjectKeys, quarantineObject, recordPlan, writeChunk, type ChunkCounts } from './store';
-import type { IngestTotals } from './types';
+import type { DayTotals } from './types';
 import { defaultIngestParallelism } from './parallelism';
 
 export const CHUNK_LINES = 1000;
@@ -26,7 +26,7 @@ interface Deps {
   poolSize: number;
 }
 
-/** The talk's ingest job as Temporal activities: readiness, the day's plan, and one resumable activity per object. */
+/** The batch ingest's activities: readiness, the day's plan, one resumable activity per object, the totals. */
 export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }: Deps) {
   return {
     /** The upstream writes `_SUCCESS` last; until then the day is incomplete and ingest must wait, not guess. */
@@ -116,7 +116,7 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
       await qr.query(`SET synchronous_commit = off`);
       const progress = new ProgressFlusher(ds, input.runId);
       try {
-        for await (const lines of readLineChunks(source, { startOffset: offset, startLineNumber: lineNumber + 1, size: CHUNK_LINES })) {
+        for await (const lines of readLineChunks(source, { ...resumeOptions({ endOffset: offset, lineNumber }), size: CHUNK_LINES })) {
           const last = lines[lines.length - 1]!;
           const parsed = parseChunk(lines, input.day);
           const counts = await writeChunk(client, input, {
@@ -147,7 +147,7 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
     },
 
     /** Run totals from the checkpoints: identical however many crashes and resumes it took. */
-    async summarizeDay(input: { day: string; chainId: string }): Promise<IngestTotals> {
+    async summarizeDay(input: { day: string; chainId: string }): Promise<DayTotals> {
       return dayTotals(ds, input);
     },
   };

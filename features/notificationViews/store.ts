@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { pgArrayElement, pgArrayLiteral } from '../../db/pgArrayLiteral';
 import type { NotificationView, Reject } from './parse';
-import type { IngestTotals } from './types';
+import type { DayTotals } from './types';
 
 /**
  * Every statement on the batch ingest's tables: `ingest_objects` (the day's plan and each object's checkpoint),
@@ -83,7 +83,7 @@ export async function quarantineObject(ds: DataSource, o: { day: string; chainId
 }
 
 /** Run totals from the checkpoints: identical however many crashes and resumes it took. */
-export async function dayTotals(q: Queryable, d: { day: string; chainId: string }): Promise<IngestTotals> {
+export async function dayTotals(q: Queryable, d: { day: string; chainId: string }): Promise<DayTotals> {
   const rows: Record<string, string>[] = await q.query(
     `SELECT count(*) AS objects, coalesce(sum(bytes_read),0) AS "bytesRead", coalesce(sum(lines_read),0) AS "linesRead",
             coalesce(sum(rows_written),0) AS "rowsWritten", coalesce(sum(duplicates),0) AS duplicates,
@@ -92,7 +92,7 @@ export async function dayTotals(q: Queryable, d: { day: string; chainId: string 
        FROM ingest_objects WHERE day = $1 AND chain_id = $2`,
     [d.day, d.chainId],
   );
-  return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)])) as unknown as IngestTotals;
+  return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)])) as unknown as DayTotals;
 }
 
 /** The views of one notification on one day (the read API's). */

@@ -1,5 +1,5 @@
 /** Totals of one ingest run: the ingest job's job_runs.metrics, whose keys dashboards read. */
-export interface IngestTotals {
+export interface DayTotals {
   objects: number;
   objectsPending: number;
   bytesRead: number;

@@ -8,7 +8,7 @@ import type { ingestNotificationViews as IngestNotificationViewsJob, replayInges
 import type { RejectReplayActivities } from './replayRejects';
 import type { ActivityPolicy } from '../../workflows/types';
 
-export interface IngestBatchInput {
+export interface ObjectBatchInput {
   day: string;
   chainId: string;
   runId: string;
@@ -58,7 +58,7 @@ export const ingestNotificationViews: JobHandler<ArgsOf<typeof IngestNotificatio
 };
 
 /** One batch of a day's objects, `parallelism` objects at a time, each a resumable heartbeating activity. */
-export async function ingestObjectBatch(input: IngestBatchInput): Promise<number> {
+export async function ingestObjectBatch(input: ObjectBatchInput): Promise<number> {
   const acts = proxyActivities<NotificationIngestActivities>(activityOptions(input.policy));
   const keys = await acts.pendingObjects({ day: input.day, chainId: input.chainId, batch: input.batch });
   await forEachBounded(keys, input.parallelism, (key) =>

@@ -35,7 +35,7 @@ const incompatible = path.join(tmp, 'other.avsc');
 writeFileSync(incompatible, JSON.stringify({ type: 'record', name: 'CuratedProgramEvent', namespace: 'com.creatornotifications.curatedprogram', fields: [{ name: 'event_id', type: 'long' }] }));
 
 describe('consumer definitions', () => {
-  test('the shipped CuratedProgram consumer is valid and has the talk\'s topic and group', () => {
+  test('the shipped CuratedProgram consumer is valid and has the documented topic and group', () => {
     const reg = registry(builtinConsumers);
     const c = reg.get('curated_program');
     assert.deepEqual(c.topics, ['curated-program-events']);

@@ -12,7 +12,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NotificationIngestActivities } from '../../features/notificationViews/activities';
 import type { FinishAttemptInput, RunLogActivities, StartAttemptInput } from '../../activities/runLog';
-import type { IngestTotals } from '../../features/notificationViews/types';
+import type { DayTotals } from '../../features/notificationViews/types';
 import type { ResolvedJob } from '../../workflows/types';
 import { TEST_ACTIVITY_POLICY, workflowTestBed, type WorkflowTestBed } from '../support/timeSkipping';
 
@@ -66,7 +66,7 @@ describe('the ingest fan-out on the time-skipping test server', { timeout: 240_0
       if (d.unfinishedOnce.delete(key)) return;
       d.ingested.push(key);
     },
-    async summarizeDay({ day }): Promise<IngestTotals> {
+    async summarizeDay({ day }): Promise<DayTotals> {
       const d = dayOf(day);
       const n = new Set(d.ingested).size;
       return { objects: d.objects, objectsPending: d.objects - n, bytesRead: n * 1000, linesRead: n * 10, rowsWritten: n * 9, duplicates: 0, skipped: 0, rejected: n, blank: 0, chunks: n };
