@@ -20,9 +20,11 @@ import { KafkaTools } from '../../connections/kafkaTools';
 import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
+import { temporal } from '@temporalio/proto';
 import type { ConsumerReport, ConsumerStatus, IngestProgress } from '../../workflows/consumerTypes';
 import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumers';
 import { openRuntime, type Runtime } from '../../workers/runtime';
+import { APPEND_ONLY_TABLE_DDL } from '../support/appendOnlyHandler';
 import type { TestConsumerSpec } from '../support/consumers';
 
 const PARTITIONS = 4;
@@ -408,5 +410,62 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
     }
     assert.equal(messages, expected.messages, 'messages written by the ingest workflows');
     assert.equal(deadLetters, expected.garbage, 'dead letters written by the ingest workflows');
+  });
+
+  test('a writer without a natural key: kill -9 of two of three workers while they write ranges, every offset written exactly once', async () => {
+    await freshStart();
+    // Ranges of 2,000 offsets written 100 at a time: a kill lands inside a range that is partly written.
+    const s = spec('appendonly', { handler: 'append_only', batchSize: 100, rangeMaxMessages: 2000, maxLead: 4000 });
+    specs.push(s);
+    await rt.ds.query(APPEND_ONLY_TABLE_DDL);
+    const expected = await produce(s, 40_000, 83);
+    // Repeats are messages of their own (other offsets): without a key each is a row.
+    const valid = expected.messages - expected.garbage;
+    const trio = await Promise.all([startWorker(workerEnv(s)), startWorker(workerEnv(s)), startWorker(workerEnv(s))]);
+    workers.push(...trio);
+    const appended = async () => {
+      const [r] = (await rt.ds.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT (kafka_partition, kafka_offset))::int AS offsets FROM test_appended_events WHERE topic = $1`,
+        [s.topic],
+      )) as { rows: number; offsets: number }[];
+      if (r!.rows !== r!.offsets) throw new Error(`an offset written twice: ${r!.rows} rows for ${r!.offsets} offsets`);
+      if (r!.rows > valid) throw new Error(`too many rows: ${r!.rows} for ${valid} valid messages`);
+      return r!.rows;
+    };
+    /** Pids of our workers running a range activity right now, from the ingest workflows' pending activities. */
+    const writing = async (): Promise<number[]> => {
+      const pids = new Set<number>();
+      for (let p = 0; p < PARTITIONS; p++) {
+        const d = await rt.temporal.workflow.getHandle(ingestWorkflowId(s.name, s.topic, p)).describe().catch(() => undefined);
+        for (const a of d?.raw.pendingActivities ?? []) {
+          const pid = Number(/^(\d+)@/.exec(a.lastWorkerIdentity ?? '')?.[1]);
+          if (a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) {
+            if (workers.some((w) => w.pid === pid && w.alive())) pids.add(pid);
+          }
+        }
+      }
+      return [...pids];
+    };
+    const kills: string[] = [];
+    for (const share of [0.2, 0.5]) {
+      await eventually(`${share * 100}% of the valid messages appended`, async () => ((await appended()) >= valid * share ? true : undefined), 240_000, 100);
+      const pid = await eventually('a worker of ours writing a range', async () => (await writing())[0], 60_000, 50);
+      const victim = workers.find((w) => w.pid === pid)!;
+      const at = await appended();
+      await victim.kill9();
+      workers.splice(workers.indexOf(victim), 1);
+      kills.push(`pid ${pid} at ${at}/${valid}`);
+    }
+    const survivor = workers.find((w) => trio.includes(w))!;
+    await eventually(`${valid} rows, ${expected.garbage} dead letters, lag 0`, async () => {
+      if ((await appended()) !== valid) return undefined;
+      const c = await counts(s.name, s.topic);
+      if (c.dead !== expected.garbage) return undefined;
+      return caughtUp(await status(s.name), s.topic, PARTITIONS);
+    }, 300_000, 500);
+    console.log(`append-only writer, kill -9 of ${kills.join(' and ')}: ${valid} rows, each offset once`);
+    assert.equal(await appended(), valid);
+    assert.equal((await counts(s.name, s.topic)).dead, expected.garbage);
+    assert.ok(survivor.alive(), 'the last worker is the same process throughout');
   });
 });

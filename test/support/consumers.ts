@@ -1,5 +1,6 @@
 import { defineConsumer, type ConsumerDefinition } from '../../consumers/definition';
 import { builtinConsumers } from '../../app/consumers';
+import { appendOnlyHandler } from './appendOnlyHandler';
 
 /**
  * Loaded by test workers through CONSUMERS_MODULE: the shipped consumers, as every worker a user starts runs them,
@@ -18,6 +19,8 @@ export interface TestConsumerSpec {
   partitionsPerIngestWorkflow?: number;
   ingestContinueAsNewAfter?: number;
   continueAsNewAfterReports?: number;
+  /** `append_only`: a writer without a natural key (test/support/appendOnlyHandler.ts) instead of the shipped one. */
+  handler?: 'append_only';
 }
 
 export function testConsumer(spec: TestConsumerSpec): ConsumerDefinition {
@@ -26,7 +29,7 @@ export function testConsumer(spec: TestConsumerSpec): ConsumerDefinition {
     description: 'the curated-program consumer on a test topic and group',
     topics: [spec.topic],
     groupId: spec.group ?? `${spec.topic}.group`,
-    handler: 'curated_program_events',
+    handler: spec.handler === 'append_only' ? appendOnlyHandler : 'curated_program_events',
     wireFormat: spec.wireFormat ?? 'avro-raw',
     schema: 'CuratedProgramEvent.avsc',
     batchSize: spec.batchSize ?? 50,
