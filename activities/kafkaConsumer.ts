@@ -10,6 +10,7 @@ import { ingestWorkflowId } from '../workflows/consumerIds';
 import { ConsumerDefinitionError, type ConsumerRegistry, type ResolvedConsumer } from '../consumers/registry';
 import { logger } from '../observability/logger';
 import { backoffMs } from '../domain/backoff';
+import { appliedOffsets } from '../consumers/store';
 import { events } from '../observability/events';
 import { consumerReportSignal, consumerIngestWorkflowType, ingestRangeSignalName } from '../workflows/consumerSignals';
 import { zeroConsumerCounts, type ConsumerCounts, type ConsumerReport, type IngestWorkflowInput, type KafkaRange, type PartitionLag } from '../workflows/consumerTypes';
@@ -274,11 +275,7 @@ class ConsumerSession {
   }
 
   private async appliedOffsets(): Promise<Map<string, bigint>> {
-    const rows = (await this.deps.ds.query(
-      `SELECT topic, kafka_partition AS partition, applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1`,
-      [this.c.name],
-    )) as { topic: string; partition: number; o: string }[];
-    return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.o)]));
+    return appliedOffsets(this.deps.ds, this.c.name);
   }
 
   /** Reports to the consumer workflow when something changed (always when `force`). */

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
+import { appliedOffset, insertDeadLetters, lockAppliedOffset, setAppliedOffset } from '../consumers/store';
 import { inTransaction } from '../db/transaction';
 import { withoutNul } from '../domain/text';
 import { events } from '../observability/events';
@@ -12,15 +13,6 @@ interface Deps {
   ds: DataSource;
   consumers: ConsumerRegistry;
   reader: KafkaRangeReader;
-}
-
-/** The highest applied offset of a partition, or -1 when nothing of it was written yet. */
-export async function appliedOffset(q: DataSource | QueryRunner, consumer: string, topic: string, partition: number): Promise<bigint> {
-  const rows = (await q.query(
-    `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3`,
-    [consumer, topic, partition],
-  )) as { o: string }[];
-  return rows[0] ? BigInt(rows[0].o) : -1n;
 }
 
 /**
@@ -62,33 +54,13 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
           }
           const w = await inTransaction(deps.ds, async (qr) => {
             await qr.query(`SET LOCAL statement_timeout = '100s'`);
-            // The row lock orders concurrent attempts of one partition (a retry racing a slow predecessor).
-            await qr.query(
-              `INSERT INTO kafka_applied_offsets (consumer, topic, kafka_partition, applied_offset) VALUES ($1, $2, $3, -1)
-               ON CONFLICT (consumer, topic, kafka_partition) DO NOTHING`,
-              [c.name, topic, partition],
-            );
-            const [lock] = (await qr.query(
-              `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE`,
-              [c.name, topic, partition],
-            )) as { o: string }[];
-            const now = BigInt(lock!.o);
+            const now = await lockAppliedOffset(qr, c.name, topic, partition);
             if (now >= chunk.upTo) return { rows: 0, inserted: 0, dead: 0, applied: now };
             const newRows = now >= chunk.offsets[0]! ? rows.filter((r) => BigInt(r.offset) > now) : rows;
             const newDead = now >= chunk.offsets[0]! ? dead.filter((d) => BigInt(d.offset) > now) : dead;
             const inserted = await c.write(qr, [{ topic, partition, rows: newRows }]);
-            if (newDead.length > 0) {
-              await qr.query(
-                `INSERT INTO kafka_dead_letters (consumer, topic, kafka_partition, kafka_offset, reason, raw)
-                 SELECT $1, $2, $3, o, r, w FROM unnest($4::bigint[], $5::text[], $6::bytea[]) AS t(o, r, w)
-                 ON CONFLICT (consumer, topic, kafka_partition, kafka_offset) DO NOTHING`,
-                [c.name, topic, partition, newDead.map((d) => d.offset), newDead.map((d) => d.reason), newDead.map((d) => d.raw)],
-              );
-            }
-            await qr.query(
-              `UPDATE kafka_applied_offsets SET applied_offset = $4, updated_at = now() WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3`,
-              [c.name, topic, partition, chunk.upTo.toString()],
-            );
+            await insertDeadLetters(qr, c.name, topic, partition, newDead);
+            await setAppliedOffset(qr, c.name, topic, partition, chunk.upTo);
             return { rows: newRows.length, inserted, dead: newDead.length, applied: chunk.upTo };
           });
           applied = w.applied;

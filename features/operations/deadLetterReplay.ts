@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { heartbeatOrStop } from '../../activities/heartbeat';
 import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry, ResolvedConsumer } from '../../consumers/registry';
+import { deadLettersPage, takeDeadLetters } from '../../consumers/store';
 import type { IngestRow } from '../../workflows/consumerTypes';
 import { inTransaction } from '../../db/transaction';
 
@@ -19,8 +20,6 @@ export interface DeadLetterReplayTotals {
   stillDead: number;
 }
 
-type DeadLetterRow = { id: string; topic: string; kafka_partition: number; kafka_offset: string; raw: Buffer | null };
-
 /** Re-decodes one consumer's dead letters (optionally one topic, or reasons starting with `reason`). */
 export async function replayDeadLetters(
   ds: DataSource,
@@ -31,12 +30,13 @@ export async function replayDeadLetters(
   const t: DeadLetterReplayTotals = { examined: 0, replayed: 0, alreadyPresent: 0, stillDead: 0 };
   let afterId = '0';
   for (;;) {
-    const rows: DeadLetterRow[] = await ds.query(
-      `SELECT id, topic, kafka_partition, kafka_offset, raw FROM kafka_dead_letters
-        WHERE consumer = $1 AND id > $2 AND ($3::text IS NULL OR topic = $3) AND ($4::text IS NULL OR starts_with(reason, $4))
-        ORDER BY id LIMIT $5`,
-      [consumer.name, afterId, input.topic ?? null, input.reason ?? null, input.batchSize],
-    );
+    const rows = await deadLettersPage(ds, {
+      consumer: consumer.name,
+      afterId,
+      ...(input.topic !== undefined ? { topic: input.topic } : {}),
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      limit: input.batchSize,
+    });
     if (rows.length === 0) return t;
     afterId = rows[rows.length - 1]!.id;
     t.examined += rows.length;
@@ -55,13 +55,10 @@ export async function replayDeadLetters(
     }
     if (decoded.size > 0) {
       const counts = await inTransaction(ds, async (qr) => {
-        const [gone]: [{ id: string }[], number] = await qr.query(
-          `DELETE FROM kafka_dead_letters WHERE id = ANY($1::bigint[]) RETURNING id`,
-          [[...decoded.keys()]],
-        );
+        const gone = await takeDeadLetters(qr, [...decoded.keys()]);
         const byPartition = new Map<string, { topic: string; partition: number; rows: IngestRow[] }>();
-        for (const g of gone) {
-          const d = decoded.get(String(g.id))!;
+        for (const id of gone) {
+          const d = decoded.get(id)!;
           const key = JSON.stringify([d.topic, d.partition]);
           const b = byPartition.get(key) ?? { topic: d.topic, partition: d.partition, rows: [] };
           b.rows.push(d.row);
