@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { Env } from '../config/env';
 import { kafkaClientOptions, kafkaErrorText } from '../connections/kafka';
 import { ingestWorkflowId } from '../workflows/consumerIds';
-import { ConsumerDefinitionError, type ConsumerRegistry, type ResolvedConsumer } from '../consumers/registry';
+import type { ConsumerRegistry, ResolvedConsumer } from '../consumers/registry';
 import { logger } from '../observability/logger';
 import { backoffMs } from '../domain/backoff';
 import { appliedOffsets } from '../consumers/store';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
 import { appliedOffset, insertDeadLetters, lockAppliedOffset, setAppliedOffset } from '../consumers/store';
 import { inTransaction } from '../db/transaction';

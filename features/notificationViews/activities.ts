@@ -94,7 +94,6 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
      * be lost in a crash, the row in Postgres cannot).
      */
     async ingestObject(input: { day: string; chainId: string; key: string; runId: string }): Promise<void> {
-      const ctx = Context.current();
       const start = await checkpointOf(ds, input);
       if (!start) throw ApplicationFailure.nonRetryable(`${input.key} is not in the plan of ${input.day} for this run`, 'PlanMissing');
       if (start.done) return;

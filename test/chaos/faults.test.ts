@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { freshDay } from '../support/days';
 import { eventually, REPO, stackEnv, uniqueTag, useStackEnv } from '../support/stack';
 import { startApi, type ApiProcess } from '../support/apiProcess';
-import { startWorker, type WorkerProcess } from '../support/workerProcess';
+import { startWorker, type WorkerProcess, bundleWorkflowsForWorkers, TEST_MODULES } from '../support/workerProcess';
 
 /*
  * The fault suite: each scenario breaks one dependency of a running ingest or Kafka drain on the real stack, then
@@ -30,8 +30,7 @@ if (process.env['SCHEDULED_JOB_PORT_OFFSET'] === '0' && process.env['CHAOS_ALLOW
 const STACK = stackEnv();
 Object.assign(process.env, STACK);
 useStackEnv({
-  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+  ...TEST_MODULES,
   // The default queue, as a user's worker polls: the stack is the suite's own, and the shipped consumer's workflow
   // must stay on a queue these workers serve from one run of the suite to the next.
   TEMPORAL_TASK_QUEUE: STACK['TEMPORAL_TASK_QUEUE'] ?? 'scheduled-job',
@@ -117,9 +116,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   before(async () => {
     // Bundle the workflows once; every worker started here loads that file instead of running webpack itself.
     dataDir = mkdtempSync(path.join(tmpdir(), 'chaos-'));
-    const bundle = path.join(dataDir, 'workflows.js');
-    await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
-    process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+    await bundleWorkflowsForWorkers();
     rt = await openRuntime();
     s3 = createS3Client(rt.env);
     kafka = new KafkaTools(rt.env, 'chaos-test');

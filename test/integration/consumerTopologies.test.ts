@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
-import { startWorker, type WorkerProcess } from '../support/workerProcess';
+import { eventually, uniqueTag, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess, bundleWorkflowsForWorkers, TEST_MODULES } from '../support/workerProcess';
 
-// Our own task queue, so workers of other test runs on the same Temporal server never take these tasks.
-process.env['TEMPORAL_TASK_QUEUE'] = uniqueTag('topologies-test');
-useStackEnv({
-  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
-  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-});
-const run = promisify(execFile);
+useStackEnv(TEST_MODULES);
 
 import { KafkaTools } from '../../connections/kafkaTools';
 import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
@@ -58,9 +48,7 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
 
   before(async () => {
     // Bundle the workflows once; every worker of this file loads that file instead of running webpack itself.
-    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'topologies-test-')), 'workflows.js');
-    await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
-    process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+    await bundleWorkflowsForWorkers();
     rt = await openRuntime();
     kafka = new KafkaTools(rt.env, 'consumer-topologies-test');
     queue = rt.env.TEMPORAL_TASK_QUEUE;

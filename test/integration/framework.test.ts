@@ -149,7 +149,7 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
   test('temporal workflow terminate: job_runs records the end within seconds', async () => {
     const tag = uniqueTag('term');
     const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
-    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { workflowId } = (await res.json()) as { runId: string; workflowId: string };
     // Running means an activity has reported a step: terminating before that would not test ending a live attempt.
     const running = await eventually('an attempt that has reported a step', async () => {
       const d = await rt.client.temporal.workflow.getHandle(workflowId).describe();

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
-import { startWorker, type WorkerProcess } from '../support/workerProcess';
+import { startWorker, type WorkerProcess, bundleWorkflowsForWorkers, TEST_MODULES } from '../support/workerProcess';
 
-// Our own task queue, so workers of other test runs on the same Temporal server never take these tasks.
-process.env['TEMPORAL_TASK_QUEUE'] = uniqueTag('kafka-test');
-useStackEnv({
-  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
-  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-});
+useStackEnv(TEST_MODULES);
 const run = promisify(execFile);
 
 import { KafkaTools } from '../../connections/kafkaTools';
@@ -57,9 +50,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
 
   before(async () => {
     // Bundle the workflows once; every worker of this file loads that file instead of running webpack itself.
-    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'kafka-test-')), 'workflows.js');
-    await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
-    process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+    await bundleWorkflowsForWorkers();
     rt = await openRuntime();
     kafka = new KafkaTools(rt.env, 'kafka-consumers-test');
   });

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { freshDay, generateAndUpload } from '../support/days';
-import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
-import { startWorker, type WorkerProcess } from '../support/workerProcess';
+import { eventually, uniqueTag, useStackEnv } from '../support/stack';
+import { startWorker, type WorkerProcess, bundleWorkflowsForWorkers, TEST_MODULES } from '../support/workerProcess';
 
 /*
  * Several workers on one task queue, on the Temporal server (PostgreSQL, several history shards): a 2,000-object day
@@ -17,11 +15,7 @@ import { startWorker, type WorkerProcess } from '../support/workerProcess';
  * connection, one shard) this test skips: `stack.sh up --temporal server` first.
  */
 process.env['TEMPORAL_TASK_QUEUE'] = uniqueTag('workers-test');
-useStackEnv({
-  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
-  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-});
-const run = promisify(execFile);
+useStackEnv(TEST_MODULES);
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { KafkaTools } from '../../connections/kafkaTools';
@@ -65,9 +59,7 @@ describe(`${WORKERS} workers on the Temporal server share a day and a backlog, o
     s3 = createS3Client(rt.env);
     dataDir = mkdtempSync(path.join(tmpdir(), 'several-workers-'));
     // Bundle the workflows once; every worker loads that file instead of running webpack itself.
-    const bundle = path.join(dataDir, 'workflows.js');
-    await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
-    process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+    await bundleWorkflowsForWorkers();
   });
 
   after(async () => {

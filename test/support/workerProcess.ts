@@ -1,6 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { REPO } from './stack';
+
+/**
+ * The jobs and consumers test workers load: the shipped ones plus the tests' own (test/support/jobs.ts,
+ * test/support/consumers.ts). A test file that starts workers gives its own process the same, so its registries
+ * agree with theirs.
+ */
+export const TEST_MODULES = {
+  JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
+  // The shipped consumers plus the test's own, so tests run what users run. A consumer workflow left on a finished
+  // test's queue is moved by the next worker once that queue has no pollers.
+  CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+};
+
+/**
+ * Bundles the workflows once for a test file: every worker it starts then loads that file instead of running webpack
+ * itself (seconds and a few hundred MB at each start).
+ */
+export async function bundleWorkflowsForWorkers(): Promise<void> {
+  const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'test-workers-')), 'workflows.js');
+  await promisify(execFile)(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'bundle-workflows', bundle], { env: process.env });
+  process.env['SCHEDULED_JOB_WORKFLOW_BUNDLE'] = bundle;
+}
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -22,10 +47,7 @@ export async function startWorker(env: Record<string, string> = {}, readyTimeout
     cwd: REPO,
     env: {
       ...process.env,
-      JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
-      // The shipped consumers plus the test's own (when TEST_CONSUMER_TOPIC is set), so tests run what users run. A
-      // consumer workflow left on a finished test's queue is moved by the next worker once that queue has no pollers.
-      CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
+      ...TEST_MODULES,
       LOG_LEVEL: 'info',
       ...env,
     },
