@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { pgArrayElement, pgArrayLiteral } from '../../db/pgArrayLiteral';
+import { redoOnConflict } from '../../db/transaction';
 import type { NotificationView, Reject } from './parse';
 import type { DayTotals } from './types';
 
@@ -231,35 +232,27 @@ export async function writeChunk(
       pgArrayLiteral(c.rejects.map((r) => r.raw)),
     );
   }
-  for (let attempt = 1; ; attempt++) {
-    let rows: { line_number: string | null; inserted: string }[];
-    try {
-      rows = (await client.query({ ...(c.rejects.length ? CHUNK_WITH_REJECTS : CHUNK_WITHOUT_REJECTS), values: params })).rows;
-    } catch (err) {
-      // Deadlock or serialization failure: safe to replay, nothing of the chunk committed.
-      const code = (err as { code?: string }).code;
-      if ((code === '40P01' || code === '40001') && attempt < 5) continue;
-      throw err;
-    }
-    const locked = rows[0]?.line_number;
-    if (locked === null || locked === undefined || Number(locked) !== c.expectLine) {
-      throw ApplicationFailure.retryable(
-        `checkpoint of ${obj.key} moved from line ${c.expectLine} to ${locked}: another attempt wrote it`,
-        'CheckpointMoved',
-      );
-    }
-    const inserted = Number(rows[0]!.inserted);
-    const duplicates = c.views.length - inserted + c.duplicatesInChunk;
-    return {
-      chunks: 1,
-      linesRead: c.lines,
-      bytesRead: c.bytes,
-      rowsWritten: inserted,
-      duplicates,
-      rejected: c.rejects.length,
-      skipped: c.skipped,
-    };
+  // The statement is its own transaction, so a deadlock leaves nothing of the chunk behind.
+  const statement = c.rejects.length ? CHUNK_WITH_REJECTS : CHUNK_WITHOUT_REJECTS;
+  const { rows } = await redoOnConflict(() => client.query<{ line_number: string | null; inserted: string }>({ ...statement, values: params }));
+  const locked = rows[0]?.line_number;
+  if (locked === null || locked === undefined || Number(locked) !== c.expectLine) {
+    throw ApplicationFailure.retryable(
+      `checkpoint of ${obj.key} moved from line ${c.expectLine} to ${locked}: another attempt wrote it`,
+      'CheckpointMoved',
+    );
   }
+  const inserted = Number(rows[0]!.inserted);
+  const duplicates = c.views.length - inserted + c.duplicatesInChunk;
+  return {
+    chunks: 1,
+    linesRead: c.lines,
+    bytesRead: c.bytes,
+    rowsWritten: inserted,
+    duplicates,
+    rejected: c.rejects.length,
+    skipped: c.skipped,
+  };
 }
 
 /**
