@@ -4,8 +4,5 @@ import { notificationRoutes } from '../features/notificationViews/api';
 
 /** The features' read routes, served by the API behind the same token as the job routes. */
 export function apiRoutes(ds: DataSource): (app: FastifyInstance) => void {
-  const notifications = notificationRoutes(ds);
-  return (app) => {
-    notifications(app);
-  };
+  return notificationRoutes(ds);
 }

@@ -10,7 +10,3 @@ export const JOB_HANDLER_NAMES = [
 ] as const;
 
 export type JobHandlerName = (typeof JOB_HANDLER_NAMES)[number];
-
-export function isJobHandlerName(name: string): name is JobHandlerName {
-  return (JOB_HANDLER_NAMES as readonly string[]).includes(name);
-}

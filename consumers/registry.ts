@@ -84,8 +84,13 @@ export class ConsumerRegistry {
 
   /** `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own). */
   constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string } = {}) {
-    for (const h of opts.handlers ?? []) this.handlers.set(h.name, h);
-    for (const def of defs) if (typeof def?.handler === 'object' && def.handler !== null) this.handlers.set(def.handler.name, def.handler);
+    const own = defs.map((d) => d?.handler).filter((h): h is ConsumerHandler => typeof h === 'object' && h !== null);
+    for (const h of [...(opts.handlers ?? []), ...own]) {
+      // Workflow inputs carry the handler by name: one name must mean one handler.
+      const known = this.handlers.get(h.name);
+      if (known && known !== h) throw new ConsumerDefinitionError(`handler ${h.name}: two different handlers have this name`);
+      this.handlers.set(h.name, h);
+    }
     const groups = new Map<string, string>();
     for (const def of defs) {
       const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR);
