@@ -84,12 +84,13 @@ export class ConsumerRegistry {
 
   /** `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own). */
   constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string } = {}) {
-    const own = defs.map((d) => d?.handler).filter((h): h is ConsumerHandler => typeof h === 'object' && h !== null);
-    for (const h of [...(opts.handlers ?? []), ...own]) {
-      // Workflow inputs carry the handler by name: one name must mean one handler.
-      const known = this.handlers.get(h.name);
-      if (known && known !== h) throw new ConsumerDefinitionError(`handler ${h.name}: two different handlers have this name`);
-      this.handlers.set(h.name, h);
+    for (const h of opts.handlers ?? []) this.handlers.set(h.name, h);
+    // A definition that holds its handler resolves to that object; by name, the shipped handlers come first. (A
+    // CONSUMERS_MODULE in TypeScript loads its own copy of the shipped modules, so the same handler can arrive as
+    // two objects under one name.)
+    for (const def of defs) {
+      const h = def?.handler;
+      if (typeof h === 'object' && h !== null && !this.handlers.has(h.name)) this.handlers.set(h.name, h);
     }
     const groups = new Map<string, string>();
     for (const def of defs) {

@@ -82,10 +82,6 @@ describe('consumer definitions', () => {
       /consumer demo_consumer: handler: must name a handler or be one/,
     );
     assert.throws(() => new ConsumerRegistry([base({})]), /handler: must be one of the consumer handlers: none \(got curated_program_events\)/);
-    assert.throws(
-      () => registry([base({ handler: { ...curatedProgramEventsHandler } })]),
-      /handler curated_program_events: two different handlers have this name/,
-    );
   });
 
   test('rejects a name defined twice and a group shared by two consumers', () => {
