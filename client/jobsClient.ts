@@ -38,8 +38,11 @@ export class AlreadyRunningError extends Error {
 
 export class RunNotFoundError extends Error {
   override name = 'RunNotFound';
-  constructor(readonly runId: string) {
-    super(`no run ${runId}`);
+  constructor(
+    readonly runId: string,
+    readonly job: string,
+  ) {
+    super(`no run ${runId} of job ${job}: a run ID is the runId its trigger returned`);
   }
 }
 
@@ -116,7 +119,7 @@ export class JobsClient {
   /** A run's state, following whole-job retries to the latest attempt. */
   async status(job: string, runId: string): Promise<RunView> {
     const latest = await jobRuns.latestOfChain(this.ds, job, runId);
-    if (!latest) throw new RunNotFoundError(runId);
+    if (!latest) throw new RunNotFoundError(runId, job);
     const view = toView(latest);
     if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
       return this.followTemporal(view, latest.first_run_id);

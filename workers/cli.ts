@@ -213,14 +213,14 @@ program
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Required only now: an error of these classes comes from a command that has loaded them already.
-  const { AlreadyRunningError } = require('../client/jobsClient') as typeof import('../client/jobsClient');
+  const { AlreadyRunningError, RunNotFoundError } = require('../client/jobsClient') as typeof import('../client/jobsClient');
   const { ConfigError } = require('../config/env') as typeof import('../config/env');
   const { InvalidArgumentsError, JobDefinitionError, UnknownJobError } = require('../jobs/registry') as typeof import('../jobs/registry');
   if (err instanceof AlreadyRunningError) {
     console.error(JSON.stringify({ error: 'already_running', workflowId: err.workflowId, runId: err.runId }));
     process.exit(3);
   }
-  const known = [ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError].some((c) => err instanceof c);
+  const known = [ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError, RunNotFoundError].some((c) => err instanceof c);
   console.error(known ? `error: ${(err as Error).message}` : err);
   process.exit(known ? 2 : 1);
 });

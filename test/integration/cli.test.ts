@@ -84,8 +84,9 @@ describe('the scheduled-job CLI on the real stack', { timeout: 600_000 }, () => 
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^error: .*no_such_job/m);
     const noRun = await cli(['status', 'test_steps', randomUUID()]);
-    assert.notEqual(noRun.code, 0, 'an unknown run is an error');
-    assert.match(noRun.stderr, /RunNotFound|not found/i);
+    assert.equal(noRun.code, 2, 'an unknown run is a usage error, like an unknown job');
+    assert.match(noRun.stderr, /^error: no run [0-9a-f-]+ of job test_steps/m);
+    assert.doesNotMatch(noRun.stderr, /\n\s+at /, 'no stack trace');
   });
 
   test('runs lists the newest runs first with their status; rerun starts the same arguments again', async () => {
