@@ -12,6 +12,7 @@ import { freshDay } from '../test/support/days';
 import { sampleRss } from '../test/support/rss';
 import { useStackEnv } from '../test/support/stack';
 import { startWorker } from '../test/support/workerProcess';
+import { compileWorkerModules } from './workerModules';
 import { createS3Client } from '../connections/s3';
 import { generateDay } from '../scripts/generate-day';
 import { uploadGeneratedFiles } from '../scripts/upload-day';
@@ -31,7 +32,7 @@ export async function measureIngestMemory(bytes: number): Promise<MemoryRun> {
   const rt = await openRuntime();
   const s3 = createS3Client(rt.env);
   const dir = await mkdtemp(join(tmpdir(), 'sj-memory-'));
-  const worker = await startWorker();
+  const worker = await startWorker(await compileWorkerModules());
   try {
     const day = freshDay();
     const generated = await generateDay({ day, objects: 1, targetBytes: bytes, gzipFraction: 0, seed: 5, out: dir });

@@ -11,6 +11,7 @@ import { consumerWorkflowId } from '../workflows/consumerIds';
 import { produceCuratedEvents } from '../scripts/produce-curated-events';
 import { REPO, uniqueTag, useStackEnv } from '../test/support/stack';
 import { startWorker } from '../test/support/workerProcess';
+import { compileWorkerModules } from './workerModules';
 import { openRuntime } from '../workers/runtime';
 import { percentile } from './context';
 
@@ -28,7 +29,12 @@ async function main(): Promise<void> {
   const rt = await openRuntime();
   const kafka = new KafkaTools(rt.env, 'latency');
   await kafka.createTopic(topic, 4);
-  const worker = await startWorker({ TEST_CONSUMER_NAME: name, TEST_CONSUMER_TOPIC: topic, TEST_CONSUMER_GROUP: `${topic}.group` });
+  const worker = await startWorker({
+    TEST_CONSUMER_NAME: name,
+    TEST_CONSUMER_TOPIC: topic,
+    TEST_CONSUMER_GROUP: `${topic}.group`,
+    ...(await compileWorkerModules()),
+  });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
     await produceCuratedEvents({ kafka, topic, count: 40, partitions: 4, seed: 1, prefix: `${name}-warm`, garbageShare: 0, repeatShare: 0 });

@@ -24,6 +24,7 @@ import { benchIngest, ingestTable, SCRATCH_TABLES, type IngestFigures } from './
 import { benchConsumer, benchKafka, kafkaTable } from './kafkaPaths';
 import { benchSustainedStarts } from './sustainedStarts';
 import { benchTrigger } from './triggerLatency';
+import { compileWorkerModules } from './workerModules';
 
 const TOKEN = 'bench-token-123';
 
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   const pg = new PgClient({ connectionString: rt.env.DATABASE_URL });
   await pg.connect();
   const dir = await mkdtemp(path.join(tmpdir(), 'sj-bench-'));
-  const worker = await startWorker(consumer.env);
+  const worker = await startWorker({ ...consumer.env, ...(await compileWorkerModules()) });
   const workerRss = sampleRss(worker.pid);
   const app = buildApi({ client: rt.client, token: TOKEN });
   const idleApp = buildApi({ client: new JobsClient(rt.temporal, rt.ds, rt.jobs, uniqueTag('bench-idle')), token: TOKEN });

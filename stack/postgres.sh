@@ -115,8 +115,13 @@ postgres_start() {
   fi
   # pg_ctl forks the postmaster into its own session (setsid) with stdin from /dev/null and output to
   # the log; -w waits until it accepts connections or fails.
-  pg_as pg_ctl start -D "$PGDATA_DIR" -l "$pglog" -w -t "$HEALTH_TIMEOUT" -s 8>&- 9>&- </dev/null >>"$PG_LOG" 2>&1
+  pg_as pg_ctl start -D "$PGDATA_DIR" -l "$pglog" -o "$PG_SERVER_OPTIONS" -w -t "$HEALTH_TIMEOUT" -s 8>&- 9>&- </dev/null >>"$PG_LOG" 2>&1
 }
+
+# Given at every start, so a state dir made before a change gets it too. With the default 128 MB of shared buffers
+# a day's ingest evicted dirty pages from its own backends: a quarter of their sampled waits were data-file writes
+# and reads, none with 1 GB (BENCHMARKS.md, the ingest against psql \copy).
+PG_SERVER_OPTIONS="-c shared_buffers=1GB"
 
 postgres_after_start() { # role + database for DATABASE_URL; idempotent
   pg_paths

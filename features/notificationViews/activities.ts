@@ -111,7 +111,8 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
       // The chunk statement goes through the driver's client itself, as a named (prepared) statement: see writeChunk.
       const client = (await qr.connect()) as PoolClient;
       // Safe to relax: rows and checkpoint commit atomically, so a Postgres crash can only lose both together, and
-      // the resume then re-reads from the older checkpoint. It saves an fsync wait per chunk.
+      // the resume then re-reads from the older checkpoint. It saves an fsync wait per chunk; the object's last
+      // commit (done) is synchronous again.
       await qr.query(`SET synchronous_commit = off`);
       const progress = new ProgressFlusher(ds, input.runId);
       try {
@@ -136,6 +137,9 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
           lineNumber = last.lineNumber;
           heartbeatOrStop({ key: input.key, offset, lineNumber });
         }
+        // A synchronous commit waits until the WAL is flushed up to it, so every chunk committed before it is
+        // durable by the time the activity reports the object done.
+        await qr.query(`RESET synchronous_commit`);
         await markObjectDone(qr, input, lineNumber);
         await progress.flush();
       } finally {
