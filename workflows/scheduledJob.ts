@@ -5,7 +5,9 @@ import {
   continueAsNew,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   TemporalFailure,
@@ -33,10 +35,17 @@ import {
 export const progressQuery = defineQuery<JobProgress>('progress');
 
 // The run log must be written even when the database blips: retry without limit, with a capped backoff.
-const runLog = proxyActivities<RunLogActivities>({
+const RUN_LOG_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+/**
+ * The run log's two writes run as local activities: each is one short Postgres statement, and as an activity task
+ * each cost Temporal a dispatch, two more persistence writes and a workflow task of its own, which a busy worker's
+ * runs made every trigger wait behind (BENCHMARKS.md, trigger latency). Runs recorded before keep their activity tasks.
+ */
+const localRunLog = proxyLocalActivities<RunLogActivities>(RUN_LOG_OPTIONS);
+const remoteRunLog = proxyActivities<RunLogActivities>(RUN_LOG_OPTIONS);
 
 const NEVER_RETRIED = [INVALID_ARGUMENTS, UNKNOWN_JOB, UNKNOWN_HANDLER, WRONG_WORKFLOW_ID];
 
@@ -52,6 +61,7 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
   const progress: JobProgress = { job: input.job, attempt, phase: 'starting', metrics: {} };
   setHandler(progressQuery, () => progress);
 
+  const runLog = patched('run-log-local-activities') ? localRunLog : remoteRunLog;
   let job: ResolvedJob | undefined;
   try {
     job = await runLog.startAttempt({

@@ -5,7 +5,7 @@
  *
  *   bash stack/stack.sh up && eval "$(bash stack/stack.sh env)" && node --import tsx test/replay/recordHistories.ts
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO, uniqueTag, useStackEnv, eventually } from '../support/stack';
 
@@ -50,25 +50,28 @@ async function main(): Promise<void> {
     console.log(`${name}: ${(JSON.parse(stdout) as { events: unknown[] }).events.length} events of ${workflowId}`);
   };
   try {
+    // The run log as local activities; the scheduledJob-<path> histories of its activity tasks stay as recorded: they
+    // are what runs from before it replay.
+    const SCHEDULED_JOB = 'scheduledJob-local-run-log';
     const tag = uniqueTag('replay');
     const ok = await rt.client.trigger('test_steps', { steps: 2, stepMs: 10, tag });
     await rt.client.waitFor('test_steps', ok.runId);
-    await save('scheduledJob-succeeded', ok.workflowId, ok.runId);
+    await save(`${SCHEDULED_JOB}-succeeded`, ok.workflowId, ok.runId);
 
     const retried = await rt.client.trigger('test_flaky_retries_1', { failAttempts: 1, tag });
     const retriedView = await rt.client.waitFor('test_flaky_retries_1', retried.runId);
-    await save('scheduledJob-failed-then-continued-as-new', retried.workflowId, retried.runId);
-    await save('scheduledJob-retry-attempt-succeeded', retried.workflowId, retriedView.latestRunId);
+    await save(`${SCHEDULED_JOB}-failed-then-continued-as-new`, retried.workflowId, retried.runId);
+    await save(`${SCHEDULED_JOB}-retry-attempt-succeeded`, retried.workflowId, retriedView.latestRunId);
 
     const late = await rt.client.trigger('test_steps_deadline', { steps: 20, stepMs: 1000, tag });
     const lateView = await rt.client.waitFor('test_steps_deadline', late.runId);
-    await save('scheduledJob-attempt-timed-out', late.workflowId, lateView.latestRunId);
+    await save(`${SCHEDULED_JOB}-attempt-timed-out`, late.workflowId, lateView.latestRunId);
 
     const cancelled = await rt.client.trigger('test_steps', { steps: 100, stepMs: 200, tag: `${tag}-cancel` });
     await new Promise((r) => setTimeout(r, 1500));
     await rt.client.cancel('test_steps', cancelled.runId);
     await rt.client.waitFor('test_steps', cancelled.runId);
-    await save('scheduledJob-cancelled', cancelled.workflowId, cancelled.runId);
+    await save(`${SCHEDULED_JOB}-cancelled`, cancelled.workflowId, cancelled.runId);
 
     const wrongId = `test_steps-${tag}`;
     await rt.temporal.workflow.start('scheduledJob', {
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
       args: [{ job: 'test_steps', args: { steps: 1, stepMs: 0, tag } }],
     });
     await rt.temporal.workflow.getHandle(wrongId).result().catch(() => undefined);
-    await save('scheduledJob-wrong-workflow-id', wrongId);
+    await save(`${SCHEDULED_JOB}-wrong-workflow-id`, wrongId);
 
     const s3 = createS3Client(rt.env);
     const day = freshDay();
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
     s3.destroy();
     const ingest = await rt.client.trigger('ingest_notification_views', { day, batchSize: 2 });
     await rt.client.waitFor('ingest_notification_views', ingest.runId);
-    await save('scheduledJob-ingest-day', ingest.workflowId, ingest.runId);
+    await save(`${SCHEDULED_JOB}-ingest-day`, ingest.workflowId, ingest.runId);
     await save('ingestObjectBatch', `${ingest.workflowId}/attempt-1/batch-0`);
 
     const kafka = new KafkaTools(rt.env, 'record-histories');
@@ -109,7 +112,10 @@ async function main(): Promise<void> {
     for (const id of [consumerWorkflowId(consumerName), ingestId, catalogWorkflowId(queue)]) {
       await rt.temporal.workflow.getHandle(id).terminate('histories recorded').catch(() => undefined);
     }
-    await writeFile(path.join(OUT, 'workflow-ids.json'), JSON.stringify(ids, null, 2) + '\n');
+    // Merged: the histories recorded before (and kept) need their IDs too.
+    const manifest = path.join(OUT, 'workflow-ids.json');
+    const kept = JSON.parse(await readFile(manifest, 'utf8')) as Record<string, string>;
+    await writeFile(manifest, JSON.stringify({ ...kept, ...ids }, null, 2) + '\n');
     await kafka.deleteTopics([topic]).catch(() => undefined);
     await kafka.close();
   } finally {
