@@ -12,8 +12,11 @@ export interface RangeChunk {
 
 // Bit 5 of a record batch's attributes marks a control batch (transaction commit and abort markers): no messages.
 const IS_CONTROL = 0x20;
-/** Bytes per fetch: about 10,000 curated-program events; two fetches are in memory per partition at most. */
-const FETCH_BYTES = 512 * 1024;
+/**
+ * Bytes per fetch: about 5,000 curated-program events, one write transaction's worth; two fetches are in memory per
+ * partition at most. 512 KiB took a 200,000-message drain's worker to 272–293 MiB, this 261–274 (BENCHMARKS.md).
+ */
+const FETCH_BYTES = 256 * 1024;
 const EMPTY_FETCHES_BEFORE_FAILING = 20;
 
 /**
