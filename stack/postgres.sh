@@ -119,8 +119,8 @@ postgres_start() {
 }
 
 # Given at every start, so a state dir made before a change gets it too. With the default 128 MB of shared buffers
-# a day's ingest evicted dirty pages from its own backends: a quarter of their sampled waits were data-file writes
-# and reads, none with 1 GB (BENCHMARKS.md, the ingest against psql \copy).
+# a day's ingest evicted dirty pages from its own backends: a quarter of their samples in pg_stat_activity waited on
+# data-file writes and reads, none with 1 GB (BENCHMARKS.md, set F of the ingest runs).
 PG_SERVER_OPTIONS="-c shared_buffers=1GB"
 
 postgres_after_start() { # role + database for DATABASE_URL; idempotent

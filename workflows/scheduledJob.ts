@@ -41,8 +41,9 @@ const RUN_LOG_OPTIONS = {
 } as const;
 /**
  * The run log's two writes run as local activities: each is one short Postgres statement, and as an activity task
- * each cost Temporal a dispatch, two more persistence writes and a workflow task of its own, which a busy worker's
- * runs made every trigger wait behind (BENCHMARKS.md, trigger latency). Runs recorded before keep their activity tasks.
+ * each cost Temporal a dispatch, its own persistence writes and a workflow task of its own, which a busy worker's
+ * runs made every trigger wait behind (BENCHMARKS.md, the Temporal server against the dev server). Runs recorded
+ * before keep their activity tasks.
  */
 const localRunLog = proxyLocalActivities<RunLogActivities>(RUN_LOG_OPTIONS);
 const remoteRunLog = proxyActivities<RunLogActivities>(RUN_LOG_OPTIONS);
