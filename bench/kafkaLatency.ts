@@ -4,13 +4,12 @@
  * one message at a time is produced and the time until its row is in Postgres is taken (polled by key every 10 ms),
  * with a random pause between messages, so each one travels alone: one small descriptor per message.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaTools } from '../connections/kafkaTools';
 import { consumerWorkflowId } from '../workflows/consumerIds';
 import { produceCuratedEvents } from '../scripts/produce-curated-events';
-import { REPO, uniqueTag, useStackEnv } from '../test/support/stack';
-import { startWorker } from '../test/support/workerProcess';
+import { uniqueTag, useStackEnv } from '../test/support/stack';
+import { startWorker, TEST_MODULES } from '../test/support/workerProcess';
 import { compileWorkerModules } from './workerModules';
 import { openRuntime } from '../workers/runtime';
 import { percentile } from './context';
@@ -20,8 +19,7 @@ async function main(): Promise<void> {
   const count = Number(values.messages);
   useStackEnv({
     TEMPORAL_TASK_QUEUE: uniqueTag('latency'),
-    CONSUMERS_MODULE: path.join(REPO, 'test', 'support', 'consumers.ts'),
-    JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'),
+    ...TEST_MODULES,
   });
   const tag = uniqueTag('lat').replace(/-/g, '_');
   const name = `lat_${tag}`;

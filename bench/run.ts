@@ -15,8 +15,8 @@ import { buildApi } from '../client/httpApi';
 import { JobsClient } from '../client/jobsClient';
 import { createS3Client } from '../connections/s3';
 import { sampleRss } from '../test/support/rss';
-import { REPO, uniqueTag, useStackEnv } from '../test/support/stack';
-import { startWorker } from '../test/support/workerProcess';
+import { uniqueTag, useStackEnv } from '../test/support/stack';
+import { startWorker, TEST_MODULES } from '../test/support/workerProcess';
 import { openRuntime } from '../workers/runtime';
 import { round3, type BenchContext, type BenchRow } from './context';
 import { describeCpu, type CpuSeconds } from './cpuTime';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   }
   const consumer = benchConsumer();
   // Its own task queue, so a worker of the developer's (or the demo's) never takes the bench's runs.
-  useStackEnv({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: uniqueTag('bench'), JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts') });
+  useStackEnv({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: uniqueTag('bench'), JOBS_MODULE: TEST_MODULES.JOBS_MODULE });
   const rt = await openRuntime();
   const s3 = createS3Client(rt.env);
   const pg = new PgClient({ connectionString: rt.env.DATABASE_URL });

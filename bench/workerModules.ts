@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { REPO } from '../test/support/stack';
+import { TEST_MODULES } from '../test/support/workerProcess';
 
-const SUPPORT = path.join(REPO, 'test', 'support');
+const SUPPORT = path.dirname(TEST_MODULES.JOBS_MODULE);
 
 /**
  * Imports that leave test/support become requires of the built module in dist/, and packages are required by the
@@ -32,7 +33,7 @@ const shippedFromDist: Plugin = {
 export async function compileWorkerModules(): Promise<{ JOBS_MODULE: string; CONSUMERS_MODULE: string }> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'sj-bench-modules-'));
   await build({
-    entryPoints: [path.join(SUPPORT, 'jobs.ts'), path.join(SUPPORT, 'consumers.ts')],
+    entryPoints: [TEST_MODULES.JOBS_MODULE, TEST_MODULES.CONSUMERS_MODULE],
     outdir,
     bundle: true,
     platform: 'node',
