@@ -8,12 +8,15 @@ export function pgArrayLiteral(values: readonly (string | null)[]): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (i > 0) out += ',';
-    out += v === null ? 'NULL' : pgArrayElement(v);
+    out += v === null ? 'NULL' : `"${pgQuotedContent(v)}"`;
   }
   return out + '}';
 }
 
-/** One quoted element of an array literal, for callers that build several literals in one pass over their rows. */
-export function pgArrayElement(v: string): string {
-  return v.indexOf('\\') === -1 && v.indexOf('"') === -1 ? `"${v}"` : `"${v.replace(/[\\"]/g, '\\$&')}"`;
+/**
+ * What goes between the double quotes of an element (for callers that quote a whole column at once): `v` itself
+ * unless it holds a backslash or a double quote.
+ */
+export function pgQuotedContent(v: string): string {
+  return v.indexOf('\\') === -1 && v.indexOf('"') === -1 ? v : v.replace(/[\\"]/g, '\\$&');
 }

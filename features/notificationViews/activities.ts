@@ -8,11 +8,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { dayPrefix, decodeListedKey, isGzipKey, isLogObjectKey, successMarkerKey } from '../../domain/day';
-import { dropBytes, readLineChunks, resumeOptions } from './lineReader';
+import { dropBytes, readLineChunks, resumeOptions, type Line } from './lineReader';
 import { parseChunk, truncateRaw } from './parse';
 import { addProgress } from '../../db/jobRuns';
 import { events } from '../../observability/events';
-import { checkpointOf, dayTotals, markObjectDone, pendingObjectKeys, quarantineObject, recordPlan, writeChunk, type ChunkCounts } from './store';
+import { checkpointOf, dayTotals, markObjectDone, pendingObjectKeys, quarantineObject, prepareChunk, recordPlan, writeChunk, type ChunkCounts, type PreparedChunk } from './store';
 import type { DayTotals } from './types';
 import { defaultIngestParallelism } from './parallelism';
 
@@ -116,25 +116,12 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
       await qr.query(`SET synchronous_commit = off`);
       const progress = new ProgressFlusher(ds, input.runId);
       try {
-        for await (const lines of readLineChunks(source, { ...resumeOptions({ endOffset: offset, lineNumber }), size: CHUNK_LINES })) {
-          const last = lines[lines.length - 1]!;
-          const parsed = parseChunk(lines, input.day);
-          const counts = await writeChunk(client, input, {
-            expectLine: lineNumber,
-            offset: last.endOffset,
-            lineNumber: last.lineNumber,
-            views: parsed.views,
-            rejects: parsed.rejects,
-            lines: lines.length,
-            bytes: last.endOffset - offset,
-            skipped: parsed.skipped,
-            blank: parsed.blank,
-            duplicatesInChunk: parsed.duplicatesInChunk,
-          });
+        const chunks = readLineChunks(source, { ...resumeOptions({ endOffset: offset, lineNumber }), size: CHUNK_LINES });
+        for (let chunk = await nextChunk(chunks, input, { offset, lineNumber }); chunk; chunk = await nextChunk(chunks, input, chunk.end)) {
+          const counts = await writeChunk(client, input, chunk);
           events.ingestChunk(counts);
           await progress.add(counts);
-          offset = last.endOffset;
-          lineNumber = last.lineNumber;
+          ({ offset, lineNumber } = chunk.end);
           heartbeatOrStop({ key: input.key, offset, lineNumber });
         }
         // A synchronous commit waits until the WAL is flushed up to it, so every chunk committed before it is
@@ -157,6 +144,35 @@ export function createNotificationIngestActivities({ ds, s3, bucket, poolSize }:
 }
 
 export type NotificationIngestActivities = ReturnType<typeof createNotificationIngestActivities>;
+
+/**
+ * Reads, parses and prepares the next chunk after checkpoint `at`. A function of its own because an async function
+ * keeps every local of its frame alive across each await: in the loop's body, the lines and parsed views would live
+ * until the write returned.
+ */
+async function nextChunk(
+  chunks: AsyncIterator<Line[]>,
+  obj: { day: string; chainId: string; key: string },
+  at: { offset: number; lineNumber: number },
+): Promise<PreparedChunk | undefined> {
+  const next = await chunks.next();
+  if (next.done) return undefined;
+  const lines = next.value;
+  const last = lines[lines.length - 1]!;
+  const parsed = parseChunk(lines, obj.day);
+  return prepareChunk(obj, {
+    expectLine: at.lineNumber,
+    offset: last.endOffset,
+    lineNumber: last.lineNumber,
+    views: parsed.views,
+    rejects: parsed.rejects,
+    lines: lines.length,
+    bytes: last.endOffset - at.offset,
+    skipped: parsed.skipped,
+    blank: parsed.blank,
+    duplicatesInChunk: parsed.duplicatesInChunk,
+  });
+}
 
 /** The key only: a missing bucket (also a 404) is a configuration fault that must fail the run, not empty it. */
 function isNoSuchKey(err: unknown): boolean {

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { pgArrayElement, pgArrayLiteral } from '../../db/pgArrayLiteral';
+import { pgArrayLiteral, pgQuotedContent } from '../../db/pgArrayLiteral';
 import { redoOnConflict } from '../../db/transaction';
 import type { NotificationView, Reject } from './parse';
 import type { DayTotals } from './types';
@@ -200,15 +200,26 @@ SELECT (SELECT line_number FROM ck) AS line_number, (SELECT inserted FROM n) AS 
 const CHUNK_WITH_REJECTS = { name: 'ingest_chunk_with_rejects', text: CHUNK_SQL(true) };
 const CHUNK_WITHOUT_REJECTS = { name: 'ingest_chunk', text: CHUNK_SQL(false) };
 
+type ChunkObject = { day: string; chainId: string; key: string };
+
 /**
- * Writes one chunk and moves its object's checkpoint, if the checkpoint is still at `expectLine`; fails the attempt
- * (`CheckpointMoved`) when another attempt moved it.
+ * A chunk as its statement and parameters, plus the counts its result is reported with. The lines and parsed views
+ * it was built from are not in it, so they are garbage while the write waits on Postgres: held across that wait in
+ * every lane, they outlived the young generation and were promoted, and the worker spent a third of its CPU in
+ * major collections (BENCHMARKS.md, the worker's garbage).
  */
-export async function writeChunk(
-  client: PoolClient,
-  obj: { day: string; chainId: string; key: string; runId: string },
-  c: ChunkWrite,
-): Promise<ChunkCounts> {
+export interface PreparedChunk {
+  statement: { name: string; text: string };
+  params: unknown[];
+  expectLine: number;
+  /** Where the object's checkpoint is once the chunk is written. */
+  end: { offset: number; lineNumber: number };
+  viewsSent: number;
+  counts: Omit<ChunkCounts, 'rowsWritten' | 'duplicates'>;
+  duplicatesInChunk: number;
+}
+
+export function prepareChunk(obj: ChunkObject, c: ChunkWrite): PreparedChunk {
   const params: unknown[] = [
     obj.day,
     obj.key,
@@ -232,9 +243,24 @@ export async function writeChunk(
       pgArrayLiteral(c.rejects.map((r) => r.raw)),
     );
   }
+  return {
+    statement: c.rejects.length ? CHUNK_WITH_REJECTS : CHUNK_WITHOUT_REJECTS,
+    params,
+    expectLine: c.expectLine,
+    end: { offset: c.offset, lineNumber: c.lineNumber },
+    viewsSent: c.views.length,
+    counts: { chunks: 1, linesRead: c.lines, bytesRead: c.bytes, rejected: c.rejects.length, skipped: c.skipped },
+    duplicatesInChunk: c.duplicatesInChunk,
+  };
+}
+
+/**
+ * Writes one chunk and moves its object's checkpoint, if the checkpoint is still at `expectLine`; fails the attempt
+ * (`CheckpointMoved`) when another attempt moved it.
+ */
+export async function writeChunk(client: PoolClient, obj: ChunkObject, c: PreparedChunk): Promise<ChunkCounts> {
   // The statement is its own transaction, so a deadlock leaves nothing of the chunk behind.
-  const statement = c.rejects.length ? CHUNK_WITH_REJECTS : CHUNK_WITHOUT_REJECTS;
-  const { rows } = await redoOnConflict(() => client.query<{ line_number: string | null; inserted: string }>({ ...statement, values: params }));
+  const { rows } = await redoOnConflict(() => client.query<{ line_number: string | null; inserted: string }>({ ...c.statement, values: c.params }));
   const locked = rows[0]?.line_number;
   if (locked === null || locked === undefined || Number(locked) !== c.expectLine) {
     throw ApplicationFailure.retryable(
@@ -243,40 +269,34 @@ export async function writeChunk(
     );
   }
   const inserted = Number(rows[0]!.inserted);
-  const duplicates = c.views.length - inserted + c.duplicatesInChunk;
-  return {
-    chunks: 1,
-    linesRead: c.lines,
-    bytesRead: c.bytes,
-    rowsWritten: inserted,
-    duplicates,
-    rejected: c.rejects.length,
-    skipped: c.skipped,
-  };
+  return { ...c.counts, rowsWritten: inserted, duplicates: c.viewsSent - inserted + c.duplicatesInChunk };
 }
 
 /**
  * The five array literals of `VIEWS_INSERT`, in one pass over the views. Times go as epoch milliseconds (exact:
  * integers below 2^53, and the parser keeps milliseconds): `toISOString` and Postgres parsing it back were a
- * measurable part of both sides' CPU per row (see BENCHMARKS.md).
+ * measurable part of both sides' CPU per row (see BENCHMARKS.md). Each column is joined once, every text element
+ * quoted by the separator itself: appending element by element built a tree of a dozen short strings per row that
+ * the worker then collected (BENCHMARKS.md, the worker's garbage).
  */
 function viewsParams(views: readonly NotificationView[]): string[] {
-  let e = '{';
-  let n = '{';
-  let u = '{';
-  let p = '{';
-  let ms = '{';
-  for (let i = 0; i < views.length; i++) {
+  const count = views.length;
+  const e = new Array<string>(count);
+  const n = new Array<string>(count);
+  const u = new Array<string>(count);
+  const p = new Array<string>(count);
+  const ms = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
     const v = views[i]!;
-    const sep = i > 0 ? ',' : '';
     // event ids are checked UUIDs: nothing in them needs quoting
-    e += sep + v.eventId;
-    n += sep + pgArrayElement(v.notificationId);
-    u += sep + pgArrayElement(v.userId);
-    p += sep + pgArrayElement(v.platform);
-    ms += sep + v.viewedAt.getTime();
+    e[i] = v.eventId;
+    n[i] = pgQuotedContent(v.notificationId);
+    u[i] = pgQuotedContent(v.userId);
+    p[i] = pgQuotedContent(v.platform);
+    ms[i] = v.viewedAt.getTime();
   }
-  return [e + '}', n + '}', u + '}', p + '}', ms + '}'];
+  const quoted = (column: string[]) => (count === 0 ? '{}' : `{"${column.join('","')}"}`);
+  return [`{${e.join(',')}}`, quoted(n), quoted(u), quoted(p), `{${ms.join(',')}}`];
 }
 
 /** One multi-row insert of views (the replay's); returns how many were new (the rest were already there). */

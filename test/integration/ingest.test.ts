@@ -17,7 +17,7 @@ import { createS3Client } from '../../connections/s3';
 import { daysBetween } from '../../domain/day';
 import type { ExpectedOutcome } from '../../scripts/generate-day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
-import { writeChunk, type ChunkWrite } from '../../features/notificationViews/store';
+import { prepareChunk, writeChunk, type ChunkWrite } from '../../features/notificationViews/store';
 import type { PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 
@@ -191,13 +191,13 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
     const b = (await qb.connect()) as PoolClient;
     try {
       const first = [randomUUID(), randomUUID()];
-      assert.equal((await writeChunk(a, obj, chunk(0, first))).rowsWritten, 2);
+      assert.equal((await writeChunk(a, obj, prepareChunk(obj, chunk(0, first)))).rowsWritten, 2);
       // Attempt A holds the checkpoint (line 3) in an open transaction and moves it; B, a zombie of the same chunk
       // (expecting line 3 too), must wait for A, then see the moved line and write nothing.
       await a.query('BEGIN');
       await a.query(`UPDATE ingest_objects SET line_number = 6 WHERE day = $1 AND object_key = $2`, [day, obj.key]);
       const zombieIds = [randomUUID(), randomUUID(), randomUUID()];
-      const zombie = writeChunk(b, obj, chunk(3, zombieIds)).then(
+      const zombie = writeChunk(b, obj, prepareChunk(obj, chunk(3, zombieIds))).then(
         () => 'wrote',
         (err: { type?: string }) => err.type,
       );
@@ -222,7 +222,7 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
       const rejects: { line_number: string }[] = await rt.ds.query(`SELECT line_number FROM ingest_rejects WHERE day = $1 ORDER BY 1`, [day]);
       assert.deepEqual(rejects.map((r) => Number(r.line_number)), [3], 'only the first chunk quarantined its line');
       // The chunk from the moved checkpoint goes through; its already-written first row counts as a duplicate.
-      const next = await writeChunk(b, obj, chunk(6, [first[0]!, randomUUID(), randomUUID()]));
+      const next = await writeChunk(b, obj, prepareChunk(obj, chunk(6, [first[0]!, randomUUID(), randomUUID()])));
       assert.deepEqual([next.rowsWritten, next.duplicates], [2, 1]);
       // In microseconds: a conversion through a double drifts by a few of them near the year 9999.
       const stored: { us: string }[] = await rt.ds.query(
