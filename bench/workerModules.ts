@@ -4,7 +4,7 @@
  * TypeScript files, the worker would load tsx, esbuild's service thread and a second copy of the shipped sources,
  * 15–25 MiB that no production worker carries (BENCHMARKS.md, Worker memory in a Kafka drain).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
@@ -32,6 +32,8 @@ const shippedFromDist: Plugin = {
 /** The env that points a worker at the compiled modules (the bench process itself keeps loading the TypeScript). */
 export async function compileWorkerModules(): Promise<{ JOBS_MODULE: string; CONSUMERS_MODULE: string }> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'sj-bench-modules-'));
+  // The worker requires them once at its start, and the bench stops it before it exits.
+  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
   await build({
     entryPoints: [TEST_MODULES.JOBS_MODULE, TEST_MODULES.CONSUMERS_MODULE],
     outdir,
