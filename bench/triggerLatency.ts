@@ -2,6 +2,7 @@
  * Trigger latency (POST -> 202, the run started) and lock-conflict latency (POST -> 409), over real HTTP. The same
  * triggers against a task queue no worker polls show what the start costs when nothing else competes for Temporal.
  */
+import { setTimeout } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { uniqueTag } from '../test/support/stack';
@@ -59,6 +60,11 @@ export async function benchTrigger(
     conflicts.push(r.ms);
   }
   await fetch(`${apis.busy}/jobs/test_steps/runs/${holder.runId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  // Its task queue is the bench's own: a run still finishing its cancel when the bench stops its worker would stay
+  // open for good (such runs had piled up in the developer's stack).
+  const holderRun = cleanup.temporal.workflow.getHandle(holder.workflowId!, holder.runId);
+  const finished = await Promise.race([holderRun.result().then(() => true, () => true), setTimeout(10_000, false, { ref: false })]);
+  if (!finished) await holderRun.terminate('bench: the lock holder did not finish its cancel within 10 s');
   return {
     trigger_p50_ms: percentile(starts, 50),
     trigger_p99_ms: percentile(starts, 99),
