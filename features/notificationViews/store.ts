@@ -205,8 +205,8 @@ type ChunkObject = { day: string; chainId: string; key: string };
 /**
  * A chunk as its statement and parameters, plus the counts its result is reported with. The lines and parsed views
  * it was built from are not in it, so they are garbage while the write waits on Postgres: held across that wait in
- * every lane, they outlived the young generation and were promoted, and the worker spent a third of its CPU in
- * major collections (BENCHMARKS.md, the worker's garbage).
+ * every lane, they outlived the young generation and were promoted, and the worker spent about a quarter of its CPU
+ * in major collections (BENCHMARKS.md, set G).
  */
 export interface PreparedChunk {
   statement: { name: string; text: string };
@@ -214,9 +214,9 @@ export interface PreparedChunk {
   expectLine: number;
   /** Where the object's checkpoint is once the chunk is written. */
   end: { offset: number; lineNumber: number };
-  viewsSent: number;
+  /** The chunk's view lines: the views sent plus the chunk's own repeats of them. */
+  viewLines: number;
   counts: Omit<ChunkCounts, 'rowsWritten' | 'duplicates'>;
-  duplicatesInChunk: number;
 }
 
 export function prepareChunk(obj: ChunkObject, c: ChunkWrite): PreparedChunk {
@@ -248,9 +248,8 @@ export function prepareChunk(obj: ChunkObject, c: ChunkWrite): PreparedChunk {
     params,
     expectLine: c.expectLine,
     end: { offset: c.offset, lineNumber: c.lineNumber },
-    viewsSent: c.views.length,
+    viewLines: c.views.length + c.duplicatesInChunk,
     counts: { chunks: 1, linesRead: c.lines, bytesRead: c.bytes, rejected: c.rejects.length, skipped: c.skipped },
-    duplicatesInChunk: c.duplicatesInChunk,
   };
 }
 
@@ -269,7 +268,7 @@ export async function writeChunk(client: PoolClient, obj: ChunkObject, c: Prepar
     );
   }
   const inserted = Number(rows[0]!.inserted);
-  return { ...c.counts, rowsWritten: inserted, duplicates: c.viewsSent - inserted + c.duplicatesInChunk };
+  return { ...c.counts, rowsWritten: inserted, duplicates: c.viewLines - inserted };
 }
 
 /**
@@ -277,7 +276,7 @@ export async function writeChunk(client: PoolClient, obj: ChunkObject, c: Prepar
  * integers below 2^53, and the parser keeps milliseconds): `toISOString` and Postgres parsing it back were a
  * measurable part of both sides' CPU per row (see BENCHMARKS.md). Each column is joined once, every text element
  * quoted by the separator itself: appending element by element built a tree of a dozen short strings per row that
- * the worker then collected (BENCHMARKS.md, the worker's garbage).
+ * the worker then collected (BENCHMARKS.md, set G).
  */
 function viewsParams(views: readonly NotificationView[]): string[] {
   const count = views.length;
