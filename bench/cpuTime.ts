@@ -21,12 +21,16 @@ function processCpu(pid: number, withReaped = false): number {
   }
 }
 
-function pidFile(file: string): number | undefined {
+function firstLine(file: string): string | undefined {
   try {
-    return Number(readFileSync(file, 'utf8').split('\n')[0]) || undefined;
+    return readFileSync(file, 'utf8').split('\n')[0] || undefined;
   } catch {
     return undefined;
   }
+}
+
+function pidFile(file: string): number | undefined {
+  return Number(firstLine(file)) || undefined;
 }
 
 /** Postgres: the postmaster, its live children (backends, WAL writer...) and those it has reaped. */
@@ -56,7 +60,10 @@ export type CpuSeconds = Record<'wall' | 'worker' | 'postgres' | 'temporal' | 's
 /** Starts a measurement; `stop()` gives each process group's CPU seconds since, and the machine's rest. */
 export function measureCpu(workerPid: number): { stop(): CpuSeconds } {
   const stack = path.join(REPO, '.stack');
-  const postmaster = pidFile(path.join(stack, 'postgres', 'pgdata', 'postmaster.pid'));
+  // Where the stack put Postgres's data: in the state dir, or under /var/lib when the postgres user cannot reach that
+  // (a clone under /tmp, as CI's); stack/postgres.sh records the choice.
+  const pgBase = firstLine(path.join(stack, 'postgres.location')) ?? path.join(stack, 'postgres');
+  const postmaster = pidFile(path.join(pgBase, 'pgdata', 'postmaster.pid'));
   const temporal = pidFile(path.join(stack, 'run', 'temporal.pid'));
   const s3 = pidFile(path.join(stack, 'run', 's3.pid'));
   const read = () => {
