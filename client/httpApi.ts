@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
 import { unstorableText } from '../domain/text';
 import { describeJob } from '../jobs/catalog';
 import { InvalidArgumentsError, UnknownJobError } from '../jobs/registry';
@@ -21,6 +23,11 @@ export interface ApiOptions {
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * How long one request's Temporal calls may take, the client's own retries included: with the server away they would
+ * retry for tens of seconds, and a caller (an HttpSensor, a load balancer) would see a hang instead of a 503.
+ */
+const TEMPORAL_DEADLINE_MS = 5_000;
 const TriggerBody = z.strictObject({ args: z.record(z.string(), z.unknown()).optional() });
 
 /** The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor talk to; its routes and answers are an interface others build on (README, HTTP API). */
@@ -28,6 +35,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   const { client } = opts;
   const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });
   const expected = digest(opts.token);
+  const boundedByDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
 
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC_ROUTES.has(req.url.split('?')[0]!)) return;
@@ -95,7 +103,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
         attributes: { 'http.request.method': 'POST', 'http.route': '/jobs/:job/runs', 'scheduled_job.job': req.params.job },
       },
       async (span) => {
-        const started = await client.trigger(req.params.job, body.data.args);
+        const started = await boundedByDeadline(() => client.trigger(req.params.job, body.data.args));
         span.setAttributes({ 'scheduled_job.workflow_id': started.workflowId, 'scheduled_job.run_id': started.runId });
         return started;
       },
@@ -113,12 +121,12 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
 
   app.get<{ Params: { job: string; runId: string } }>('/jobs/:job/runs/:runId', async (req) => {
     client.jobs.get(req.params.job);
-    return publicView(await client.status(req.params.job, req.params.runId));
+    return publicView(await boundedByDeadline(() => client.status(req.params.job, req.params.runId)));
   });
 
   app.post<{ Params: { job: string; runId: string } }>('/jobs/:job/runs/:runId/cancel', async (req, reply) => {
     client.jobs.get(req.params.job);
-    await client.cancel(req.params.job, req.params.runId);
+    await boundedByDeadline(() => client.cancel(req.params.job, req.params.runId));
     return reply.code(202).send({ runId: req.params.runId, status: 'cancelling' });
   });
 
@@ -151,6 +159,11 @@ function sendError(reply: FastifyReply, err: Error & { statusCode?: number; code
   if (err instanceof AlreadyRunningError) {
     return reply.code(409).send({ error: 'already_running', workflowId: err.workflowId, runId: err.runId });
   }
+  const unreachable = unreachableDependency(err);
+  if (unreachable) {
+    // An outage is not the caller's mistake: the same request can be sent again once the dependency is back.
+    return reply.code(503).send({ error: 'unavailable', message: `${unreachable} is unreachable now (${err.message.slice(0, 200)}); send the request again later` });
+  }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     // Fastify's own wording says what is wrong; these say what to send instead.
     const hint = FRAMEWORK_HINTS[err.code ?? ''];
@@ -158,6 +171,17 @@ function sendError(reply: FastifyReply, err: Error & { statusCode?: number; code
   }
   reply.log.error({ err }, 'request failed');
   return reply.code(500).send({ error: 'internal', message: 'internal error; see the API log' });
+}
+
+/**
+ * Which dependency an error says is away. Temporal first: its errors' messages mention connections too. A Temporal
+ * server whose own database is away answers "namespace not found" for the namespace it has (the namespace registry
+ * cannot be read), so that counts as Temporal being unavailable, with its message.
+ */
+function unreachableDependency(err: unknown): 'temporal' | 'postgres' | undefined {
+  if (isTemporalUnavailable(err) || err instanceof NamespaceNotFoundError) return 'temporal';
+  if (isTransientPgError(err)) return 'postgres';
+  return undefined;
 }
 
 const FRAMEWORK_HINTS: Record<string, string> = {
