@@ -200,6 +200,32 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.match(closed.error ?? '', /terminated/);
   });
 
+  test('a run Temporal has but the log has no row of yet reads as running, not as an unknown run', async () => {
+    // As after a trigger answered 503 because Postgres was away when the start had been accepted (a second trigger
+    // then answers 409 naming this run), or a start from another client before its first attempt wrote its row: on
+    // a task queue nobody polls, so no attempt ever writes one.
+    const tag = uniqueTag('unrecorded');
+    const handle = await rt.client.temporal.workflow.start('scheduledJob', {
+      workflowId: `example_flaky/${tag}`,
+      taskQueue: `nobody-polls-${tag}`,
+      args: [{ job: 'example_flaky', args: { failAttempts: 0, tag } }],
+    });
+    try {
+      assert.deepEqual(await rowsOf(handle.workflowId), [], 'no job_runs row');
+      const read = await eventually('the run to be found in Temporal', async () => {
+        const res = await fetch(`${base}/jobs/example_flaky/runs/${handle.firstExecutionRunId}`, { headers: auth });
+        return res.status === 200 ? ((await res.json()) as { status: string; workflowId: string; runId: string }) : undefined;
+      }, 15_000);
+      assert.deepEqual([read.status, read.workflowId, read.runId], ['running', handle.workflowId, handle.firstExecutionRunId]);
+      // The same run ID under another job, and a run ID Temporal never issued, are still unknown.
+      assert.equal((await fetch(`${base}/jobs/example_steps/runs/${handle.firstExecutionRunId}`, { headers: auth })).status, 404);
+      assert.equal((await fetch(`${base}/jobs/example_flaky/runs/00000000-0000-4000-8000-000000000000`, { headers: auth })).status, 404);
+      assert.equal((await fetch(`${base}/jobs/example_flaky/runs/x'%20OR%20'1'%3D'1`, { headers: auth })).status, 404);
+    } finally {
+      await handle.terminate('test finished');
+    }
+  });
+
   test('kill -9 of the worker holding a job: the job finishes on the other worker', async () => {
     workers.push(await startWorker());
     const tag = uniqueTag('kill');
