@@ -89,13 +89,29 @@ export interface ProduceResult {
 
 export const SCHEMA_PATH = path.join(__dirname, '..', 'consumers', 'schemas', 'CuratedProgramEvent.avsc');
 
-export async function produceCuratedEvents(opts: ProduceOptions): Promise<ProduceResult> {
-  const started = Date.now();
+/** One message as the generator made it: what it is by construction, so a reader can tell what must come of it. */
+export interface CuratedMessage {
+  value: Buffer | null;
+  partition: number;
+  /** A new valid event, the same bytes again as an earlier one, or garbage of `garbageKind`. */
+  role: 'valid' | 'repeat' | 'garbage';
+  /** The event_id of a valid message or of the one a repeat copies. */
+  eventId?: string;
+  garbageKind?: GarbageKind;
+}
+
+export type CuratedMessageOptions = Pick<ProduceOptions, 'partitions' | 'repeatShare' | 'garbageShare' | 'seed' | 'prefix' | 'wireFormat' | 'schemaId'> & {
+  /** Messages to make; Infinity for an endless stream. */
+  count: number;
+};
+
+/** The messages of a run, one at a time, each with what it is; the same options give the same bytes. */
+export function* curatedMessages(opts: CuratedMessageOptions & { prefix: string }): Generator<CuratedMessage> {
   const partitions = opts.partitions ?? 4;
   const wireFormat = opts.wireFormat ?? 'avro-raw';
   const framing = { wireFormat, schemaId: opts.schemaId ?? 1 };
   const rng = new Rng(opts.seed ?? 7);
-  const prefix = opts.prefix ?? `evt-${Date.now().toString(36)}`;
+  const prefix = opts.prefix;
   const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Schema;
   const type = Type.forSchema(schema);
   // Same layout with `action` as a plain int, to write an enum index the schema does not have.
@@ -104,13 +120,7 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     fields: (schema as { fields: { name: string }[] }).fields.map((f) => (f.name === 'action' ? { name: 'action', type: 'int' } : f)),
   } as Schema);
 
-  if (opts.createTopic) await opts.kafka.createTopic(opts.topic, partitions);
-
-  const valid: { value: Buffer; partition: number }[] = [];
-  const garbageByKind: Record<string, number> = {};
-  const perPartition = Array.from({ length: partitions }, () => 0);
-  let repeats = 0;
-  let garbage = 0;
+  const valid: { value: Buffer; partition: number; eventId: string }[] = [];
   const record = (n: number): CuratedProgramRecord => ({
     event_id: `${prefix}-${n.toString(36)}`,
     program_id: `program-${rng.int(5000)}`,
@@ -152,6 +162,37 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     }
   };
 
+  for (let n = 0; n < opts.count; n++) {
+    const r = rng.next();
+    let partition = rng.int(partitions);
+    if (r < (opts.garbageShare ?? 0.05)) {
+      const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
+      yield { value: makeGarbage(kind, n), partition, role: 'garbage', garbageKind: kind };
+    } else if (r < (opts.garbageShare ?? 0.05) + (opts.repeatShare ?? 0.1) && valid.length > 0) {
+      const prev = valid[rng.int(valid.length)]!;
+      // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
+      if (rng.chance(0.7)) partition = prev.partition;
+      yield { value: prev.value, partition, role: 'repeat', eventId: prev.eventId };
+    } else {
+      const rec = record(n);
+      const value = encode(rec);
+      valid.push({ value, partition, eventId: rec.event_id });
+      yield { value, partition, role: 'valid', eventId: rec.event_id };
+    }
+  }
+}
+
+export async function produceCuratedEvents(opts: ProduceOptions): Promise<ProduceResult> {
+  const started = Date.now();
+  const partitions = opts.partitions ?? 4;
+  const prefix = opts.prefix ?? `evt-${Date.now().toString(36)}`;
+  if (opts.createTopic) await opts.kafka.createTopic(opts.topic, partitions);
+
+  const garbageByKind: Record<string, number> = {};
+  const perPartition = Array.from({ length: partitions }, () => 0);
+  let distinctValid = 0;
+  let repeats = 0;
+  let garbage = 0;
   const producer = opts.kafka.producer;
   const chunk = opts.chunk ?? 2000;
   let pending: MessageToProduce[] = [];
@@ -163,35 +204,22 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     pending = [];
     opts.onProgress?.(sent);
   };
-  for (let n = 0; n < opts.count; n++) {
-    const r = rng.next();
-    let value: Buffer | null;
-    let partition = rng.int(partitions);
-    if (r < (opts.garbageShare ?? 0.05)) {
-      const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
-      value = makeGarbage(kind, n);
+  for (const m of curatedMessages({ ...opts, partitions, prefix })) {
+    if (m.role === 'garbage') {
       garbage++;
-      garbageByKind[kind] = (garbageByKind[kind] ?? 0) + 1;
-    } else if (r < (opts.garbageShare ?? 0.05) + (opts.repeatShare ?? 0.1) && valid.length > 0) {
-      const prev = valid[rng.int(valid.length)]!;
-      value = prev.value;
-      // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
-      if (rng.chance(0.7)) partition = prev.partition;
-      repeats++;
-    } else {
-      value = encode(record(n));
-      valid.push({ value, partition });
-    }
-    perPartition[partition]!++;
+      garbageByKind[m.garbageKind!] = (garbageByKind[m.garbageKind!] ?? 0) + 1;
+    } else if (m.role === 'repeat') repeats++;
+    else distinctValid++;
+    perPartition[m.partition]!++;
     // A null value is a tombstone (no value at all), as a compacting upstream sends them.
-    pending.push({ topic: opts.topic, partition, value: value as Buffer });
+    pending.push({ topic: opts.topic, partition: m.partition, value: m.value as Buffer });
     if (pending.length >= chunk) await flush();
   }
   await flush();
   return {
     topic: opts.topic,
     messages: opts.count,
-    distinctValid: valid.length,
+    distinctValid,
     repeats,
     garbage,
     garbageByKind,
