@@ -70,28 +70,42 @@ export interface StreamExpectation {
   ledger: Map<string, LedgerEntry>;
 }
 
+/** The log's range as the ledger reads it: where each valid event's bytes are, and every garbage offset. */
+export interface LoggedStream {
+  messages: number;
+  /** event id -> the partition:offset places its bytes are at (a repeat adds places) */
+  positions: Map<string, Set<string>>;
+  /** partition:offset of every garbage message */
+  garbage: Set<string>;
+  /** messages the producer never made */
+  unknown: number;
+}
+
+/** Reads the soak's range of the topic back and files each message by the producer's ledger. */
+export async function readLoggedStream(kafka: KafkaView, e: StreamExpectation): Promise<LoggedStream> {
+  const log = await kafka.read(e.topic, e.from, e.to);
+  const out: LoggedStream = { messages: log.length, positions: new Map(), garbage: new Set(), unknown: 0 };
+  for (const m of log) {
+    const entry = e.ledger.get(m.key);
+    if (!entry) {
+      out.unknown++;
+      continue;
+    }
+    const at = `${m.partition}:${m.offset}`;
+    if (entry.role === 'garbage') out.garbage.add(at);
+    else (out.positions.get(entry.eventId!) ?? out.positions.set(entry.eventId!, new Set()).get(entry.eventId!)!).add(at);
+  }
+  return out;
+}
+
 /**
  * What the log holds from the soak's first offsets to the end, by the ledger: the distinct valid event ids must be
  * exactly the rows of this run's prefix (each stored at one of the offsets its bytes were at), and the garbage's
  * offsets exactly the dead letters, once each.
  */
-export async function checkStream(pg: Pool, kafka: KafkaView, e: StreamExpectation): Promise<Tally & { messages: number; events: number; deadLetters: number }> {
-  const t = { ...tally(), messages: 0, events: 0, deadLetters: 0 };
-  const log = await kafka.read(e.topic, e.from, e.to);
-  t.messages = log.length;
-  const positions = new Map<string, Set<string>>(); // event id -> partition:offset where its bytes are
-  const garbage = new Set<string>();
-  let unknown = 0;
-  for (const m of log) {
-    const entry = e.ledger.get(m.key);
-    if (!entry) {
-      unknown++;
-      continue;
-    }
-    const at = `${m.partition}:${m.offset}`;
-    if (entry.role === 'garbage') garbage.add(at);
-    else (positions.get(entry.eventId!) ?? positions.set(entry.eventId!, new Set()).get(entry.eventId!)!).add(at);
-  }
+export async function checkStream(pg: Pool, logged: LoggedStream, e: StreamExpectation): Promise<Tally & { messages: number; events: number; deadLetters: number }> {
+  const t = { ...tally(), messages: logged.messages, events: 0, deadLetters: 0 };
+  const { positions, garbage, unknown } = logged;
   if (unknown) t.problems.push(`${unknown} messages in the log that the producer never made (another writer on the topic?)`);
   const rows = await pg.query<{ id: string; at: string }>(
     `SELECT event_id AS id, kafka_partition || ':' || kafka_offset AS at FROM curated_program_events WHERE event_id LIKE $1 || '-%'`,

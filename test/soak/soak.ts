@@ -15,7 +15,7 @@ import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { env as productEnv } from '../../config/env';
 import { createS3Client } from '../../connections/s3';
-import { checkDays, checkRuns, checkStream, checkTrackedRuns, daysNotSucceeded, groupLag } from './checker';
+import { checkDays, checkRuns, checkStream, checkTrackedRuns, daysNotSucceeded, groupLag, readLoggedStream } from './checker';
 import { HttpClients } from './clients';
 import { DayLoad } from './dayLoad';
 import { diagnoseStall } from './diagnose';
@@ -195,6 +195,8 @@ async function main(): Promise<number> {
     // What the log holds now is final: the producer has stopped and every send was acknowledged.
     const to = await kafka.highWatermarks(TOPIC, partitions);
     const streamExpect = { topic: TOPIC, consumer: CONSUMER, prefix: runTag, from, to, ledger: stream.ledger };
+    const logged = await readLoggedStream(kafka, streamExpect);
+    log(`the log holds ${logged.messages} messages of this run: ${logged.positions.size} distinct events and ${logged.garbage.size} garbage`);
 
     // Convergence: every day succeeded, the stream stored, the group caught up, every run closed, within CONVERGE_S.
     const deadline = lastFault + CONVERGE_S * 1000;
@@ -202,7 +204,8 @@ async function main(): Promise<number> {
     let waitingFor = '';
     const settled = { days: false };
     void days.settle().then(() => (settled.days = true));
-    while (Date.now() < deadline) {
+    // Looked at least once, even when the recovery wait used up the time.
+    for (let first = true; first || Date.now() < deadline; first = false) {
       try {
         const notDone = await daysNotSucceeded(pg, days.records);
         const counts = await pg.query<{ rows: number; dead: number }>(
@@ -216,6 +219,8 @@ async function main(): Promise<number> {
         waitingFor = [
           !settled.days && `the day load (${days.records.filter((d) => d.status !== 'succeeded').length} days under way)`,
           notDone.length > 0 && `${notDone.length} days not succeeded (${notDone.slice(0, 3).join('; ')})`,
+          (counts.rows[0]!.rows !== logged.positions.size || counts.rows[0]!.dead !== logged.garbage.size) &&
+            `${counts.rows[0]!.rows} of ${logged.positions.size} events and ${counts.rows[0]!.dead} of ${logged.garbage.size} dead letters stored`,
           lag > 0 && `consumer lag ${lag}`,
           pendingProbes > 0 && `${pendingProbes} probe events not stored`,
           runs.open.length > 0 && `${runs.open.length} runs open (${runs.open.slice(0, 2).join('; ')})`,
@@ -230,7 +235,7 @@ async function main(): Promise<number> {
       } catch (err) {
         waitingFor = `the checker's own queries (${(err as Error).message.slice(0, 200)})`;
       }
-      await sleep(5_000);
+      if (Date.now() < deadline) await sleep(5_000);
     }
     probes.giveUp();
     await probesStopped;
@@ -242,7 +247,7 @@ async function main(): Promise<number> {
     // ---- the checks ----
     const dayCheck = await checkDays(pg, days.records);
     const notSucceeded = await daysNotSucceeded(pg, days.records);
-    const streamCheck = await checkStream(pg, kafka, streamExpect);
+    const streamCheck = await checkStream(pg, logged, streamExpect);
     const lag = await groupLag(kafka, GROUP, TOPIC, partitions);
     const runs = await checkRuns(temporal, pg, since);
     const tracked = await checkTrackedRuns(pg, clients.runs);
@@ -273,7 +278,7 @@ async function main(): Promise<number> {
     console.log(line(['all', String(injected.length), secs(median(allRec)), secs(allRec.length ? Math.max(...allRec) : undefined)]));
     const kindsCovered = new Set(injected.map((r) => r.plan.kind)).size;
     console.log(
-      `\nlost ${dayCheck.lost + streamCheck.lost} / duplicated ${dayCheck.duplicated + streamCheck.duplicated} / unexpected deaths ${unexpected.length} / ` +
+      `\nlost ${dayCheck.lost + streamCheck.lost}${convergedAt ? '' : ' (missing when the time ran out: NOT CONVERGED)'} / duplicated ${dayCheck.duplicated + streamCheck.duplicated} / unexpected deaths ${unexpected.length} / ` +
         `5xx ${fiveHundreds} / hangs over 10 s ${hangs}   (seed ${SEED}; ${injected.length} faults, ${kindsCovered} of ${FAULT_KINDS.length} kinds)`,
     );
     console.log(
