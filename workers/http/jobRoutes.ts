@@ -4,7 +4,7 @@ import type { JobDefinition } from '../../jobs/definition';
 import { describeJob } from '../../jobs/catalog';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';
-import { ConflictBody, JOB_ERRORS } from './errors';
+import { ConflictBody, CSRF_ERROR, JOB_ERRORS } from './errors';
 import { OPTIONAL_BODY } from './openapi';
 
 const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
@@ -39,7 +39,7 @@ const JobDescription = z
 const Started = z
   .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
   .meta({ id: 'Started' });
-const TRIGGER_RESPONSES = { 202: Started, 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...JOB_ERRORS };
+const TRIGGER_RESPONSES = { 202: Started, 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...JOB_ERRORS, ...CSRF_ERROR };
 
 const JobParams = z.object({ job: z.string().describe('a job name, see GET /jobs') });
 const RunParams = JobParams.extend({ runId: z.string().describe('the runId a trigger returned') });
@@ -134,7 +134,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         tags: ['runs'],
         summary: 'ask a running run to stop',
         params: RunParams,
-        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }), ...JOB_ERRORS },
+        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }), ...JOB_ERRORS, ...CSRF_ERROR },
       },
     },
     async (req, reply) => {
