@@ -1,5 +1,6 @@
-import { buildApi } from '../client/httpApi';
+import { buildApi } from './http/server';
 import { apiRoutes } from '../app/apiRoutes';
+import { consoleExtensions } from '../app/consoleExtensions';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
 import { openRuntime } from './runtime';
@@ -8,7 +9,18 @@ import { openRuntime } from './runtime';
 export async function runApi(): Promise<void> {
   const token = requireApiToken(env()); // before anything opens: no token, no API
   const rt = await openRuntime({ service: 'scheduled-job-api' });
-  const app = buildApi({ client: rt.client, token, probes: rt.probes, routes: apiRoutes(rt.ds) });
+  const app = buildApi({
+    client: rt.client,
+    token,
+    probes: rt.probes,
+    routes: apiRoutes(rt.ds),
+    console: {
+      readOnly: rt.env.CONSOLE_READ_ONLY === 'true',
+      temporalUiUrl: rt.env.TEMPORAL_UI_URL,
+      namespace: rt.env.TEMPORAL_NAMESPACE,
+      extensions: consoleExtensions(rt.ds),
+    },
+  });
   await app.listen({ host: rt.env.API_HOST, port: rt.env.API_PORT });
   const stop = async () => {
     await app.close();
