@@ -51,7 +51,9 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
 
   test('50 concurrent triggers of the same job and args: one run, 49 conflicts, one job_runs row', async () => {
     const tag = uniqueTag('lock');
-    const args = { steps: 2, stepMs: 500, tag };
+    // A run that outlasts the 50 requests however slowly they are served (a run that ended would rightly let the next
+    // trigger start another); it is cancelled once the answers are checked.
+    const args = { steps: 300, stepMs: 1000, tag };
     const conflictsBefore = await conflictCount();
     const responses = await Promise.all(Array.from({ length: 50 }, () => post('test_steps', { args })));
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, string>>));
@@ -68,11 +70,13 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
       assert.equal(c['runId'], winner['runId']);
       assert.equal(c['workflowId'], winner['workflowId']);
     }
+    assert.equal((await rt.client.status('test_steps', winner['runId']!)).status, 'running', 'the lock holder still runs');
+    await rt.client.cancel('test_steps', winner['runId']!);
     const view = await rt.client.waitFor('test_steps', winner['runId']!);
-    assert.equal(view.status, 'succeeded');
+    assert.equal(view.status, 'cancelled');
     const rows = await rowsOf(winner['workflowId']!);
     assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.status, 'succeeded');
+    assert.equal(rows[0]!.status, 'cancelled');
   });
 
   test('retries: 2 turns two failed attempts into a success with three job_runs rows', async () => {
