@@ -30,6 +30,7 @@ const DESCRIPTOR_FLOW_PATCH = 'consumer-ingest-kafka-ranges';
 
 /** Kafka offsets as a status needs them (connections/kafkaTools.ts has them). */
 export interface KafkaOffsets {
+  topics(): Promise<string[]>;
   highWatermarks(topic: string): Promise<bigint[]>;
   lowWatermarks(topic: string): Promise<bigint[]>;
   committedOffsets(group: string, topic: string): Promise<Map<number, bigint>>;
@@ -293,7 +294,9 @@ export class ConsumersClient {
   private async kafkaPartitions(c: ResolvedConsumer): Promise<{ topic: string; partition: number; end: bigint; start: bigint; committed: bigint | null }[]> {
     const out = [];
     const kafka = this.kafka();
-    for (const topic of c.topics) {
+    const existing = new Set(await kafka.topics());
+    // A topic that does not exist (yet) has no partitions to show; the consumer waits for it (its last error says so).
+    for (const topic of c.topics.filter((t) => existing.has(t))) {
       const [ends, starts, committed] = await Promise.all([kafka.highWatermarks(topic), kafka.lowWatermarks(topic), kafka.committedOffsets(c.groupId, topic)]);
       for (let p = 0; p < ends.length; p++) out.push({ topic, partition: p, end: ends[p]!, start: starts[p] ?? 0n, committed: committed.get(p) ?? null });
     }
