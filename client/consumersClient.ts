@@ -16,6 +16,9 @@ import {
 import { events } from '../observability/events';
 import { consumerWorkflowId, ingestWorkflowId } from '../workflows/consumerIds';
 import { consumerMessages, INGEST_WORKFLOW_TYPE, type ConsumerStatus } from '../workflows/consumerTypes';
+import type { ConsumerState, ConsumerView, DeadLetterGroup, DeadLetterReport, PartitionView, PauseResult, Totals } from './consumerViews';
+
+export type { ConsumerState, ConsumerView, DeadLetterGroup, DeadLetterReport, PartitionView, PauseResult, Totals } from './consumerViews';
 
 /**
  * A consumer is `stale` when its activity has not said it is alive for this long. The activity says so every second
@@ -34,102 +37,6 @@ export interface KafkaOffsets {
   highWatermarks(topic: string): Promise<bigint[]>;
   lowWatermarks(topic: string): Promise<bigint[]>;
   committedOffsets(group: string, topic: string): Promise<Map<number, bigint>>;
-}
-
-export type ConsumerState = 'running' | 'paused' | 'backing_off' | 'stale' | 'starting' | 'stopped';
-
-export interface Totals {
-  /** Messages applied: rows given to the writer plus dead letters (transaction markers are offsets, not messages). */
-  messages: number;
-  /** New rows written, and valid messages whose row was there already (repeats). */
-  rows: number;
-  duplicates: number;
-  /** Messages that did not decode (each is in kafka_dead_letters unless replayed or pruned since). */
-  deadLetters: number;
-  /** Offsets Kafka's retention deleted before they were applied (one `retention` dead letter per stretch). */
-  lostOffsets: number;
-}
-
-export interface PartitionView {
-  topic: string;
-  partition: number;
-  /** Kafka's end offset (high watermark): the offset the next message gets. */
-  endOffset: string;
-  /** The first offset Kafka still holds. */
-  startOffset: string;
-  /** The group's committed offset: what the consumer has handed to the ingest side (null before its first commit). */
-  committed: string | null;
-  /** Postgres: every offset below it is written (Kafka's offset convention; null before the first write). */
-  applied: string | null;
-  /** endOffset - applied: offsets not yet written. */
-  lag: number;
-  /** committed - applied: offsets handed over and not yet written (bounded by the consumer's maxLead). */
-  lead: number;
-  totals: Totals;
-  /** The first offset `totals` count from when they do not count from the partition's start (an upgraded install). */
-  countedFrom: string | null;
-  /** The ingest workflow's pending write, when one is retrying (detail only). */
-  ingestError?: string | null;
-}
-
-export interface ConsumerView {
-  name: string;
-  topics: string[];
-  groupId: string;
-  handler: string;
-  state: ConsumerState;
-  paused: boolean;
-  pausedAt: string | null;
-  pausedBy: string | null;
-  /** The worker hosting the consumer activity, by its last report. */
-  host: { hostname: string; pid: number; attempt: number; since: string } | null;
-  /** When the hosting activity last reported and how long ago (seconds, by the database's clock). */
-  reportedAt: string | null;
-  reportAgeSeconds: number | null;
-  staleAfterSeconds: number;
-  lag: number;
-  lead: number;
-  maxLead: number;
-  /** Messages applied per second over the last minute, by the hosting activity (null while stale). */
-  messagesPerSecond: number | null;
-  /** Dead letters in kafka_dead_letters now. */
-  deadLetters: number;
-  /** Since the consumer was first started (Postgres; survives continue-as-new, restarts and kill -9). */
-  totals: Totals;
-  /** The last failure of the consumer activity, its workflow or an ingest write; `lastErrorAt` when it is known. */
-  lastError: string | null;
-  lastErrorAt: string | null;
-  workflow: { workflowId: string; runId: string; status: string; taskQueue: string; generation: number | null } | null;
-  partitions: PartitionView[];
-}
-
-export interface PauseResult {
-  consumer: string;
-  paused: boolean;
-  changedAt: string;
-  changedBy: string | null;
-  /** Whether the consumer workflow got the signal too (it shows the pause in its own status); the pause holds either way. */
-  signalled: boolean;
-}
-
-export interface DeadLetterGroup {
-  /** The reason with its numbers taken out: what the messages of the group have in common. */
-  reasonClass: string;
-  count: number;
-  firstAt: string;
-  lastAt: string;
-  partitions: { topic: string; partition: number; count: number; firstOffset: string; lastOffset: string }[];
-  sample: { topic: string; partition: number; offset: string; reason: string; bytes: number | null; hex: string | null };
-  /** The command that re-decodes the group's messages after a fix; null when there is nothing to replay. */
-  replay: string | null;
-}
-
-export interface DeadLetterReport {
-  consumer: string;
-  total: number;
-  groups: DeadLetterGroup[];
-  /** Groups not shown because of the limit. */
-  moreGroups: number;
 }
 
 export interface UpgradeCheck {

@@ -1,3 +1,4 @@
+import { CONSUMER_STATES } from '../client/consumerViews';
 import {
   activityDuration,
   consumerRowsWritten,
@@ -14,8 +15,6 @@ import {
   runsFinished,
   triggers,
 } from './metrics';
-
-const CONSUMER_STATES = ['running', 'paused', 'backing_off', 'stale', 'starting', 'stopped'] as const;
 
 /**
  * What the framework and the features report, in their own terms: the one module that turns it into Prometheus

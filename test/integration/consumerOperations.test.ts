@@ -37,6 +37,7 @@ import { openConsumers } from '../../workers/openConsumers';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { CONSUMER_WORKFLOW_TYPE, INGEST_WORKFLOW_TYPE, type ConsumerWorkflowInput, type IngestWorkflowInput, type KafkaRange } from '../../workflows/consumerTypes';
+import { startApi } from '../support/apiProcess';
 import { cli } from '../support/cliProcess';
 
 const groupOf = (s: TestConsumerSpec) => s.group ?? `${s.topic}.group`;
@@ -266,7 +267,9 @@ describe('operating consumers: status, pause, dead letters, stale, moved queues,
     );
     console.log(`dead-letter groups: ${report.groups.map((g) => `${g.reasonClass} ${g.count}`).join('; ')}`);
     await Promise.all(workers.splice(0).map((w) => w.stop()));
+    drained = { totals: expected, report };
   });
+  let drained: { totals: ConsumerView['totals']; report: DeadLetterReport } | undefined;
 
   /** Range signals the consumer sent into its ingest workflows after `since` (their history's event times). */
   const rangesSignalledAfter = async (s: TestConsumerSpec, since: number) => {
@@ -454,5 +457,67 @@ describe('operating consumers: status, pause, dead letters, stale, moved queues,
     const bad = await cli(['consumers', 'dead-letters', drain.name, '--limit', '0']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--limit.*must be a positive integer/);
+  });
+
+  test('the HTTP routes answer what the CLI shows; pause and resume; 404 names the known consumers, 400 says what to fix, 401 without the token', async () => {
+    assert.ok(drained, 'runs after the drain');
+    const api = await startApi();
+    const auth = { authorization: `Bearer ${rt.env.API_TOKEN}` };
+    const get = async (path: string, headers: Record<string, string> = auth) => {
+      const r = await fetch(`${api.base}${path}`, { headers });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    try {
+      const all = await get('/consumers');
+      assert.equal(all.status, 200);
+      const listed = (all.body['consumers'] as ConsumerView[]).find((c) => c.name === drain.name);
+      assert.deepEqual(listed?.totals, drained.totals);
+      const one = await get(`/consumers/${drain.name}`);
+      assert.equal(one.status, 200);
+      assert.deepEqual((one.body as unknown as ConsumerView).totals, drained.totals);
+      assert.deepEqual((one.body as unknown as ConsumerView).partitions.map((p) => p.lag), [0, 0, 0, 0]);
+      const dead = await get(`/consumers/${drain.name}/dead-letters?limit=100`);
+      assert.equal(dead.status, 200);
+      assert.deepEqual((dead.body as unknown as DeadLetterReport).groups.map((g) => [g.reasonClass, g.count]), drained.report.groups.map((g) => [g.reasonClass, g.count]));
+      const truncated = await get(`/consumers/${drain.name}/dead-letters?reason=truncated&limit=5`);
+      assert.deepEqual((truncated.body as unknown as DeadLetterReport).groups.map((g) => g.reasonClass), ['truncated Avro record (<n> bytes)']);
+
+      const pause = await fetch(`${api.base}/consumers/${drain.name}/pause`, { method: 'POST', headers: auth });
+      assert.equal(pause.status, 200);
+      assert.equal(((await pause.json()) as { paused: boolean }).paused, true);
+      assert.equal((await consumers.client.status(drain.name)).paused, true, 'held in Postgres');
+      const resume = await fetch(`${api.base}/consumers/${drain.name}/resume`, { method: 'POST', headers: auth });
+      assert.equal(resume.status, 200);
+      assert.equal((await consumers.client.status(drain.name)).paused, false);
+
+      for (const path of ['/consumers/no_such_consumer', '/consumers/no_such_consumer/dead-letters']) {
+        const r = await get(path);
+        assert.equal(r.status, 404, path);
+        assert.equal(r.body['error'], 'unknown_consumer');
+        assert.match(String(r.body['message']), new RegExp(`unknown consumer no_such_consumer \\(known: .*${drain.name}`));
+      }
+      const unknownPause = await fetch(`${api.base}/consumers/no_such_consumer/pause`, { method: 'POST', headers: auth });
+      assert.equal(unknownPause.status, 404);
+      for (const q of ['limit=0', 'limit=abc', 'limit=1001', 'reason=']) {
+        const r = await get(`/consumers/${drain.name}/dead-letters?${q}`);
+        assert.equal(r.status, 400, q);
+        assert.match(String(r.body['message']), /^query parameter (limit|reason): /, q);
+      }
+      assert.equal((await get('/consumers', {})).status, 401);
+      assert.equal((await fetch(`${api.base}/consumers/${drain.name}/pause`, { method: 'POST' })).status, 401);
+
+      const metrics = await (await fetch(`${api.base}/metrics`)).text();
+      const series = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+      assert.equal(series('scheduled_job_kafka_consumer_applied', `consumer="${drain.name}",kind="messages"`), String(drained.totals.messages));
+      assert.equal(series('scheduled_job_kafka_consumer_applied', `consumer="${drain.name}",kind="dead_letters"`), String(drained.totals.deadLetters));
+      assert.equal(series('scheduled_job_kafka_consumer_lag', `consumer="${drain.name}",topic="${drain.topic}",partition="0"`), '0');
+      assert.equal(series('scheduled_job_kafka_consumer_dead_letters', `consumer="${drain.name}"`), String(drained.totals.deadLetters));
+      const doc = (await (await fetch(`${api.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      for (const path of ['/consumers', '/consumers/{name}', '/consumers/{name}/pause', '/consumers/{name}/resume', '/consumers/{name}/dead-letters']) {
+        assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
+      }
+    } finally {
+      await api.stop();
+    }
   });
 });

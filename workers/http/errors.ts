@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AlreadyRunningError, RunNotFoundError } from '../../client/jobsClient';
 import { isTemporalUnavailable, isTransientPgError } from '../../connections/untilReachable';
+import { UnknownConsumerError } from '../../consumers/registry';
 import { InvalidArgumentsError, UnknownJobError } from '../../jobs/registry';
 
 /** Every 4xx and 5xx body: a machine-readable `error` and a `message` that says what to fix. */
@@ -61,6 +62,7 @@ export function sendError(err: Error & { statusCode?: number; code?: string }, r
   }
   if (err instanceof UnknownJobError) return reply.code(404).send({ error: 'unknown_job', message: err.message });
   if (err instanceof RunNotFoundError) return reply.code(404).send({ error: 'unknown_run', message: err.message });
+  if (err instanceof UnknownConsumerError) return reply.code(404).send({ error: 'unknown_consumer', message: err.message });
   if (err instanceof InvalidArgumentsError) {
     return reply.code(400).send({ error: 'invalid_args', message: err.message, issues: err.issues });
   }

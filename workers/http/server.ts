@@ -1,12 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ConsumersClient } from '../../client/consumersClient';
 import type { JobsClient } from '../../client/jobsClient';
 import { unstorableText } from '../../domain/text';
 import type { Probes } from '../../observability/dependencies';
 import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
+import { consumerRoutes } from './consumerRoutes';
 import { sendError } from './errors';
 import { jobRoutes } from './jobRoutes';
 import { registerOpenApi } from './openapi';
@@ -19,7 +21,12 @@ export interface ApiOptions {
   probes?: Probes;
   /** The features' routes (e.g. the service's read API), registered behind the same auth. */
   routes?: ApiRoutes[];
+  /** The Kafka consumers' routes, and their figures in /metrics (computed at each scrape). */
+  consumers?: ConsumersClient;
 }
+
+/** How long a scrape waits for the consumers' figures; past it /metrics answers without refreshing them. */
+const CONSUMER_FIGURES_MS = 3_000;
 
 /** Routes anyone may call: probes, metrics and the API's own description. */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -67,11 +74,26 @@ export function buildApi(opts: ApiOptions): ApiApp {
 
   // Routes go in after the OpenAPI plugin has loaded, so it sees each one as it is added.
   void app.after(() => {
-    systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
+    const consumers = opts.consumers;
+    systemRoutes(app, {
+      client: opts.client,
+      ...(opts.probes ? { probes: opts.probes } : {}),
+      ...(consumers ? { beforeMetrics: () => refreshConsumerFigures(consumers, app) } : {}),
+    });
     jobRoutes(app, opts.client);
+    if (consumers) consumerRoutes(app, consumers);
     for (const routes of opts.routes ?? []) routes(app);
   });
   return app;
+}
+
+/** Computes every consumer's status (which sets its series); a slow or failing dependency only leaves them as they were. */
+async function refreshConsumerFigures(consumers: ConsumersClient, app: ApiApp): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONSUMER_FIGURES_MS)));
+  await Promise.race([consumers.list().then(() => undefined), late])
+    .catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'consumer figures not refreshed for /metrics'))
+    .finally(() => clearTimeout(timer));
 }
 
 function digest(s: string): Buffer {
