@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
-import { appliedOffset, consumerControl, ensureConsumerControl, insertDeadLetters, lockAppliedOffset, pausedForShare, setAppliedOffset } from '../consumers/store';
+import { appliedOffset, consumerControl, ensureConsumerControl, insertDeadLetters, lockAppliedOffset, setAppliedOffset } from '../consumers/store';
 import { inTransaction } from '../db/transaction';
 import { withoutNul } from '../domain/text';
 import { events } from '../observability/events';
@@ -82,8 +82,9 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
             if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
             const w = await inTransaction(deps.ds, async (qr) => {
               await qr.query(`SET LOCAL statement_timeout = '100s'`);
-              if (await pausedForShare(qr, c.name)) return 'paused' as const;
-              const now = await lockAppliedOffset(qr, c.name, topic, partition);
+              const lock = await lockAppliedOffset(qr, c.name, topic, partition);
+              if (lock.paused) return 'paused' as const;
+              const now = lock.applied;
               if (now >= chunk.upTo) return { rows: 0, inserted: 0, dead: 0, lost: 0, applied: now };
               let newRows = rows;
               let newDead = dead;

@@ -28,19 +28,24 @@ export async function appliedOffsets(q: Queryable, consumer: string): Promise<Ma
 
 /**
  * Locks the partition's applied offset for the rest of the caller's transaction (creating it at -1) and returns it:
- * concurrent attempts on one partition (a retry racing a slow predecessor) take turns here.
+ * concurrent attempts on one partition (a retry racing a slow predecessor) take turns here. In the same statement it
+ * holds the consumer's control row FOR SHARE and says whether the consumer is paused: a pause (an UPDATE of that row)
+ * waits for this transaction, and a transaction that starts after a pause sees it. The control row must exist
+ * (ensureConsumerControl).
  */
-export async function lockAppliedOffset(qr: QueryRunner, consumer: string, topic: string, partition: number): Promise<bigint> {
+export async function lockAppliedOffset(qr: QueryRunner, consumer: string, topic: string, partition: number): Promise<{ applied: bigint; paused: boolean }> {
   await qr.query(
     `INSERT INTO kafka_applied_offsets (consumer, topic, kafka_partition, applied_offset) VALUES ($1, $2, $3, -1)
      ON CONFLICT (consumer, topic, kafka_partition) DO NOTHING`,
     [consumer, topic, partition],
   );
   const [lock] = (await qr.query(
-    `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE`,
+    `SELECT a.applied_offset::text AS o, c.paused FROM kafka_applied_offsets a JOIN kafka_consumer_controls c ON c.consumer = a.consumer
+      WHERE a.consumer = $1 AND a.topic = $2 AND a.kafka_partition = $3 FOR UPDATE OF a FOR SHARE OF c`,
     [consumer, topic, partition],
-  )) as { o: string }[];
-  return BigInt(lock!.o);
+  )) as { o: string; paused: boolean }[];
+  if (!lock) throw new Error(`consumer ${consumer} has no row in kafka_consumer_controls (ensureConsumerControl first)`);
+  return { applied: BigInt(lock.o), paused: lock.paused };
 }
 
 /** What one write applied besides moving the applied offset: counted into the partition's totals in the same row. */
@@ -137,15 +142,6 @@ export async function consumerProgress(
 /** Makes sure the consumer has a control row, so every range write has a row to lock (a pause then waits for it). */
 export async function ensureConsumerControl(q: Queryable, consumer: string): Promise<void> {
   await q.query(`INSERT INTO kafka_consumer_controls (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`, [consumer]);
-}
-
-/**
- * Whether the consumer is paused, holding its control row FOR SHARE until the caller's transaction ends: a pause
- * waits for this transaction, and a transaction that starts after a pause sees it.
- */
-export async function pausedForShare(qr: QueryRunner, consumer: string): Promise<boolean> {
-  const rows = (await qr.query(`SELECT paused FROM kafka_consumer_controls WHERE consumer = $1 FOR SHARE`, [consumer])) as { paused: boolean }[];
-  return rows[0]?.paused === true;
 }
 
 export interface ConsumerControl {
