@@ -65,7 +65,13 @@ async function endOrphanedIngests(client: Client, consumer: string, taskQueue: s
   }
 }
 
-/** Whether any worker polled a task queue recently (the server forgets pollers after a few minutes), asked once per queue. */
+/**
+ * A poller counts as a live worker when it polled within this long. A live worker's long poll returns within about a
+ * minute and it polls again; the server lists a worker that is gone for several minutes more (seen: over 6).
+ */
+const POLLED_WITHIN_MS = 2 * 60_000;
+
+/** Whether any worker polled a task queue recently, asked once per queue. */
 class QueueServed {
   private readonly known = new Map<string, Promise<boolean>>();
 
@@ -88,7 +94,12 @@ class QueueServed {
         taskQueue: { name: taskQueue },
         taskQueueType,
       });
-      if ((res.pollers?.length ?? 0) > 0) return true;
+      const now = Date.now();
+      const live = (res.pollers ?? []).filter((p) => {
+        const seconds = p.lastAccessTime?.seconds;
+        return seconds == null || now - Number(seconds) * 1000 < POLLED_WITHIN_MS;
+      });
+      if (live.length > 0) return true;
     }
     return false;
   }
