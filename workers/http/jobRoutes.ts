@@ -4,7 +4,7 @@ import type { JobDefinition } from '../../jobs/definition';
 import { describeJob } from '../../jobs/catalog';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';
-import { ConflictBody, JOB_ERRORS } from './errors';
+import { COMMON_ERRORS, ConflictBody, JOB_ERRORS } from './errors';
 import { OPTIONAL_BODY } from './openapi';
 
 const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
@@ -39,7 +39,9 @@ const JobDescription = z
 const Started = z
   .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
   .meta({ id: 'Started' });
-const TRIGGER_RESPONSES = { 202: Started, 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...JOB_ERRORS };
+// A job's own route cannot answer 404: the job exists. The parametric one answers 404 for every other name.
+const JOB_TRIGGER_RESPONSES = { 202: Started.describe('the run started'), 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...COMMON_ERRORS };
+const TRIGGER_RESPONSES = { ...JOB_TRIGGER_RESPONSES, ...JOB_ERRORS };
 
 const JobParams = z.object({ job: z.string().describe('a job name, see GET /jobs') });
 const RunParams = JobParams.extend({ runId: z.string().describe('the runId a trigger returned') });
@@ -60,7 +62,7 @@ function triggerBodyOf(def: JobDefinition): z.ZodType<{ args?: Record<string, un
 export function jobRoutes(app: ApiApp, client: JobsClient): void {
   app.get(
     '/jobs',
-    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }), ...JOB_ERRORS } } },
+    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }).describe('every job this API can start') } } },
     async () => ({ jobs: client.jobs.list().map(describeJob) }),
   );
 
@@ -88,7 +90,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
   for (const def of client.jobs.list()) {
     app.post(
       `/jobs/${def.name}/runs`,
-      { schema: { tags: ['runs'], summary: `start a run of ${def.name}`, description: def.description, body: triggerBodyOf(def).nullish(), ...OPTIONAL_BODY, response: TRIGGER_RESPONSES } },
+      { schema: { tags: ['runs'], summary: `start a run of ${def.name}`, description: def.description, body: triggerBodyOf(def).nullish(), ...OPTIONAL_BODY, response: JOB_TRIGGER_RESPONSES } },
       async (req, reply) => reply.code(202).send(await trigger(def.name, req.body?.args, req.headers)),
     );
   }
@@ -112,7 +114,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
             .min(1, 'must be a whole number from 1 (at most 500 are returned)')
             .default(20),
         }),
-        response: { 200: z.object({ runs: z.array(Run) }), ...JOB_ERRORS },
+        response: { 200: z.object({ runs: z.array(Run) }).describe('newest first'), ...JOB_ERRORS },
       },
     },
     async (req) => ({ runs: (await client.runs(req.params.job, Math.min(req.query.limit, 500))).map(publicView) }),
@@ -120,7 +122,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
 
   app.get(
     '/jobs/:job/runs/:runId',
-    { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run, ...JOB_ERRORS } } },
+    { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run.describe("the run's status"), ...JOB_ERRORS } } },
     async (req) => {
       client.jobs.get(req.params.job);
       return publicView(await client.status(req.params.job, req.params.runId));
@@ -134,7 +136,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         tags: ['runs'],
         summary: 'ask a running run to stop',
         params: RunParams,
-        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }), ...JOB_ERRORS },
+        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }).describe('the run was asked to stop'), ...JOB_ERRORS },
       },
     },
     async (req, reply) => {

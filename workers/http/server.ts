@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { JobsClient } from '../../client/jobsClient';
 import { unstorableText } from '../../domain/text';
@@ -9,7 +9,7 @@ import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
 import { sendError } from './errors';
 import { jobRoutes } from './jobRoutes';
-import { registerOpenApi } from './openapi';
+import { documentServerAnswers, registerExplorer, registerOpenApi } from './openapi';
 import { systemRoutes } from './systemRoutes';
 
 export interface ApiOptions {
@@ -22,7 +22,7 @@ export interface ApiOptions {
 }
 
 /** Routes anyone may call: probes, metrics and the API's own description. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 /**
  * The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor, scripts and the console talk to. Its
@@ -33,6 +33,10 @@ export function buildApi(opts: ApiOptions): ApiApp {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // A JSON API: fastify would otherwise take text/plain bodies too, which no route's schema describes.
+  app.removeContentTypeParser('text/plain');
+  // Before the OpenAPI plugin, so the answers of the hooks below are in each route's schema when the plugin reads it.
+  documentServerAnswers(app, (url) => PUBLIC_ROUTES.has(url));
   registerOpenApi(app);
 
   const expected = digest(opts.token);
@@ -52,7 +56,9 @@ export function buildApi(opts: ApiOptions): ApiApp {
     events.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   // Path and query values go to Postgres as text: one it cannot store would fail the query, a 500 for a bad request.
+  // Only routes that declare parameters take them (and document the 400); the others ignore a query string.
   app.addHook('preValidation', async (req, reply) => {
+    if (!req.routeOptions.schema?.params && !req.routeOptions.schema?.querystring) return;
     for (const [where, values] of [['path parameter', req.params], ['query parameter', req.query]] as const) {
       for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
         for (const v of Array.isArray(value) ? value : [value]) {
@@ -62,8 +68,20 @@ export function buildApi(opts: ApiOptions): ApiApp {
       }
     }
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((method) => app.findRoute({ method, url: path }));
+    if (allowed.length === 0) return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` });
+    return reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${req.method}` });
+  };
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) =>
+    // A request for no route may fail before the not-found handler runs (a body it could not parse): no route is the answer.
+    req.is404 ? noRoute(req, reply) : sendError(err, req, reply),
+  );
+  app.setNotFoundHandler(noRoute);
 
   // Routes go in after the OpenAPI plugin has loaded, so it sees each one as it is added.
   void app.after(() => {
@@ -71,8 +89,12 @@ export function buildApi(opts: ApiOptions): ApiApp {
     jobRoutes(app, opts.client);
     for (const routes of opts.routes ?? []) routes(app);
   });
+  registerExplorer(app);
   return app;
 }
+
+/** The methods a 405's Allow header may name (HEAD comes with every GET route). */
+const HTTP_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
