@@ -33,9 +33,9 @@ interface Call {
   runId: string | null;
 }
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; out: string }> {
+function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd = REPO): Promise<{ code: number; stdout: string; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, out: `${stdout}${stderr}${err && !stdout && !stderr ? String(err) : ''}` });
     });
   });
@@ -99,6 +99,7 @@ describe('schemathesis fuzzes the API against its OpenAPI document', { timeout: 
         'true',
       ],
       { CONTRACT_CALLS_LOG: callsLog, SCHEMATHESIS_HOOKS: 'hooks', PYTHONPATH: path.join(REPO, 'test', 'contract') },
+      dir, // schemathesis keeps a cache of what it found in its working directory: the test's own, not the clone
     );
     assert.ok(existsSync(callsLog), `schemathesis made no call:\n${st.out.slice(-5000)}`);
     calls = readFileSync(callsLog, 'utf8')
