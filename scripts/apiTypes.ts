@@ -28,7 +28,6 @@ export async function apiTypesOf(doc: object): Promise<string> {
 /** The document of the API `scheduled-job api` serves with the shipped jobs (JOBS_MODULE would add the caller's own). */
 export async function shippedApiDocument(): Promise<object> {
   delete process.env['JOBS_MODULE'];
-  process.env['LOG_LEVEL'] ??= 'warn';
   const rt = await openRuntime();
   try {
     const app = serviceApi(rt, 'api-types');
