@@ -286,6 +286,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description a run holds the lock: attach to it or wait */
                 409: {
                     headers: {
@@ -427,6 +436,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -582,6 +600,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description a run holds the lock: attach to it or wait */
                 409: {
                     headers: {
@@ -723,6 +750,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -878,6 +914,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description a run holds the lock: attach to it or wait */
                 409: {
                     headers: {
@@ -1019,6 +1064,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1183,6 +1237,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1368,6 +1431,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the session cookie but without its CSRF token */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -18,6 +18,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const NOT_IN_DOCUMENT: { matches: (url: string) => boolean; why: string }[] = [
   { matches: (url) => url === '/openapi.json', why: 'the document itself' },
   { matches: (url) => url === EXPLORER_PREFIX || url.startsWith(`${EXPLORER_PREFIX}/`), why: "the explorer's page and assets" },
+  { matches: (url) => url === '/console' || url.startsWith('/console/'), why: "the console's HTML pages, for a browser" },
 ];
 
 /** Authenticated operations that touch neither Postgres nor Temporal, so they cannot answer 503. */
@@ -91,7 +92,7 @@ describe('the OpenAPI document is the API: every route, every answer', { timeout
     for (const job of rt.jobs.list()) assert.ok(documented.has(`POST /jobs/${job.name}/runs`), `${job.name} has its own trigger operation`);
   });
 
-  test('each operation documents the answers the server gives before its handler: 401, 400, 413, 415', () => {
+  test('each operation documents the answers the server gives before its handler: 401, 400, 403, 413, 415', () => {
     const problems: string[] = [];
     for (const { path, method, op, name } of operations()) {
       const codes = Object.keys(op.responses);
@@ -101,6 +102,7 @@ describe('the OpenAPI document is the API: every route, every answer', { timeout
       if (!isPublic && !codes.includes('401')) problems.push(`${name}: no 401`);
       if ((op.parameters?.length || op.requestBody) && !codes.includes('400')) problems.push(`${name}: takes input, no 400`);
       if (BODY_METHODS.has(method)) for (const c of ['400', '413', '415']) if (!codes.includes(c)) problems.push(`${name}: has a body, no ${c}`);
+      if (BODY_METHODS.has(method) && !isPublic && !codes.includes('403')) problems.push(`${name}: a change behind auth, no 403 (CSRF)`);
     }
     assert.deepEqual(problems, []);
   });
@@ -161,8 +163,17 @@ describe('the OpenAPI document is the API: every route, every answer', { timeout
     assert.equal((await app.inject({ method: 'GET', url: '/jobs?x=%00', headers: auth })).statusCode, 200);
   });
 
-  test('the explorer page is served behind the token', async () => {
+  test("the explorer page is behind the console's auth: the bearer token or the sign-in's session cookie", async () => {
     assert.equal((await app.inject({ method: 'GET', url: `${EXPLORER_PREFIX}/` })).statusCode, 401);
+    const browser = await app.inject({ method: 'GET', url: `${EXPLORER_PREFIX}/`, headers: { accept: 'text/html' } });
+    assert.equal(browser.statusCode, 303);
+    assert.match(String(browser.headers['location']), /^\/console\/sign-in\?next=/);
+    const signIn = await app.inject({ method: 'POST', url: '/console/sign-in', payload: { token: TOKEN, next: `${EXPLORER_PREFIX}/` } });
+    assert.equal(signIn.statusCode, 303);
+    const cookies = Object.fromEntries(signIn.cookies.map((c) => [c.name, c.value]));
+    const withSession = await app.inject({ method: 'GET', url: `${EXPLORER_PREFIX}/`, headers: { accept: 'text/html' }, cookies });
+    assert.equal(withSession.statusCode, 200);
+    assert.match(withSession.body, /swagger-ui/i);
     const page = await app.inject({ method: 'GET', url: `${EXPLORER_PREFIX}/`, headers: auth });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /swagger-ui/i);

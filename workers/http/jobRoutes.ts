@@ -4,7 +4,7 @@ import type { JobDefinition } from '../../jobs/definition';
 import { describeJob } from '../../jobs/catalog';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';
-import { COMMON_ERRORS, ConflictBody, JOB_ERRORS } from './errors';
+import { COMMON_ERRORS, ConflictBody, CSRF_ERROR, JOB_ERRORS } from './errors';
 import { OPTIONAL_BODY } from './openapi';
 
 const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
@@ -40,7 +40,12 @@ const Started = z
   .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
   .meta({ id: 'Started' });
 // A job's own route cannot answer 404: the job exists. The parametric one answers 404 for every other name.
-const JOB_TRIGGER_RESPONSES = { 202: Started.describe('the run started'), 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...COMMON_ERRORS };
+const JOB_TRIGGER_RESPONSES = {
+  202: Started.describe('the run started'),
+  409: ConflictBody.describe('a run holds the lock: attach to it or wait'),
+  ...COMMON_ERRORS,
+  ...CSRF_ERROR,
+};
 const TRIGGER_RESPONSES = { ...JOB_TRIGGER_RESPONSES, ...JOB_ERRORS };
 
 const JobParams = z.object({ job: z.string().describe('a job name, see GET /jobs') });
@@ -139,7 +144,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         tags: ['runs'],
         summary: 'ask a running run to stop',
         params: RunParams,
-        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }).describe('the run was asked to stop'), ...JOB_ERRORS },
+        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }).describe('the run was asked to stop'), ...JOB_ERRORS, ...CSRF_ERROR },
       },
     },
     async (req, reply) => {

@@ -17,8 +17,8 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUER
 /**
  * Adds to every route's answers those the server gives on its own, before the route's handler runs: 401 from the
  * token check (every route but the public ones), 400 from schema validation and the text check of path and query
- * values (every route with parameters or a body), and 400/413/415 from fastify's body parser (every method with a
- * body: malformed JSON, over 64 KiB, not JSON). A route declares only its own answers; public routes are marked as
+ * values (every route with parameters or a body), 400/413/415 from fastify's body parser (every method with a
+ * body: malformed JSON, over 64 KiB, not JSON) and 403 from the CSRF check of a change sent with the session cookie. A route declares only its own answers; public routes are marked as
  * needing no token. Must be added before the OpenAPI plugin, which reads each route's schema as it is added.
  */
 export function documentServerAnswers(app: ApiApp, isPublic: (url: string) => boolean): void {
@@ -34,6 +34,7 @@ export function documentServerAnswers(app: ApiApp, isPublic: (url: string) => bo
       answers[400] = ErrorBody.describe('the request does not fit: malformed JSON, or the message names the field');
       answers[413] = ErrorBody.describe('the body is over 64 KiB');
       answers[415] = ErrorBody.describe('the body is not JSON: send Content-Type: application/json');
+      if (!isPublic(route.url)) answers[403] = ErrorBody.describe("sent with the console's session cookie but without its CSRF token");
     }
     schema.response = { ...answers, ...(schema.response as Record<string, unknown> | undefined) };
     route.schema = schema;

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { JobsClient } from '../../client/jobsClient';
@@ -7,10 +8,19 @@ import type { Probes } from '../../observability/dependencies';
 import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
+import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
 import { jobRoutes } from './jobRoutes';
-import { documentServerAnswers, registerExplorer, registerOpenApi } from './openapi';
+import { documentServerAnswers, EXPLORER_PREFIX, registerExplorer, registerOpenApi } from './openapi';
+import { Sessions, type AuthenticatedBy } from './session';
 import { systemRoutes } from './systemRoutes';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** How the auth hook let the request in: a bearer token, or the console's session cookie. */
+    authenticatedBy: AuthenticatedBy | null;
+  }
+}
 
 export interface ApiOptions {
   client: JobsClient;
@@ -19,10 +29,13 @@ export interface ApiOptions {
   probes?: Probes;
   /** The features' routes (e.g. the service's read API), registered behind the same auth. */
   routes?: ApiRoutes[];
+  /** The console at /console (HTML for browsers, behind the same auth); left out, the API serves none. */
+  console?: ConsoleOptions;
 }
 
 /** Routes anyone may call: probes, metrics and the API's own description. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor, scripts and the console talk to. Its
@@ -39,18 +52,29 @@ export function buildApi(opts: ApiOptions): ApiApp {
   documentServerAnswers(app, (url) => PUBLIC_ROUTES.has(url));
   registerOpenApi(app);
 
-  const expected = digest(opts.token);
+  const sessions = new Sessions(opts.token);
+  void app.register(fastifyCookie, { secret: sessions.cookieSecret });
+  // Double-submit CSRF tokens: the secret in a signed cookie, the token in each form the console renders.
+  void app.register(fastifyCsrf, { cookieKey: 'sj_csrf', cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true } });
+  app.decorateRequest('authenticatedBy', null);
+
+  // The one auth hook: a bearer token, or the session cookie the console's sign-in sets.
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC_ROUTES.has(req.url.split('?')[0]!)) return;
-    const header = req.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    // Compare digests so the comparison takes the same time whatever the token's length or content.
-    if (!token || !timingSafeEqual(digest(token), expected)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
-    }
+    const path = req.url.split('?')[0]!;
+    if (PUBLIC_ROUTES.has(path) || isPublicConsolePath(path)) return;
+    req.authenticatedBy = sessions.authenticate(req) ?? null;
+    if (req.authenticatedBy) return;
+    if (wantsPage(req)) return reply.redirect(`/console/sign-in?next=${encodeURIComponent(req.url)}`, 303);
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
+  });
+  // A browser sends its cookie with every request, so a change made on a cookie's authority must also carry the
+  // CSRF token of a page this API rendered (a bearer token cannot be sent by another site's page).
+  app.addHook('preValidation', (req, reply, done) => {
+    if (req.authenticatedBy !== 'cookie' || SAFE_METHODS.has(req.method)) return done();
+    app.csrfProtection(req, reply, done);
   });
   app.addHook('onResponse', async (req, reply) => {
     events.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -88,6 +112,7 @@ export function buildApi(opts: ApiOptions): ApiApp {
     systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
     jobRoutes(app, opts.client);
     for (const routes of opts.routes ?? []) routes(app);
+    if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
   });
   registerExplorer(app);
   return app;
@@ -96,6 +121,7 @@ export function buildApi(opts: ApiOptions): ApiApp {
 /** The methods a 405's Allow header may name (HEAD comes with every GET route). */
 const HTTP_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+/** A browser asking for a page of the console (a person to send to the sign-in page), not a program. */
+function wantsPage(req: FastifyRequest): boolean {
+  return (req.url.startsWith('/console') || req.url.startsWith(EXPLORER_PREFIX)) && (req.headers.accept ?? '').includes('text/html');
 }
