@@ -23,10 +23,11 @@ export const ConflictBody = z
   })
   .meta({ id: 'AlreadyRunning' });
 
-/** Answers every route may give besides its own: a bad request, a missing token, a dependency away. */
+/**
+ * What a route that needs Postgres or Temporal answers while one is away, besides its own answers. The server adds
+ * the answers of its own checks to every route (401, 400, 413, 415: documentServerAnswers in openapi.ts).
+ */
 export const COMMON_ERRORS = {
-  400: ErrorBody.describe('the request does not fit: the message names the field'),
-  401: ErrorBody.describe('missing or wrong bearer token'),
   503: ErrorBody.describe('Postgres or Temporal is unreachable: retry later (Retry-After)'),
 } as const;
 
