@@ -1,6 +1,7 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
+import { kafkaErrorText } from '../connections/kafka';
 import type { ConsumerRegistry, ResolvedConsumer } from '../consumers/registry';
 import {
   consumerControl,
@@ -30,6 +31,11 @@ export const STALE_AFTER_MS = 5_000;
 const QUERY_DEADLINE_MS = 2_000;
 /** The patch marker every ingest run of the descriptor flow records (workflows/consumerIngest.ts). */
 const DESCRIPTOR_FLOW_PATCH = 'consumer-ingest-kafka-ranges';
+
+/** Kafka did not answer a status's offset look-ups: an outage (HTTP 503), never the caller's mistake. */
+export class KafkaUnavailableError extends Error {
+  override name = 'KafkaUnavailableError';
+}
 
 /** Kafka offsets as a status needs them (connections/kafkaTools.ts has them). */
 export interface KafkaOffsets {
@@ -199,6 +205,14 @@ export class ConsumersClient {
   }
 
   private async kafkaPartitions(c: ResolvedConsumer): Promise<{ topic: string; partition: number; end: bigint; start: bigint; committed: bigint | null }[]> {
+    try {
+      return await this.readKafkaPartitions(c);
+    } catch (err) {
+      throw new KafkaUnavailableError(`kafka did not answer the offsets of ${c.topics.join(', ')}: ${kafkaErrorText(err)}`, { cause: err });
+    }
+  }
+
+  private async readKafkaPartitions(c: ResolvedConsumer): Promise<{ topic: string; partition: number; end: bigint; start: bigint; committed: bigint | null }[]> {
     const out = [];
     const kafka = this.kafka();
     const existing = new Set(await kafka.topics());

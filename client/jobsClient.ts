@@ -224,6 +224,32 @@ export class JobsClient {
       .slice(0, limit);
   }
 
+  /** Every attempt of a run (the chain its trigger started), first attempt first. */
+  async attempts(job: string, runId: string): Promise<RunView[]> {
+    this.jobs.get(job);
+    const rows = await jobRuns.attemptsOfChain(this.ds, job, runId);
+    if (rows.length === 0) throw new RunNotFoundError(runId, job);
+    return rows.map(toView);
+  }
+
+  /** Each job's latest run and how its runs of the last `days` days ended. */
+  async records(days: number): Promise<{ job: string; last: RunView | null; succeeded: number; finished: number }[]> {
+    const records = await jobRuns.jobRecords(this.ds, this.jobs.list().map((d) => d.name), days);
+    return records.map((r) => ({ ...r, last: r.last ? toView(r.last) : null }));
+  }
+
+  /** The runs of a job open in Temporal now (each holds its lock), as Temporal's visibility store lists them. */
+  async runningNow(job: string, limit = 5): Promise<{ workflowId: string; runId: string }[]> {
+    this.jobs.get(job);
+    const found: { workflowId: string; runId: string }[] = [];
+    const query = `WorkflowType = "scheduledJob" AND ExecutionStatus = "Running" AND JobName = ${JSON.stringify(job)}`;
+    for await (const wf of this.temporal.workflow.list({ query, pageSize: limit })) {
+      found.push({ workflowId: wf.workflowId, runId: wf.runId });
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
   /** Days (the `day` argument) for which the job has a succeeded run. */
   async succeededDays(job: string): Promise<Set<string>> {
     return jobRuns.succeededDays(this.ds, job);

@@ -126,3 +126,47 @@ export async function closeFromTemporal(db: Queryable, c: { runId: string; statu
     [c.runId, c.status, c.error, c.closedAt],
   );
 }
+
+/** Every attempt of the chain that `runId` (any of its runs) belongs to, first attempt first. */
+export async function attemptsOfChain(db: Queryable, job: string, runId: string): Promise<JobRunRow[]> {
+  return rowsOf<JobRunRow>(
+    db,
+    `SELECT r.* FROM job_runs r
+      WHERE r.first_run_id = (SELECT first_run_id FROM job_runs WHERE run_id = $1 AND job_name = $2)
+      ORDER BY r.attempt`,
+    [runId, job],
+  );
+}
+
+export interface JobRecord {
+  job: string;
+  /** The latest attempt of the job's most recently started run. */
+  last: JobRunRow | null;
+  /** Runs started in the window whose latest attempt succeeded, and those that ended at all. */
+  succeeded: number;
+  finished: number;
+}
+
+/** Per job: its latest run and how its runs started in the last `days` days ended (each run by its latest attempt). */
+export async function jobRecords(db: Queryable, jobs: readonly string[], days: number): Promise<JobRecord[]> {
+  const counts = await rowsOf<{ job: string; succeeded: number; finished: number; last_chain: string | null }>(
+    db,
+    `WITH chains AS (
+       SELECT DISTINCT ON (first_run_id) job_name, status FROM job_runs
+        WHERE job_name = ANY($1::text[]) AND started_at >= now() - make_interval(days => $2) ORDER BY first_run_id, attempt DESC)
+     SELECT j.job,
+            (SELECT count(*) FROM chains c WHERE c.job_name = j.job AND c.status = 'succeeded')::int AS succeeded,
+            (SELECT count(*) FROM chains c WHERE c.job_name = j.job AND c.status <> 'running')::int AS finished,
+            (SELECT first_run_id FROM job_runs r WHERE r.job_name = j.job ORDER BY started_at DESC LIMIT 1) AS last_chain
+       FROM unnest($1::text[]) AS j(job)`,
+    [jobs, days],
+  );
+  const chains = counts.flatMap((c) => (c.last_chain ? [c.last_chain] : []));
+  const latest = await rowsOf<JobRunRow>(
+    db,
+    `SELECT DISTINCT ON (first_run_id) * FROM job_runs WHERE first_run_id = ANY($1::text[]) ORDER BY first_run_id, attempt DESC`,
+    [chains],
+  );
+  const byChain = new Map(latest.map((r) => [r.first_run_id, r]));
+  return counts.map((c) => ({ job: c.job, succeeded: c.succeeded, finished: c.finished, last: (c.last_chain && byChain.get(c.last_chain)) || null }));
+}

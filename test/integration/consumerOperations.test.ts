@@ -524,5 +524,19 @@ describe('operating consumers: status, pause, dead letters, stale, moved queues,
     } finally {
       await api.stop();
     }
+    // Kafka away is an outage, not a bad request: 503 with Retry-After; pause needs no Kafka and still answers.
+    const noKafka = await startApi({ KAFKA_BROKERS: '127.0.0.1:1' });
+    try {
+      const r = await fetch(`${noKafka.base}/consumers/${drain.name}`, { headers: auth });
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('retry-after'), '5');
+      const body = (await r.json()) as { error: string; message: string };
+      assert.equal(body.error, 'unavailable');
+      assert.match(body.message, /^kafka is unreachable/);
+      const resume = await fetch(`${noKafka.base}/consumers/${drain.name}/resume`, { method: 'POST', headers: auth });
+      assert.equal(resume.status, 200);
+    } finally {
+      await noKafka.stop();
+    }
   });
 });

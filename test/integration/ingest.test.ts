@@ -10,6 +10,7 @@ import { startWorker, type WorkerProcess } from '../support/workerProcess';
 useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
 
 import type { S3Client } from '@aws-sdk/client-s3';
+import { apiClient } from '../../client/apiClient';
 import { backfill } from '../../client/backfill';
 import { buildApi } from '../../workers/http/server';
 import { notificationRoutes } from '../../features/notificationViews/api';
@@ -29,7 +30,6 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
   let worker: WorkerProcess;
   let app: ReturnType<typeof buildApi>;
   let base: string;
-  const auth = { authorization: 'Bearer test-token-123' };
 
   before(async () => {
     rt = await openRuntime();
@@ -92,10 +92,13 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
 
     // The service read API counts what the ingest wrote, through the same domain module.
     const [notificationId, count] = Object.entries(expected.perNotification)[0]!;
-    const res = await fetch(`${base}/notifications/${encodeURIComponent(notificationId)}/views?day=${day}`, { headers: auth });
-    assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { total: number }).total, count);
-    assert.equal((await fetch(`${base}/notifications/x/views?day=2024-02-30`, { headers: auth })).status, 400);
+    const api = apiClient(base, 'test-token-123');
+    const read = await api.GET('/notifications/{id}/views', { params: { path: { id: notificationId }, query: { day } } });
+    assert.equal(read.response.status, 200);
+    assert.equal(read.data?.total, count);
+    const impossible = await api.GET('/notifications/{id}/views', { params: { path: { id: 'x' }, query: { day: '2024-02-30' } } });
+    assert.equal(impossible.response.status, 400);
+    assert.match(impossible.error?.message ?? '', /day/);
 
     // A second trigger of the succeeded day re-reads it and writes nothing twice.
     const again = await rt.client.trigger(JOB, { day });

@@ -8,6 +8,7 @@ const load = {
   runtime: () => require('../runtime') as typeof import('../runtime'),
   openConsumers: () => require('../openConsumers') as typeof import('../openConsumers'),
   registry: () => require('../../consumers/registry') as typeof import('../../consumers/registry'),
+  client: () => require('../../client/consumersClient') as typeof import('../../client/consumersClient'),
 };
 
 /** `scheduled-job consumers ...`: see and steer the Kafka consumers (the HTTP API's /consumers routes do the same). */
@@ -102,6 +103,12 @@ async function withConsumers(fn: (cc: ConsumersClient) => Promise<void>): Promis
     if (err instanceof load.registry().UnknownConsumerError) {
       console.error(`error: ${err.message}`);
       process.exitCode = 2;
+      return;
+    }
+    // An outage, not a request to fix: exit 1 with what is away.
+    if (err instanceof load.client().KafkaUnavailableError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
       return;
     }
     throw err;

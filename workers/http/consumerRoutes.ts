@@ -4,7 +4,8 @@ import { ConsumerView, DeadLetterReport, PauseResult } from '../../client/consum
 import type { ApiApp } from './app';
 import { COMMON_ERRORS, ErrorBody } from './errors';
 
-const CONSUMER_ERRORS = { ...COMMON_ERRORS, 404: ErrorBody.describe('unknown consumer: the message names the known ones') } as const;
+const UNAVAILABLE = { 503: ErrorBody.describe('Postgres, Temporal or Kafka is unreachable: retry later (Retry-After)') } as const;
+const CONSUMER_ERRORS = { ...COMMON_ERRORS, ...UNAVAILABLE, 404: ErrorBody.describe('unknown consumer: the message names the known ones') } as const;
 const NameParams = z.object({ name: z.string().describe('a consumer name, see GET /consumers') });
 const DeadLetterQuery = z.object({
   reason: z.string().min(1).max(300).optional().describe('only reasons starting with this'),
@@ -19,7 +20,7 @@ export function consumerRoutes(app: ApiApp, consumers: ConsumersClient): void {
       schema: {
         tags: ['consumers'],
         summary: "every consumer's state, lag, lead, rate, totals and dead letters, computed now",
-        response: { 200: z.object({ consumers: z.array(ConsumerView) }), ...COMMON_ERRORS },
+        response: { 200: z.object({ consumers: z.array(ConsumerView) }).describe('every consumer'), ...COMMON_ERRORS, ...UNAVAILABLE },
       },
     },
     async () => ({ consumers: await consumers.list() }),
@@ -32,7 +33,7 @@ export function consumerRoutes(app: ApiApp, consumers: ConsumersClient): void {
         tags: ['consumers'],
         summary: "one consumer, per partition: Kafka's end offset, the committed and applied offsets, lag, totals",
         params: NameParams,
-        response: { 200: ConsumerView, ...CONSUMER_ERRORS },
+        response: { 200: ConsumerView.describe('the consumer, computed now'), ...CONSUMER_ERRORS },
       },
     },
     async (req) => consumers.status(req.params.name),
@@ -48,7 +49,7 @@ export function consumerRoutes(app: ApiApp, consumers: ConsumersClient): void {
             ? 'stop describing and writing: answers once the writes in flight have committed; nothing is written after it until resume'
             : 'go on from exactly where the pause stopped',
           params: NameParams,
-          response: { 200: PauseResult, ...CONSUMER_ERRORS },
+          response: { 200: PauseResult.describe(paused ? 'paused: no write of it commits until resume' : 'resumed'), ...CONSUMER_ERRORS },
         },
       },
       async (req) => (paused ? consumers.pause(req.params.name, `api ${req.ip}`) : consumers.resume(req.params.name, `api ${req.ip}`)),
@@ -63,7 +64,7 @@ export function consumerRoutes(app: ApiApp, consumers: ConsumersClient): void {
         summary: 'dead letters grouped by reason (numbers taken out): counts, offsets, a sample, the replay command',
         params: NameParams,
         querystring: DeadLetterQuery,
-        response: { 200: DeadLetterReport, ...CONSUMER_ERRORS },
+        response: { 200: DeadLetterReport.describe('the groups, largest first'), ...CONSUMER_ERRORS },
       },
     },
     async (req) => consumers.deadLetters(req.params.name, { ...(req.query.reason !== undefined ? { reason: req.query.reason } : {}), limit: req.query.limit }),
