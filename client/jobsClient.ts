@@ -4,6 +4,7 @@ import { isTemporalUnavailable, isTransientPgError } from '../connections/untilR
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import * as jobRuns from '../db/jobRuns';
 import type { JobRunRow } from '../db/jobRuns';
+import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
@@ -102,7 +103,7 @@ export class JobsClient {
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.ds, { job, workflowId, runId, args });
+        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
         events.trigger(job, 'started');
         return { workflowId, runId, args };
       } catch (err) {
@@ -222,11 +223,6 @@ export class JobsClient {
       .map(toView)
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
       .slice(0, limit);
-  }
-
-  /** Days (the `day` argument) for which the job has a succeeded run. */
-  async succeededDays(job: string): Promise<Set<string>> {
-    return jobRuns.succeededDays(this.ds, job);
   }
 
   async cancel(job: string, runId: string): Promise<void> {
