@@ -68,9 +68,9 @@ export interface RunView {
 export class JobsClient {
   constructor(
     readonly temporal: Client,
-    private readonly ds: DataSource,
+    readonly ds: DataSource,
     readonly jobs: JobRegistry,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
   ) {}
 
   /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */

@@ -94,7 +94,7 @@ export async function listSchedules(deps: ScheduleDeps): Promise<ScheduleView[]>
         partitionOffset: def.partition ? (def.schedule.partitionOffset ?? DEFAULT_PARTITION_OFFSET) : null,
         exists: d !== undefined,
         paused: d ? d.state.paused : null,
-        note: d?.state.note ?? null,
+        note: d?.state.note || null,
         nextFireTimes: d ? d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()) : [],
         taskQueue: d?.action.type === 'startWorkflow' ? d.action.taskQueue : null,
         lastTick: tick ? tickView(tick) : null,

@@ -1,9 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { BackfillEndedError, UnknownBackfillError } from '../../client/backfills';
 import { AlreadyRunningError, RunNotFoundError } from '../../client/jobsClient';
 import { isTemporalUnavailable, isTransientPgError } from '../../connections/untilReachable';
 import { InvalidArgumentsError, UnknownJobError } from '../../jobs/registry';
+import { InvalidRequestError } from '../../jobs/requestErrors';
+import { UnknownScheduleError } from '../../jobs/schedule';
 
 /** Every 4xx and 5xx body: a machine-readable `error` and a `message` that says what to fix. */
 export const ErrorBody = z
@@ -64,6 +67,10 @@ export function sendError(err: Error & { statusCode?: number; code?: string }, r
   if (err instanceof InvalidArgumentsError) {
     return reply.code(400).send({ error: 'invalid_args', message: err.message, issues: err.issues });
   }
+  if (err instanceof InvalidRequestError) return reply.code(400).send({ error: 'invalid_request', message: err.message });
+  if (err instanceof UnknownScheduleError) return reply.code(404).send({ error: 'unknown_schedule', message: err.message });
+  if (err instanceof UnknownBackfillError) return reply.code(404).send({ error: 'unknown_backfill', message: err.message });
+  if (err instanceof BackfillEndedError) return reply.code(409).send({ error: 'backfill_ended', message: err.message });
   if (err instanceof AlreadyRunningError) {
     return reply.code(409).send({ error: 'already_running', workflowId: err.workflowId, runId: err.runId });
   }

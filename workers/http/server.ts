@@ -8,7 +8,10 @@ import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
 import { sendError } from './errors';
+import { backfillRoutes } from './backfillRoutes';
+import { dayRoutes } from './dayRoutes';
 import { jobRoutes } from './jobRoutes';
+import { scheduleRoutes } from './scheduleRoutes';
 import { registerOpenApi } from './openapi';
 import { systemRoutes } from './systemRoutes';
 
@@ -69,6 +72,9 @@ export function buildApi(opts: ApiOptions): ApiApp {
   void app.after(() => {
     systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
     jobRoutes(app, opts.client);
+    scheduleRoutes(app, opts.client);
+    backfillRoutes(app, opts.client);
+    dayRoutes(app, opts.client);
     for (const routes of opts.routes ?? []) routes(app);
   });
   return app;
