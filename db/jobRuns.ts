@@ -118,8 +118,15 @@ export async function partitionSucceeded(db: Queryable, job: string, partitionKe
 }
 
 /** The latest attempt of each partition from `from` to `to` (values sort as text in their order), with its count. */
-export interface PartitionRow extends JobRunRow {
+export interface PartitionRow {
   partition_key: string;
+  first_run_id: string;
+  workflow_id: string;
+  status: RunStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+  metrics: JobMetrics;
   /** Attempts recorded for the partition, over all its runs. */
   attempts: number;
 }
@@ -127,7 +134,8 @@ export interface PartitionRow extends JobRunRow {
 export async function latestPerPartition(db: Queryable, job: string, from: string, to: string): Promise<PartitionRow[]> {
   const rows = await rowsOf<PartitionRow & { attempts: string }>(
     db,
-    `SELECT DISTINCT ON (partition_key) *, count(*) OVER (PARTITION BY partition_key) AS attempts
+    `SELECT DISTINCT ON (partition_key) partition_key, first_run_id, workflow_id, status, started_at, finished_at, error, metrics,
+            count(*) OVER (PARTITION BY partition_key) AS attempts
        FROM job_runs WHERE job_name = $1 AND partition_key BETWEEN $2 AND $3
       ORDER BY partition_key, id DESC`,
     [job, from, to],

@@ -106,15 +106,32 @@ async function ensureSchedule(client: Client, def: JobDefinition & { schedule: S
   return { scheduleId, outcome };
 }
 
-/** The worker's start-up call: retried in the background until it went through, never fatal. Returns a stop function. */
+/** Again this often, so a schedule deleted by hand comes back and one left by a retired queue is taken over. */
+const RESYNC_EVERY_MS = 10 * 60_000;
+
+/** The worker's call: at start-up and every ten minutes, retried in the background, never fatal. Returns a stop function. */
 export function keepSyncingSchedules(client: Client, jobs: JobRegistry, taskQueue: string, log: Logger): () => void {
-  return keepTrying(
-    'sync the job schedules',
-    async () => {
-      const results = await syncSchedules(client, jobs, taskQueue);
-      for (const r of results.filter((x) => x.outcome === 'left alone')) log.warn(r, 'schedule not touched');
-      if (results.length > 0) log.info({ schedules: results }, 'job schedules in step with the definitions');
-    },
-    log,
-  );
+  const sync = () =>
+    keepTrying(
+      'sync the job schedules',
+      async () => {
+        const results = await syncSchedules(client, jobs, taskQueue);
+        for (const r of results.filter((x) => x.outcome === 'left alone')) log.warn(r, 'schedule not touched');
+        const changed = results.filter((x) => x.outcome !== 'unchanged' && x.outcome !== 'left alone');
+        if (changed.length > 0 || !synced) log.info({ schedules: results }, 'job schedules in step with the definitions');
+        synced = true;
+      },
+      log,
+    );
+  let synced = false;
+  let stopCurrent = sync();
+  const timer = setInterval(() => {
+    stopCurrent();
+    stopCurrent = sync();
+  }, RESYNC_EVERY_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    stopCurrent();
+  };
 }
