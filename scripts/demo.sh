@@ -63,9 +63,15 @@ echo "== 5. a schedule's tick: the ingest's declared schedule runs daily at 11:0
 yesterday=$(date -u -d yesterday +%F)
 node --import tsx scripts/generate-day.ts --day "$yesterday" --objects 2 --lines-per-object 5000 --seed 43 --out "$logs/tick" >/dev/null
 node --import tsx scripts/upload-day.ts --dir "$logs/tick" --day "$yesterday" >/dev/null
-for _ in $(seq 1 30); do cli schedules --json | grep -q '"exists": true' && break; sleep 1; done
+# The worker brings the schedule in step when it starts: wait until its ticks come here, or it said it left it alone.
+schedule_queue() { cli schedules --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8")).find((x)=>x.job==="ingest_notification_views"); console.log(s?.taskQueue ?? "")'; }
+for _ in $(seq 1 30); do
+  queue=$(schedule_queue)
+  [ "$queue" = "$TEMPORAL_TASK_QUEUE" ] && break
+  grep -q '"schedule not touched"' "$logs/worker.log" && break
+  sleep 1
+done
 cli schedules
-queue=$(cli schedules --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8")).find((x)=>x.job==="ingest_notification_views"); console.log(s?.taskQueue ?? "")')
 if [ "$queue" = "$TEMPORAL_TASK_QUEUE" ]; then
   # One tick now: it derives the day (yesterday) from its scheduled time and starts the ingest under that day's lock.
   cli schedule trigger ingest_notification_views
