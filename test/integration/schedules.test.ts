@@ -45,7 +45,7 @@ describe('schedules, backfills and days on the real stack', { timeout: 600_000 }
 
   before(async () => {
     rt = await openRuntime();
-    worker = await startWorker();
+    worker = await startWorker({ WORKER_METRICS_PORT: '0' });
     app = buildApi({ client: rt.client, token: 'test-token-123' });
     await app.ready();
   });
@@ -88,6 +88,11 @@ describe('schedules, backfills and days on the real stack', { timeout: 600_000 }
       },
     );
 
+    const jobs = (await call('GET', '/jobs')).body['jobs'] as { name: string; partition: unknown; schedule: unknown }[];
+    const ingest = jobs.find((j) => j.name === 'ingest_notification_views')!;
+    assert.deepEqual({ partition: ingest.partition, schedule: ingest.schedule }, { partition: { arg: 'day', kind: 'day' }, schedule: 'cron 0 11 * * * (UTC)' });
+    assert.deepEqual(jobs.find((j) => j.name === 'example_steps')!.partition, null);
+
     const started = await trigger();
     const today = new Date().toISOString().slice(0, 10);
     assert.equal(started.outcome, 'started', JSON.stringify(started));
@@ -102,6 +107,12 @@ describe('schedules, backfills and days on the real stack', { timeout: 600_000 }
     assert.equal(skipped.outcome, 'skipped');
     assert.equal(skipped.runId, started.runId);
     assert.equal(skipped.reason, `the lock ${lockId} is held by run ${started.runId}`);
+    // And as series on the worker that ran the ticks.
+    const metricsUrl = /"metricsUrl":"([^"]+)"/.exec(worker.output())![1]!;
+    const metrics = await (await fetch(metricsUrl)).text();
+    for (const outcome of ['started', 'skipped']) {
+      assert.match(metrics, new RegExp(`^scheduled_job_schedule_ticks_total\\{job="${TICK_JOB}",outcome="${outcome}"\\} 1$`, 'm'), outcome);
+    }
     // The run log has the one run the ticks started, with the day as its partition.
     const rows = (await rt.ds.query(`SELECT first_run_id, partition_key FROM job_runs WHERE workflow_id = $1`, [lockId])) as { first_run_id: string; partition_key: string }[];
     assert.deepEqual(rows, [{ first_run_id: started.runId, partition_key: today }]);
