@@ -10,6 +10,10 @@ import { SCHEDULE_MEMO_KEY, scheduleIdOf, tickWorkflowIdOf, type ScheduleMemo } 
 
 /** The note of a schedule the workers paused because its job stopped declaring one; they resume only these. */
 export const UNDECLARED_NOTE = 'paused by scheduled-job: the job no longer declares a schedule';
+/** A worker that polled this recently is alive: it polls again within about a minute. */
+const LIVE_POLLER_MS = 75_000;
+/** A schedule left to another queue's live workers is looked at again this soon, to take it over once they are gone. */
+const RECHECK_MS = 90_000;
 /** Where the schedule's action keeps the digest of the declaration it was made from (an action's memo is updatable). */
 const DECLARATION_MEMO = 'declaration';
 
@@ -18,6 +22,8 @@ export interface SyncResult {
   scheduleId: string;
   outcome: SyncOutcome;
   why?: string;
+  /** Left alone while another queue's workers live: worth another look soon. */
+  recheck?: boolean;
 }
 
 /** The Temporal Schedule a declaration makes: every tick is a `scheduleTick` workflow on this task queue. */
@@ -88,8 +94,8 @@ async function ensureSchedule(client: Client, def: JobDefinition & { schedule: S
   let outcome: SyncOutcome = 'unchanged';
   const theirs = taskQueueOf(current);
   if (theirs !== taskQueue) {
-    if (theirs !== undefined && (await hasPollers(client, theirs))) {
-      return { scheduleId, outcome: 'left alone', why: `its ticks go to task queue ${theirs}, which has workers` };
+    if (theirs !== undefined && (await hasPollers(client, theirs, LIVE_POLLER_MS))) {
+      return { scheduleId, outcome: 'left alone', why: `its ticks go to task queue ${theirs}, which has workers`, recheck: true };
     }
     outcome = 'taken over';
   } else if (digestOf(current) !== (options.action as { memo: Record<string, unknown> }).memo[DECLARATION_MEMO]) {
@@ -109,10 +115,18 @@ async function ensureSchedule(client: Client, def: JobDefinition & { schedule: S
 /** Again this often, so a schedule deleted by hand comes back and one left by a retired queue is taken over. */
 const RESYNC_EVERY_MS = 10 * 60_000;
 
-/** The worker's call: at start-up and every ten minutes, retried in the background, never fatal. Returns a stop function. */
+/**
+ * The worker's call: at start-up and every ten minutes (sooner while another queue's workers hold a schedule), retried
+ * in the background, never fatal. Returns a stop function.
+ */
 export function keepSyncingSchedules(client: Client, jobs: JobRegistry, taskQueue: string, log: Logger): () => void {
-  const sync = () =>
-    keepTrying(
+  let synced = false;
+  let stopCurrent = () => {};
+  let next: NodeJS.Timeout | undefined;
+  const sync = (): void => {
+    stopCurrent();
+    clearTimeout(next);
+    stopCurrent = keepTrying(
       'sync the job schedules',
       async () => {
         const results = await syncSchedules(client, jobs, taskQueue);
@@ -120,18 +134,15 @@ export function keepSyncingSchedules(client: Client, jobs: JobRegistry, taskQueu
         const changed = results.filter((x) => x.outcome !== 'unchanged' && x.outcome !== 'left alone');
         if (changed.length > 0 || !synced) log.info({ schedules: results }, 'job schedules in step with the definitions');
         synced = true;
+        next = setTimeout(sync, results.some((r) => r.recheck) ? RECHECK_MS : RESYNC_EVERY_MS);
+        next.unref();
       },
       log,
     );
-  let synced = false;
-  let stopCurrent = sync();
-  const timer = setInterval(() => {
-    stopCurrent();
-    stopCurrent = sync();
-  }, RESYNC_EVERY_MS);
-  timer.unref();
+  };
+  sync();
   return () => {
-    clearInterval(timer);
+    clearTimeout(next);
     stopCurrent();
   };
 }
