@@ -10,9 +10,12 @@ import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
 import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
+import { backfillRoutes } from './backfillRoutes';
+import { dayRoutes } from './dayRoutes';
 import { jobRoutes } from './jobRoutes';
 import { documentServerAnswers, EXPLORER_PREFIX, registerExplorer, registerOpenApi } from './openapi';
 import { Sessions, type AuthenticatedBy } from './session';
+import { scheduleRoutes } from './scheduleRoutes';
 import { systemRoutes } from './systemRoutes';
 
 declare module 'fastify' {
@@ -111,6 +114,9 @@ export function buildApi(opts: ApiOptions): ApiApp {
   void app.after(() => {
     systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
     jobRoutes(app, opts.client);
+    scheduleRoutes(app, opts.client);
+    backfillRoutes(app, opts.client);
+    dayRoutes(app, opts.client);
     for (const routes of opts.routes ?? []) routes(app);
     if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
   });
