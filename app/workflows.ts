@@ -10,3 +10,5 @@ export { ingestObjectBatch } from '../features/notificationViews/workflows';
 export { kafkaConsumer } from '../workflows/kafkaConsumer';
 export { consumerIngest } from '../workflows/consumerIngest';
 export { jobCatalog } from '../workflows/catalog';
+export { scheduleTick } from '../workflows/scheduleTick';
+export { backfill, backfillProgressQuery } from '../workflows/backfill';

@@ -715,7 +715,7 @@ export interface paths {
         put?: never;
         /**
          * start a run of retention
-         * @description Deletes old rows in batches: finished job_runs (never the newest succeeded run of a workflow ID), ingest_rejects, kafka_dead_letters and stale ingest_objects checkpoints.
+         * @description Deletes old rows in batches: finished job_runs (never the newest succeeded run of a workflow ID), ingest_rejects, kafka_dead_letters, stale ingest_objects checkpoints and schedule_ticks.
          */
         post: {
             parameters: {
@@ -1491,6 +1491,848 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** each job's schedule: spec, next three fire times, last tick and its outcome, paused or not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schedules: components["schemas"]["Schedule"][];
+                        };
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{job}/ticks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** a job's recent ticks, the latest scheduled first: started, or skipped with the reason */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description a job that declares a schedule */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticks: components["schemas"]["Tick"][];
+                        };
+                    };
+                };
+                /** @description the request does not fit its schema: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job, a job without a schedule, or a schedule no worker has created yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{job}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** pause the schedule (a worker start does not resume it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a schedule */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: string;
+                            /** @enum {string} */
+                            state: "paused" | "active";
+                        };
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job, a job without a schedule, or a schedule no worker has created yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{job}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** resume the schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a schedule */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: string;
+                            /** @enum {string} */
+                            state: "paused" | "active";
+                        };
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job, a job without a schedule, or a schedule no worker has created yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{job}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * one tick now: it runs the partition a tick at this moment runs, under the job lock
+         * @description The tick's outcome follows in GET /schedules/{job}/ticks (scheduledAt = triggeredAt).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a schedule */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: string;
+                            scheduleId: string;
+                            triggeredAt: string;
+                        };
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job, a job without a schedule, or a schedule no worker has created yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job}/backfills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** start the durable backfill of a range of days, or attach to the one running for it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a partition */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BackfillRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BackfillStarted"];
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job or backfill */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job}/backfills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** a backfill's status and progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a partition */
+                    job: string;
+                    /** @description <from>..<to>, e.g. 2024-05-01..2024-05-31 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Backfill"];
+                    };
+                };
+                /** @description the request does not fit its schema: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job or backfill */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job}/backfills/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** stop the backfill: no more days start, and the runs it started are cancelled */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a job that declares a partition */
+                    job: string;
+                    /** @description <from>..<to>, e.g. 2024-05-01..2024-05-31 */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            workflowId: string;
+                            /** @enum {string} */
+                            status: "cancelling";
+                        };
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job or backfill */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description it has already ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job}/days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * each day's latest status (missing where no run exists), attempts, rows, rejects, duration and run ID
+         * @description The answer carries its server time in a Server-Timing header.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description first day, YYYY-MM-DD */
+                    from: string;
+                    /** @description last day, at most ten years after from */
+                    to: string;
+                };
+                header?: never;
+                path: {
+                    /** @description a job that declares a partition */
+                    job: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            days: components["schemas"]["Day"][];
+                        };
+                    };
+                };
+                /** @description the request does not fit its schema: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown job or run */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/consumers": {
         parameters: {
             query?: never;
@@ -1988,6 +2830,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        BackfillRequestInput: {
+            /** @description first day, YYYY-MM-DD */
+            from: string;
+            /** @description last day, YYYY-MM-DD (at most ten years after from) */
+            to: string;
+            /** @description days in flight at once (default 2) */
+            concurrency?: number;
+            /** @description run days that already succeeded too */
+            force?: boolean;
+            /** @description arguments for every day beside the day's own */
+            args?: {
+                [key: string]: unknown;
+            };
+            /** @description further runs of a failed day, after the others (default 1) */
+            retries?: number;
+        };
         /** @description arguments of example_steps */
         "example_steps.triggerInput": {
             args?: {
@@ -2017,6 +2875,7 @@ export interface components {
                 ingestRejectsKeepDays?: number;
                 deadLettersKeepDays?: number;
                 ingestObjectsKeepDays?: number;
+                scheduleTicksKeepDays?: number;
                 batchSize?: number;
             };
         };
@@ -2171,6 +3030,84 @@ export interface components {
             /** @description the run that holds the lock (the runId its trigger returned) */
             runId: string;
         };
+        BackfillProgress: {
+            job: string;
+            from: string;
+            to: string;
+            total: number;
+            /** @description days with a final outcome */
+            done: number;
+            counts: {
+                skipped: number;
+                succeeded: number;
+                failed: number;
+                cancelled: number;
+                timed_out: number;
+            };
+            inFlight: {
+                day: string;
+                runId: string | null;
+                /** @description a run it waits for, another starter's */
+                attached: boolean;
+            }[];
+            failed: {
+                day: string;
+                /** @enum {string} */
+                outcome: "skipped" | "succeeded" | "failed" | "cancelled" | "timed_out";
+                runId: string | null;
+                error: string | null;
+            }[];
+            /** @description runs started again after a failure */
+            retried: number;
+            concurrency: number;
+            force: boolean;
+            startedAt: string;
+            /** @description continue-as-new so far */
+            continuedRuns: number;
+            /** @enum {string} */
+            phase: "running" | "continuing as new" | "finished";
+        };
+        Backfill: {
+            /** @description <from>..<to> */
+            id: string;
+            job: string;
+            /** @description backfill/<job>/<from>/<to> */
+            workflowId: string;
+            runId: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed" | "cancelled" | "terminated" | "timed_out";
+            /** @description null while no worker answers */
+            progress: components["schemas"]["BackfillProgress"] | null;
+            error: string | null;
+        };
+        BackfillStarted: {
+            id: string;
+            workflowId: string;
+            runId: string;
+            /** @description a backfill of the same range was running: this is it, with its own options */
+            attached: boolean;
+        };
+        Day: {
+            day: string;
+            /**
+             * @description missing: no run of the day exists
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "missing";
+            /** @description attempts recorded for the day, over all its runs */
+            attempts: number;
+            /** @description the latest run (the runId its trigger returned) */
+            runId: string | null;
+            workflowId: string | null;
+            /** @description rows written by the latest attempt (the definition's keyMetrics.rows) */
+            rows: number | null;
+            /** @description rejects of the latest attempt (keyMetrics.rejects) */
+            rejects: number | null;
+            durationMs: number | null;
+            startedAt: string | null;
+            finishedAt: string | null;
+            error: string | null;
+        };
         /** @enum {string} */
         RunStatus: "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
         Run: {
@@ -2205,12 +3142,58 @@ export interface components {
             };
             /** @description JSON Schema of the arguments */
             argsSchema: unknown;
+            /** @description the argument that partitions the job: days view and backfills */
+            partition?: {
+                arg: string;
+                kind: string;
+            } | null;
+            /** @description its declared schedule, e.g. `cron 0 11 * * * (UTC)` */
+            schedule?: string | null;
         };
         Started: {
             runId: string;
             workflowId: string;
             /** @constant */
             status: "running";
+        };
+        Tick: {
+            /** @description the tick's nominal time (a trigger's: when it was asked for) */
+            scheduledAt: string;
+            /**
+             * @description buffered: waiting for the run holding the lock (overlap buffer_one)
+             * @enum {string}
+             */
+            outcome: "started" | "skipped" | "buffered";
+            /** @description why it was skipped, naming the run that held the lock */
+            reason: string | null;
+            /** @description the partition (day) it ran */
+            partition: string | null;
+            /** @description the lock it went for */
+            workflowId: string | null;
+            /** @description the run it started, or the one holding the lock */
+            runId: string | null;
+            tickWorkflowId: string;
+            recordedAt: string;
+        };
+        Schedule: {
+            job: string;
+            /** @description the Temporal Schedule: schedule/<job> */
+            scheduleId: string;
+            /** @description `cron 0 11 * * * (UTC)` or `every 1h` */
+            spec: string;
+            timeZone: string;
+            /** @enum {string} */
+            overlap: "skip" | "buffer_one";
+            /** @description the partition a tick runs, from its scheduled time's (-1: the day before) */
+            partitionOffset: number | null;
+            /** @description false until a worker has created it */
+            exists: boolean;
+            paused: boolean | null;
+            note: string | null;
+            /** @description the next three */
+            nextFireTimes: string[];
+            taskQueue: string | null;
+            lastTick: components["schemas"]["Tick"] | null;
         };
     };
     responses: never;

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { keepTrying } from '../client/keepTrying';
+import { hasPollers } from '../client/taskQueues';
 import type { Logger } from '../observability/logger';
 import { consumerWorkflowId, isIngestWorkflowIdOf } from '../workflows/consumerIds';
 import { CONSUMER_WORKFLOW_TYPE, type ConsumerWorkflowInput } from '../workflows/consumerTypes';
@@ -22,7 +23,6 @@ export async function ensureConsumerWorkflows(
   log?: Logger,
 ): Promise<{ consumer: string; workflowId: string; runId: string }[]> {
   const out = [];
-  const served = new QueueServed(client);
   for (const c of consumers) {
     const workflowId = consumerWorkflowId(c.name);
     const input: ConsumerWorkflowInput = { consumer: c.name, settings: c.workflow };
@@ -37,12 +37,12 @@ export async function ensureConsumerWorkflows(
     let handle = await start();
     const d = await handle.describe();
     if (d.taskQueue !== taskQueue) {
-      if (await served.has(d.taskQueue)) {
+      if (await hasPollers(client, d.taskQueue, POLLED_WITHIN_MS)) {
         log?.warn({ workflowId, itsTaskQueue: d.taskQueue, taskQueue }, 'the consumer workflow runs on another task queue, which has workers; leaving it there');
       } else {
         log?.warn({ workflowId, itsTaskQueue: d.taskQueue, taskQueue }, 'the consumer workflow was orphaned on a task queue without workers; moving it here');
         // Its ingest workflows first: once the consumer runs here, it describes again what they held.
-        await endOrphanedIngests(client, c.name, taskQueue, served, log);
+        await endOrphanedIngests(client, c.name, taskQueue, log);
         await handle.terminate(`orphaned on task queue ${d.taskQueue} (no pollers); restarted on ${taskQueue}`).catch(() => undefined);
         handle = await start();
       }
@@ -52,56 +52,25 @@ export async function ensureConsumerWorkflows(
   return out;
 }
 
-/** Ends the consumer's open ingest workflows that wait on a task queue other than ours which no worker polls. */
-async function endOrphanedIngests(client: Client, consumer: string, taskQueue: string, served: QueueServed, log?: Logger): Promise<void> {
-  const open = client.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${consumer}/" AND ExecutionStatus = "Running"` });
-  for await (const wf of open) {
-    if (wf.taskQueue === taskQueue || !isIngestWorkflowIdOf(consumer, wf.workflowId) || (await served.has(wf.taskQueue))) continue;
-    log?.warn({ workflowId: wf.workflowId, itsTaskQueue: wf.taskQueue, taskQueue }, 'an ingest workflow was orphaned on a task queue without workers; ending it (the consumer describes its ranges again here)');
-    await client.workflow
-      .getHandle(wf.workflowId, wf.runId)
-      .terminate(`orphaned on task queue ${wf.taskQueue} (no pollers); its ranges are described again on ${taskQueue}`)
-      .catch(() => undefined);
-  }
-}
-
 /**
  * A poller counts as a live worker when it polled within this long. A live worker's long poll returns within about a
  * minute and it polls again; the server lists a worker that is gone for several minutes more (seen: over 6).
  */
 const POLLED_WITHIN_MS = 2 * 60_000;
 
-/** Whether any worker polled a task queue recently, asked once per queue. */
-class QueueServed {
-  private readonly known = new Map<string, Promise<boolean>>();
-
-  constructor(private readonly client: Client) {}
-
-  has(taskQueue: string): Promise<boolean> {
-    let answer = this.known.get(taskQueue);
-    if (!answer) {
-      answer = this.ask(taskQueue);
-      this.known.set(taskQueue, answer);
-    }
-    return answer;
-  }
-
-  private async ask(taskQueue: string): Promise<boolean> {
-    // 1 and 2 are TASK_QUEUE_TYPE_WORKFLOW and TASK_QUEUE_TYPE_ACTIVITY (temporal.api.enums.v1.TaskQueueType).
-    for (const taskQueueType of [1, 2]) {
-      const res = await this.client.workflowService.describeTaskQueue({
-        namespace: this.client.options.namespace,
-        taskQueue: { name: taskQueue },
-        taskQueueType,
-      });
-      const now = Date.now();
-      const live = (res.pollers ?? []).filter((p) => {
-        const seconds = p.lastAccessTime?.seconds;
-        return seconds == null || now - Number(seconds) * 1000 < POLLED_WITHIN_MS;
-      });
-      if (live.length > 0) return true;
-    }
-    return false;
+/** Ends the consumer's open ingest workflows that wait on a task queue other than ours which no worker polls. */
+async function endOrphanedIngests(client: Client, consumer: string, taskQueue: string, log?: Logger): Promise<void> {
+  const served = new Map<string, Promise<boolean>>();
+  const open = client.workflow.list({ query: `WorkflowId STARTS_WITH "ingest/${consumer}/" AND ExecutionStatus = "Running"` });
+  for await (const wf of open) {
+    if (wf.taskQueue === taskQueue || !isIngestWorkflowIdOf(consumer, wf.workflowId)) continue;
+    if (!served.has(wf.taskQueue)) served.set(wf.taskQueue, hasPollers(client, wf.taskQueue, POLLED_WITHIN_MS));
+    if (await served.get(wf.taskQueue)) continue;
+    log?.warn({ workflowId: wf.workflowId, itsTaskQueue: wf.taskQueue, taskQueue }, 'an ingest workflow was orphaned on a task queue without workers; ending it (the consumer describes its ranges again here)');
+    await client.workflow
+      .getHandle(wf.workflowId, wf.runId)
+      .terminate(`orphaned on task queue ${wf.taskQueue} (no pollers); its ranges are described again on ${taskQueue}`)
+      .catch(() => undefined);
   }
 }
 

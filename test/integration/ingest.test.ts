@@ -11,7 +11,7 @@ useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TO
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { apiClient } from '../../client/apiClient';
-import { backfill } from '../../client/backfill';
+import { startBackfill, waitForBackfill } from '../../client/backfills';
 import { buildApi } from '../../workers/http/server';
 import { notificationRoutes } from '../../features/notificationViews/api';
 import { createS3Client } from '../../connections/s3';
@@ -284,9 +284,16 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
     for (const [i, day] of days.entries()) {
       await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 1, linesPerObject: 200, seed: 20 + i });
     }
-    const results = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
-    assert.deepEqual(results.map((r) => [r.day, r.outcome]), days.map((d) => [d, 'succeeded']));
-    const again = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
-    assert.deepEqual(again.map((r) => r.outcome), ['skipped', 'skipped', 'skipped']);
+    const deps = { temporal: rt.temporal, jobs: rt.jobs, taskQueue: rt.env.TEMPORAL_TASK_QUEUE };
+    const started = await startBackfill(deps, JOB, { from: first, to: last, concurrency: 2 });
+    const done = await waitForBackfill(deps, JOB, started.id);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(done.progress?.counts, { skipped: 0, succeeded: 3, failed: 0, cancelled: 0, timed_out: 0 });
+    for (const day of days) {
+      const rows = (await rt.ds.query(`SELECT status FROM job_runs WHERE workflow_id = $1`, [`${JOB}/${day}`])) as { status: string }[];
+      assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run`);
+    }
+    const again = await waitForBackfill(deps, JOB, (await startBackfill(deps, JOB, { from: first, to: last, concurrency: 2 })).id);
+    assert.deepEqual(again.progress?.counts, { skipped: 3, succeeded: 0, failed: 0, cancelled: 0, timed_out: 0 });
   });
 });

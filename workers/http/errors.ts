@@ -1,11 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { BackfillEndedError, UnknownBackfillError } from '../../client/backfills';
 import { KafkaUnavailableError } from '../../client/consumersClient';
 import { AlreadyRunningError, RunNotFoundError } from '../../client/jobsClient';
 import { isTemporalUnavailable, isTransientPgError } from '../../connections/untilReachable';
 import { UnknownConsumerError } from '../../consumers/registry';
 import { InvalidArgumentsError, UnknownJobError } from '../../jobs/registry';
+import { InvalidRequestError } from '../../jobs/requestErrors';
+import { UnknownScheduleError } from '../../jobs/schedule';
 
 /** Every 4xx and 5xx body: a machine-readable `error` and a `message` that says what to fix. */
 export const ErrorBody = z
@@ -77,6 +80,10 @@ export function errorAnswer(err: Error & { statusCode?: number; code?: string })
   if (err instanceof RunNotFoundError) return { status: 404, body: { error: 'unknown_run', message: err.message } };
   if (err instanceof UnknownConsumerError) return { status: 404, body: { error: 'unknown_consumer', message: err.message } };
   if (err instanceof InvalidArgumentsError) return { status: 400, body: { error: 'invalid_args', message: err.message, issues: err.issues } };
+  if (err instanceof InvalidRequestError) return { status: 400, body: { error: 'invalid_request', message: err.message } };
+  if (err instanceof UnknownScheduleError) return { status: 404, body: { error: 'unknown_schedule', message: err.message } };
+  if (err instanceof UnknownBackfillError) return { status: 404, body: { error: 'unknown_backfill', message: err.message } };
+  if (err instanceof BackfillEndedError) return { status: 409, body: { error: 'backfill_ended', message: err.message } };
   if (err instanceof AlreadyRunningError) {
     return { status: 409, body: { error: 'already_running', workflowId: err.workflowId, runId: err.runId } };
   }

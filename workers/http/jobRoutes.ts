@@ -33,6 +33,8 @@ const JobDescription = z
     retries: z.number().int(),
     defaultArgs: z.record(z.string(), z.unknown()),
     argsSchema: z.unknown().describe('JSON Schema of the arguments'),
+    partition: z.object({ arg: z.string(), kind: z.string() }).nullable().optional().describe('the argument that partitions the job: days view and backfills'),
+    schedule: z.string().nullable().optional().describe('its declared schedule, e.g. `cron 0 11 * * * (UTC)`'),
   })
   .meta({ id: 'Job' });
 

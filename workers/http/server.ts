@@ -12,9 +12,12 @@ import type { ApiApp, ApiRoutes } from './app';
 import { consumerRoutes } from './consumerRoutes';
 import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
+import { backfillRoutes } from './backfillRoutes';
+import { dayRoutes } from './dayRoutes';
 import { jobRoutes } from './jobRoutes';
 import { documentServerAnswers, EXPLORER_PREFIX, registerExplorer, registerOpenApi } from './openapi';
 import { Sessions, type AuthenticatedBy } from './session';
+import { scheduleRoutes } from './scheduleRoutes';
 import { systemRoutes } from './systemRoutes';
 
 declare module 'fastify' {
@@ -123,6 +126,9 @@ export function buildApi(opts: ApiOptions): ApiApp {
       ...(consumers ? { beforeMetrics: () => refreshConsumerFigures(consumers, app) } : {}),
     });
     jobRoutes(app, opts.client);
+    scheduleRoutes(app, opts.client);
+    backfillRoutes(app, opts.client);
+    dayRoutes(app, opts.client);
     if (consumers) consumerRoutes(app, consumers);
     for (const routes of opts.routes ?? []) routes(app);
     if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
