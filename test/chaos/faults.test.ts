@@ -375,7 +375,12 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   const startBacklog = async (seed: number, messages: number): Promise<Backlog> => {
     const from = new Map((await kafka.highWatermarks(TOPIC)).map((high, partition) => [partition, high.toString()]));
     const prefix = uniqueTag(`chaos${seed}`);
-    const b: Backlog = { from, prefix, messages, produced: produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix }) };
+    const b: Backlog = {
+      from,
+      prefix,
+      messages,
+      produced: produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix, wireFormat: curatedProgramConsumer.wireFormat }),
+    };
     b.produced.then(
       (expected) => Object.assign(b, { expected, total: expected.distinctValid + expected.garbage }),
       () => undefined, // awaited by produced()
