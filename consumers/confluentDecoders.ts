@@ -1,7 +1,7 @@
 import type { Schema } from 'avsc';
 import { SchemaRegistryUnavailableError, UnknownSchemaIdError, type RegisteredSchema } from '../connections/schemaRegistry';
 import { reportDown, reportUp } from '../observability/dependencies';
-import { confluentSchemaId, oneLine, type Decoded } from './avro';
+import { confluentFramingProblem, confluentSchemaIdOf, oneLine, type Decoded } from './avro';
 
 /** Where writer schemas come from: the schema registry (SchemaRegistryClient), or a fixed set in pure tests. */
 export interface WriterSchemaSource {
@@ -59,16 +59,19 @@ export class ConfluentDecoders {
     const chunk = new Map<number, Entry>();
     const missing: number[] = [];
     const now = Date.now();
+    let previous = -1;
     for (const v of values) {
-      const id = confluentSchemaId(v);
-      if (!id.ok || chunk.has(id.value) || (this.accepted && !this.accepted.has(id.value))) continue;
-      const e = this.entries.get(id.value);
+      const id = confluentSchemaIdOf(v);
+      // Messages of one id come in runs: most of a chunk is skipped here.
+      if (id === previous || id < 0 || chunk.has(id) || (this.accepted && !this.accepted.has(id))) continue;
+      previous = id;
+      const e = this.entries.get(id);
       if (e && (e.ok || e.expires > now)) {
-        this.entries.delete(id.value); // most recently used last
-        this.entries.set(id.value, e);
-        chunk.set(id.value, e);
-      } else if (!missing.includes(id.value)) {
-        missing.push(id.value);
+        this.entries.delete(id); // most recently used last
+        this.entries.set(id, e);
+        chunk.set(id, e);
+      } else if (!missing.includes(id)) {
+        missing.push(id);
       }
     }
     for (let i = 0; i < missing.length; i += FETCH_CONCURRENCY) {
@@ -76,16 +79,21 @@ export class ConfluentDecoders {
       const got = await Promise.all(ids.map((id) => this.load(id)));
       ids.forEach((id, k) => chunk.set(id, got[k]!));
     }
+    let lastId = -1;
+    let last: Entry | undefined;
     return (value) => {
-      const id = confluentSchemaId(value);
-      if (!id.ok) return id;
-      if (this.accepted && !this.accepted.has(id.value)) {
-        return { ok: false, reason: `schema id ${id.value} is not one of the consumer's schemaIds (${[...this.accepted].join(', ')})` };
+      const id = confluentSchemaIdOf(value);
+      if (id < 0) return { ok: false, reason: confluentFramingProblem(value) };
+      if (id !== lastId) {
+        if (this.accepted && !this.accepted.has(id)) {
+          return { ok: false, reason: `schema id ${id} is not one of the consumer's schemaIds (${[...this.accepted].join(', ')})` };
+        }
+        last = chunk.get(id);
+        // A decoder serves the values it was made for; any other value would need a look-up it cannot wait for.
+        if (!last) throw new Error(`schema id ${id} was not among the values this decoder was made for`);
+        lastId = id;
       }
-      const e = chunk.get(id.value);
-      // A decoder serves the values it was made for; any other value would need a look-up it cannot wait for.
-      if (!e) throw new Error(`schema id ${id.value} was not among the values this decoder was made for`);
-      return e.ok ? e.decode(value) : { ok: false, reason: e.reason };
+      return last!.ok ? last!.decode(value) : { ok: false, reason: last!.reason };
     };
   }
 
