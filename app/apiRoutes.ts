@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { notificationRoutes } from '../features/notificationViews/api';
+import type { ApiRoutes } from '../workers/http/app';
 
 /** The features' read routes, served by the API behind the same token as the job routes. */
-export function apiRoutes(ds: DataSource): (app: FastifyInstance) => void {
-  return notificationRoutes(ds);
+export function apiRoutes(ds: DataSource): ApiRoutes[] {
+  return [notificationRoutes(ds)];
 }

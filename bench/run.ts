@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client as PgClient } from 'pg';
-import { buildApi } from '../client/httpApi';
+import { buildApi } from '../workers/http/server';
 import { JobsClient } from '../client/jobsClient';
 import { createS3Client } from '../connections/s3';
 import { sampleRss } from '../test/support/rss';

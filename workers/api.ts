@@ -1,4 +1,4 @@
-import { buildApi } from '../client/httpApi';
+import { buildApi } from './http/server';
 import { apiRoutes } from '../app/apiRoutes';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';

@@ -1,21 +1,45 @@
-import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { parseDay } from '../../domain/day';
+import { z } from 'zod';
+import { dayArg } from '../../jobs/args';
+import type { ApiRoutes } from '../../workers/http/app';
 import { summarizeViews } from './parse';
 import { viewsOf } from './store';
 
 /** The service's read API over what ingest wrote, summarised by the same domain module the ingest uses. */
-export function notificationRoutes(ds: DataSource) {
-  return (app: FastifyInstance): void => {
-    app.get<{ Params: { id: string }; Querystring: { day?: string } }>('/notifications/:id/views', async (req, reply) => {
-      let day: string;
-      try {
-        day = parseDay(req.query.day ?? '');
-      } catch (err) {
-        return reply.code(400).send({ error: 'invalid_request', message: `day: ${(err as Error).message}` });
-      }
-      const summary = summarizeViews(await viewsOf(ds, req.params.id, day));
-      return { notificationId: req.params.id, day, ...summary };
-    });
+export function notificationRoutes(ds: DataSource): ApiRoutes {
+  return (app) => {
+    app.get(
+      '/notifications/:id/views',
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: 'views of one notification on one day',
+          params: z.object({ id: z.string() }),
+          querystring: z.object({ day: dayArg.describe('YYYY-MM-DD') }),
+          response: {
+            200: z.object({
+              notificationId: z.string(),
+              day: z.string(),
+              total: z.number().int(),
+              // Not z.record: it would rebuild the object and drop a platform named "__proto__" on the way out.
+              byPlatform: z.unknown().meta({ type: 'object', additionalProperties: { type: 'integer' }, description: 'views per platform' }),
+              firstViewedAt: z.iso.datetime().nullable(),
+              lastViewedAt: z.iso.datetime().nullable(),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const s = summarizeViews(await viewsOf(ds, req.params.id, req.query.day));
+        return {
+          notificationId: req.params.id,
+          day: req.query.day,
+          total: s.total,
+          byPlatform: s.byPlatform,
+          firstViewedAt: s.firstViewedAt?.toISOString() ?? null,
+          lastViewedAt: s.lastViewedAt?.toISOString() ?? null,
+        };
+      },
+    );
   };
 }

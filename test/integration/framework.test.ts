@@ -10,7 +10,7 @@ import { startWorker, type WorkerProcess } from '../support/workerProcess';
 const stack = useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
 const run = promisify(execFile);
 
-import { buildApi } from '../../client/httpApi';
+import { buildApi } from '../../workers/http/server';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
 describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () => {
@@ -227,6 +227,11 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     assert.equal((await post('example_steps', {}, { ...auth, authorization: 'Bearer wrong-token' })).status, 401);
     assert.equal((await fetch(`${base}/jobs`)).status, 401);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0', 'the OpenAPI document is served without a token');
+    for (const route of ['/jobs', '/jobs/{job}/runs', '/jobs/test_steps/runs', '/jobs/{job}/runs/{runId}', '/jobs/{job}/runs/{runId}/cancel']) {
+      assert.ok(doc.paths[route], `${route} is in the document`);
+    }
     const unknown = await post('no_such_job', {});
     assert.equal(unknown.status, 404);
     const bad = await post('example_steps', { args: { steps: 'many' } });

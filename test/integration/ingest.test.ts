@@ -11,7 +11,7 @@ useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TO
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { backfill } from '../../client/backfill';
-import { buildApi } from '../../client/httpApi';
+import { buildApi } from '../../workers/http/server';
 import { notificationRoutes } from '../../features/notificationViews/api';
 import { createS3Client } from '../../connections/s3';
 import { daysBetween } from '../../domain/day';
@@ -34,7 +34,7 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
   before(async () => {
     rt = await openRuntime();
     s3 = createS3Client(rt.env);
-    app = buildApi({ client: rt.client, token: 'test-token-123', routes: notificationRoutes(rt.ds) });
+    app = buildApi({ client: rt.client, token: 'test-token-123', routes: [notificationRoutes(rt.ds)] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     worker = await startWorker();

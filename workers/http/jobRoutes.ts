@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { JobsClient, RunView } from '../../client/jobsClient';
+import type { JobDefinition } from '../../jobs/definition';
+import { describeJob } from '../../jobs/catalog';
+import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
+import type { ApiApp } from './app';
+import { ConflictBody, JOB_ERRORS } from './errors';
+import { OPTIONAL_BODY } from './openapi';
+
+const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
+
+export const Run = z
+  .object({
+    job: z.string(),
+    workflowId: z.string().describe('the lock: `<job>` or `<job>/<lock values>`'),
+    runId: z.string().describe('the run its trigger returned; the same across whole-job retries'),
+    latestRunId: z.string().describe("the latest attempt's Temporal run"),
+    status: RunStatus,
+    attempt: z.number().int(),
+    args: z.record(z.string(), z.unknown()),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    error: z.string().nullable(),
+    metrics: z.record(z.string(), z.number()).describe('e.g. rowsWritten, rejected, durationMs'),
+  })
+  .meta({ id: 'Run' });
+
+const JobDescription = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    lockKey: z.array(z.string()).describe('arguments whose values join the job name in the workflow ID'),
+    retries: z.number().int(),
+    defaultArgs: z.record(z.string(), z.unknown()),
+    argsSchema: z.unknown().describe('JSON Schema of the arguments'),
+  })
+  .meta({ id: 'Job' });
+
+const Started = z
+  .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
+  .meta({ id: 'Started' });
+const TRIGGER_RESPONSES = { 202: Started, 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...JOB_ERRORS };
+
+const JobParams = z.object({ job: z.string().describe('a job name, see GET /jobs') });
+const RunParams = JobParams.extend({ runId: z.string().describe('the runId a trigger returned') });
+const AnyArgs = z.strictObject({ args: z.record(z.string(), z.unknown()).optional() });
+
+/**
+ * What `POST /jobs/<job>/runs` takes for one job: its arguments as a caller sends them, where those the definition
+ * fills in from its defaults may be left out. The route still resolves them through the job registry, which is what
+ * every other starter goes through too (defaults, unknown fields, text Postgres cannot store).
+ */
+function triggerBodyOf(def: JobDefinition): z.ZodType<{ args?: Record<string, unknown> | undefined }> {
+  if (!(def.args instanceof z.ZodObject)) return AnyArgs;
+  const defaulted: Record<string, true> = Object.fromEntries(Object.keys(def.defaultArgs ?? {}).map((k) => [k, true]));
+  const args = (def.args as z.ZodObject).partial(defaulted as Record<never, true>).strict();
+  return z.strictObject({ args: args.optional() }).meta({ id: `${def.name}.trigger`, description: `arguments of ${def.name}` });
+}
+
+export function jobRoutes(app: ApiApp, client: JobsClient): void {
+  app.get(
+    '/jobs',
+    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }), ...JOB_ERRORS } } },
+    async () => ({ jobs: client.jobs.list().map(describeJob) }),
+  );
+
+  const trigger = async (job: string, args: Record<string, unknown> | undefined, headers: Record<string, unknown>) => {
+    client.jobs.get(job);
+    // The trace of a run starts here (or continues the caller's, from its traceparent header).
+    const run = await withSpan(
+      'POST /jobs/:job/runs',
+      {
+        kind: SpanKind.SERVER,
+        parent: contextFromHeaders(headers as Record<string, string>),
+        attributes: { 'http.request.method': 'POST', 'http.route': '/jobs/:job/runs', 'scheduled_job.job': job },
+      },
+      async (span) => {
+        const started = await client.trigger(job, args);
+        span.setAttributes({ 'scheduled_job.workflow_id': started.workflowId, 'scheduled_job.run_id': started.runId });
+        return started;
+      },
+    );
+    return { runId: run.runId, workflowId: run.workflowId, status: 'running' as const };
+  };
+
+  // One route per job, so the document shows each job's arguments (a client generator or a fuzzer sees the real
+  // shape); the parametric route below answers the names no job has.
+  for (const def of client.jobs.list()) {
+    app.post(
+      `/jobs/${def.name}/runs`,
+      { schema: { tags: ['runs'], summary: `start a run of ${def.name}`, description: def.description, body: triggerBodyOf(def).nullish(), ...OPTIONAL_BODY, response: TRIGGER_RESPONSES } },
+      async (req, reply) => reply.code(202).send(await trigger(def.name, req.body?.args, req.headers)),
+    );
+  }
+  app.post(
+    '/jobs/:job/runs',
+    { schema: { tags: ['runs'], summary: 'start a run of a job', params: JobParams, body: AnyArgs.nullish(), ...OPTIONAL_BODY, response: TRIGGER_RESPONSES } },
+    async (req, reply) => reply.code(202).send(await trigger(req.params.job, req.body?.args, req.headers)),
+  );
+
+  app.get(
+    '/jobs/:job/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "a job's recent runs, newest first",
+        params: JobParams,
+        querystring: z.object({
+          limit: z.coerce
+            .number()
+            .int('must be a whole number from 1 (at most 500 are returned)')
+            .min(1, 'must be a whole number from 1 (at most 500 are returned)')
+            .default(20),
+        }),
+        response: { 200: z.object({ runs: z.array(Run) }), ...JOB_ERRORS },
+      },
+    },
+    async (req) => ({ runs: (await client.runs(req.params.job, Math.min(req.query.limit, 500))).map(publicView) }),
+  );
+
+  app.get(
+    '/jobs/:job/runs/:runId',
+    { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run, ...JOB_ERRORS } } },
+    async (req) => {
+      client.jobs.get(req.params.job);
+      return publicView(await client.status(req.params.job, req.params.runId));
+    },
+  );
+
+  app.post(
+    '/jobs/:job/runs/:runId/cancel',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'ask a running run to stop',
+        params: RunParams,
+        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }), ...JOB_ERRORS },
+      },
+    },
+    async (req, reply) => {
+      client.jobs.get(req.params.job);
+      await client.cancel(req.params.job, req.params.runId);
+      return reply.code(202).send({ runId: req.params.runId, status: 'cancelling' as const });
+    },
+  );
+}
+
+function publicView(v: RunView): z.output<typeof Run> {
+  return {
+    job: v.job,
+    workflowId: v.workflowId,
+    runId: v.runId,
+    latestRunId: v.latestRunId,
+    status: v.status,
+    attempt: v.attempt,
+    args: v.args,
+    startedAt: v.startedAt,
+    finishedAt: v.finishedAt,
+    error: v.error,
+    metrics: v.metrics,
+  };
+}
