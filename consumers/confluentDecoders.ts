@@ -1,7 +1,8 @@
 import type { Schema } from 'avsc';
 import { SchemaRegistryUnavailableError, UnknownSchemaIdError, type RegisteredSchema } from '../connections/schemaRegistry';
 import { reportDown, reportUp } from '../observability/dependencies';
-import { confluentFramingProblem, confluentSchemaIdOf, oneLine, type Decoded } from './avro';
+import { confluentFramingProblem, confluentSchemaIdOf, oneLine } from './avro';
+import type { MessageDecoder } from './registry';
 
 /** Where writer schemas come from: the schema registry (SchemaRegistryClient), or a fixed set in pure tests. */
 export interface WriterSchemaSource {
@@ -10,8 +11,6 @@ export interface WriterSchemaSource {
   /** Throws UnknownSchemaIdError for an id it does not know, anything else when it cannot answer. */
   schemaById(id: number): Promise<RegisteredSchema>;
 }
-
-type MessageDecoder = (value: Buffer | null) => Decoded<object>;
 
 /** A writer schema id's decoder, or why its messages are dead letters. */
 type Entry = { ok: true; decode: MessageDecoder } | { ok: false; reason: string; expires: number };
