@@ -38,8 +38,6 @@ export interface ResolvedConsumer {
   reportEveryMs: number;
   workflow: ConsumerWorkflowSettings;
   ingest: IngestWorkflowSettings;
-  /** `avro-raw` or `confluent` (writer schemas from the schema registry). */
-  wireFormat: ConsumerDefinition['wireFormat'];
   /**
    * The decoder for these message values. With the Confluent format it first fetches the writer schemas of the ids
    * they carry that are not cached, and throws SchemaRegistryUnavailableError while the registry cannot answer
@@ -217,7 +215,6 @@ function resolveConsumer(
       continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,
       heartbeatTimeoutMs,
     },
-    wireFormat: def.wireFormat,
     decoderFor,
   };
 }
