@@ -35,6 +35,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist dist
 COPY bin bin
 COPY consumers/schemas consumers/schemas
+# the console's templates and assets are read at run time, beside the build
+COPY workers/http/console/views workers/http/console/views
+COPY workers/http/console/assets workers/http/console/assets
+COPY features/notificationViews/views features/notificationViews/views
 COPY .node-version ./
 USER node
 # The bin itself (not `node bin/...`): its shebang carries the worker's memory settings.

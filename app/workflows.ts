@@ -9,3 +9,5 @@ export { scheduledJob, progressQuery } from '../workflows/scheduledJob';
 export { ingestObjectBatch } from '../features/notificationViews/workflows';
 export { kafkaConsumer, consumerIngest } from '../workflows/consumers';
 export { jobCatalog } from '../workflows/catalog';
+export { scheduleTick } from '../workflows/scheduleTick';
+export { backfill, backfillProgressQuery } from '../workflows/backfill';

@@ -4,6 +4,7 @@ import { isTemporalUnavailable, isTransientPgError } from '../connections/untilR
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import * as jobRuns from '../db/jobRuns';
 import type { JobRunRow } from '../db/jobRuns';
+import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
@@ -67,9 +68,9 @@ export interface RunView {
 export class JobsClient {
   constructor(
     readonly temporal: Client,
-    private readonly ds: DataSource,
+    readonly ds: DataSource,
     readonly jobs: JobRegistry,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
   ) {}
 
   /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
@@ -102,7 +103,7 @@ export class JobsClient {
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.ds, { job, workflowId, runId, args });
+        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
         events.trigger(job, 'started');
         return { workflowId, runId, args };
       } catch (err) {
@@ -224,9 +225,30 @@ export class JobsClient {
       .slice(0, limit);
   }
 
-  /** Days (the `day` argument) for which the job has a succeeded run. */
-  async succeededDays(job: string): Promise<Set<string>> {
-    return jobRuns.succeededDays(this.ds, job);
+  /** Every attempt of a run (the chain its trigger started), first attempt first. */
+  async attempts(job: string, runId: string): Promise<RunView[]> {
+    this.jobs.get(job);
+    const rows = await jobRuns.attemptsOfChain(this.ds, job, runId);
+    if (rows.length === 0) throw new RunNotFoundError(runId, job);
+    return rows.map(toView);
+  }
+
+  /** Each job's latest run and how its runs of the last `days` days ended. */
+  async records(days: number): Promise<{ job: string; last: RunView | null; succeeded: number; finished: number }[]> {
+    const records = await jobRuns.jobRecords(this.ds, this.jobs.list().map((d) => d.name), days);
+    return records.map((r) => ({ ...r, last: r.last ? toView(r.last) : null }));
+  }
+
+  /** The runs of a job open in Temporal now (each holds its lock), as Temporal's visibility store lists them. */
+  async runningNow(job: string, limit = 5): Promise<{ workflowId: string; runId: string }[]> {
+    this.jobs.get(job);
+    const found: { workflowId: string; runId: string }[] = [];
+    const query = `WorkflowType = "scheduledJob" AND ExecutionStatus = "Running" AND JobName = ${JSON.stringify(job)}`;
+    for await (const wf of this.temporal.workflow.list({ query, pageSize: limit })) {
+      found.push({ workflowId: wf.workflowId, runId: wf.runId });
+      if (found.length >= limit) break;
+    }
+    return found;
   }
 
   async cancel(job: string, runId: string): Promise<void> {

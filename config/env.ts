@@ -49,6 +49,9 @@ const EnvSchema = z.object({
   // No default: a token known to everyone is no token. `api` refuses to start without it (requireApiToken); the
   // local stack's `stack env` exports one.
   API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  // The console (/console): read-only hides and refuses every action; the Temporal Web UI is where its run links go.
+  CONSOLE_READ_ONLY: z.enum(['true', 'false'], 'must be true or false').default('false'),
+  TEMPORAL_UI_URL: z.url('must be a URL such as http://127.0.0.1:8233').default('http://127.0.0.1:8233'),
   JOBS_MODULE: z.string().optional(),
   CONSUMERS_MODULE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

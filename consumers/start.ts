@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { keepTrying } from '../client/keepTrying';
+import { hasPollers } from '../client/taskQueues';
 import type { Logger } from '../observability/logger';
 import { kafkaConsumer } from '../workflows/consumers';
 import { consumerWorkflowId } from '../workflows/consumerIds';
@@ -43,20 +44,6 @@ export async function ensureConsumerWorkflows(
     out.push({ consumer: c.name, workflowId, runId: handle.firstExecutionRunId });
   }
   return out;
-}
-
-/** Whether any worker polled `taskQueue` recently (the server forgets pollers after a few minutes). */
-async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
-  // 1 and 2 are TASK_QUEUE_TYPE_WORKFLOW and TASK_QUEUE_TYPE_ACTIVITY (temporal.api.enums.v1.TaskQueueType).
-  for (const taskQueueType of [1, 2]) {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-      taskQueueType,
-    });
-    if ((res.pollers?.length ?? 0) > 0) return true;
-  }
-  return false;
 }
 
 /** The worker's start-up call: every consumer workflow started, retried in the background until it is. */

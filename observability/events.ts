@@ -8,6 +8,7 @@ import {
   kafkaSignals,
   runDuration,
   runsFinished,
+  scheduleTicks,
   triggers,
 } from './metrics';
 
@@ -47,6 +48,11 @@ export const events = {
 
   trigger(job: string, outcome: 'started' | 'already_running' | 'invalid'): void {
     triggers.inc({ job, outcome });
+  },
+
+  /** A schedule's tick: it started a run, was skipped (the lock held, the job gone), or waits for the lock. */
+  scheduleTick(job: string, outcome: 'started' | 'skipped' | 'buffered'): void {
+    scheduleTicks.inc({ job, outcome });
   },
 
   runFinished(job: string, status: string, seconds: number): void {

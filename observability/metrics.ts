@@ -22,6 +22,13 @@ export const runDuration = new Histogram({
   registers: [registry],
 });
 
+export const scheduleTicks = new Counter({
+  name: 'scheduled_job_schedule_ticks_total',
+  help: "Ticks of jobs' schedules, by job and outcome (started, skipped, buffered: waiting for the lock)",
+  labelNames: ['job', 'outcome'] as const,
+  registers: [registry],
+});
+
 export const triggers = new Counter({
   name: 'scheduled_job_triggers_total',
   help: 'Trigger requests, by job and outcome (started, already_running, invalid)',

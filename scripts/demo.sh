@@ -59,7 +59,43 @@ top=$(node -e 'const e=require(process.argv[1]); const [id]=Object.entries(e.per
 echo "GET /notifications/$top/views?day=$day -> $(curl -s "${auth[@]}" "$api_url/notifications/$top/views?day=$day")"
 psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM ingest_rejects WHERE day = '$day' GROUP BY 1 ORDER BY 2 DESC LIMIT 8" 2>/dev/null || true
 
-echo "== 5. the stream half: Avro events on Kafka, consumed by the long-running workflow consumer/curated_program"
+echo "== 5. a schedule's tick: the ingest's declared schedule runs daily at 11:00 UTC for the day before"
+yesterday=$(date -u -d yesterday +%F)
+node --import tsx scripts/generate-day.ts --day "$yesterday" --objects 2 --lines-per-object 5000 --seed 43 --out "$logs/tick" >/dev/null
+node --import tsx scripts/upload-day.ts --dir "$logs/tick" --day "$yesterday" >/dev/null
+# The worker brings the schedule in step when it starts. If workers on another task queue of this stack had it (a
+# test's), it takes the schedule over once they have been gone for a minute or two.
+schedule_queue() { cli schedules --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8")).find((x)=>x.job==="ingest_notification_views"); console.log(s?.taskQueue ?? "")'; }
+for i in $(seq 1 200); do
+  queue=$(schedule_queue)
+  [ "$queue" = "$TEMPORAL_TASK_QUEUE" ] && break
+  [ "$i" = 5 ] && echo "(schedule/ingest_notification_views still sends its ticks to task queue '$queue'; waiting for the worker to take it over)"
+  sleep 1
+done
+cli schedules
+if [ "$queue" = "$TEMPORAL_TASK_QUEUE" ]; then
+  # One tick now: it derives the day (yesterday) from its scheduled time and starts the ingest under that day's lock.
+  cli schedule trigger ingest_notification_views
+  for _ in $(seq 1 120); do
+    st=$(cli days ingest_notification_views --from "$yesterday" --to "$yesterday" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8"))[0].status)')
+    [ "$st" = running ] || [ "$st" = missing ] || break
+    sleep 1
+  done
+  cli schedule ticks ingest_notification_views --limit 3
+else
+  echo "schedule/ingest_notification_views sends its ticks to task queue '$queue', which still has workers (another stack user's); skipping the tick"
+fi
+
+echo "== 6. a durable backfill of three days (a workflow: Ctrl-C would detach, it goes on), then the days view"
+for d in 2024-04-28 2024-04-29 2024-04-30; do
+  node --import tsx scripts/generate-day.ts --day "$d" --objects 2 --lines-per-object 5000 --seed "${d//-/}" --out "$logs/bf-$d" >/dev/null
+  node --import tsx scripts/upload-day.ts --dir "$logs/bf-$d" --day "$d" >/dev/null
+done
+cli backfill ingest_notification_views --from 2024-04-28 --to 2024-04-30 --concurrency 2 || true
+cli days ingest_notification_views --from 2024-04-27 --to 2024-05-01
+echo "GET /jobs/ingest_notification_views/days -> $(curl -s "${auth[@]}" "$api_url/jobs/ingest_notification_views/days?from=2024-04-29&to=2024-04-30" | head -c 300)..."
+
+echo "== 7. the stream half: Avro events on Kafka, consumed by the long-running workflow consumer/curated_program"
 echo "   (Confluent wire format: the producer registers its schema under curated-program-events-value in the schema"
 echo "   registry at $SCHEMA_REGISTRY_URL and frames each message with the registry's id)"
 produce() { node --import tsx scripts/produce-curated-events.ts --topic curated-program-events "$@"; }
@@ -81,7 +117,7 @@ wait_rows "$prefix" "$valid"
 echo "curated_program_events rows for this run: $rows (expected $valid)"
 psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM kafka_dead_letters WHERE consumer = 'curated_program' GROUP BY 1 ORDER BY 2 DESC LIMIT 5" 2>/dev/null || true
 
-echo "== 5b. the schema changes mid-stream: v2 adds an optional field (curator_id); the consumer keeps reading with its v1 schema"
+echo "== 7b. the schema changes mid-stream: v2 adds an optional field (curator_id); the consumer keeps reading with its v1 schema"
 before=$(dead_letters)
 produced=$(produce --count 3000 --prefix "$prefix-v2" --seed 8 --schemas v2 --garbage 0)
 valid=$(field "$produced" distinctValid)
@@ -89,7 +125,7 @@ echo "produced 3000 messages with schema v2 (id $(node -e 'console.log(JSON.pars
 wait_rows "$prefix-v2" "$valid"
 echo "curated_program_events rows written with v2: $rows (expected $valid); new dead letters: $(( $(dead_letters) - before )) (expected 0)"
 
-echo "== 5c. an incompatible schema (a required field without a default) is refused by the registry, before anything is produced"
+echo "== 7c. an incompatible schema (a required field without a default) is refused by the registry, before anything is produced"
 if produce --count 10 --prefix "$prefix-bad" --schemas incompatible --garbage 0 2>"$logs/refused.txt" >/dev/null; then
   echo "unexpected: the registry accepted an incompatible schema"
 else
@@ -104,5 +140,5 @@ done
 echo "$st" | head -n 20
 
 echo
-echo "Temporal Web UI: ${TEMPORAL_UI_URL:-http://127.0.0.1:8233} (filter: JobName=\"example_flaky\")"
+echo "Temporal Web UI: ${TEMPORAL_UI_URL:-http://127.0.0.1:8233} (filter: JobName=\"example_flaky\"; schedules under Schedules)"
 echo "Worker and API logs: $logs"

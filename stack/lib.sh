@@ -191,6 +191,8 @@ ensure_system_packages() {
   command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs+=(python3-venv)
   command -v flock >/dev/null 2>&1 || pkgs+=(util-linux)
+  # The console's browser tests drive Debian's chromium through playwright-core (no browser download).
+  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
   if ((${#pkgs[@]})); then
     log system "apt-get install ${pkgs[*]}"
     apt_install "${pkgs[@]}"

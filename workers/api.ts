@@ -1,14 +1,32 @@
 import { buildApi } from './http/server';
 import { apiRoutes } from '../app/apiRoutes';
+import { consoleExtensions } from '../app/consoleExtensions';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
-import { openRuntime } from './runtime';
+import type { ApiApp } from './http/app';
+import { openRuntime, type Runtime } from './runtime';
+
+/** The API `scheduled-job api` serves: the job routes, the features' routes (app/apiRoutes.ts) and the console. */
+export function serviceApi(rt: Runtime, token: string): ApiApp {
+  return buildApi({
+    client: rt.client,
+    token,
+    probes: rt.probes,
+    routes: apiRoutes(rt.ds),
+    console: {
+      readOnly: rt.env.CONSOLE_READ_ONLY === 'true',
+      temporalUiUrl: rt.env.TEMPORAL_UI_URL,
+      namespace: rt.env.TEMPORAL_NAMESPACE,
+      extensions: consoleExtensions(rt.ds),
+    },
+  });
+}
 
 /** `scheduled-job api`: the HTTP trigger and status API. */
 export async function runApi(): Promise<void> {
   const token = requireApiToken(env()); // before anything opens: no token, no API
   const rt = await openRuntime({ service: 'scheduled-job-api' });
-  const app = buildApi({ client: rt.client, token, probes: rt.probes, routes: apiRoutes(rt.ds) });
+  const app = serviceApi(rt, token);
   await app.listen({ host: rt.env.API_HOST, port: rt.env.API_PORT });
   const stop = async () => {
     await app.close();

@@ -117,6 +117,28 @@ export async function rejectsPage(q: Queryable, p: { day: string; afterId: strin
   );
 }
 
+export interface RejectGroup {
+  reason: string;
+  count: number;
+  /** The first lines quarantined for this reason. */
+  samples: { objectKey: string; lineNumber: number; raw: string }[];
+}
+
+/** A day's rejects by reason, most frequent first: each reason's count and its first `samples` lines. */
+export async function rejectsByReason(q: Queryable, p: { day: string; reasons: number; samples: number }): Promise<{ total: number; reasons: number; groups: RejectGroup[] }> {
+  const rows: (RejectGroup & { total: number; reasons: number })[] = await q.query(
+    `WITH g AS (SELECT reason, count(*)::int AS count FROM ingest_rejects WHERE day = $1 GROUP BY reason)
+     SELECT g.reason, g.count, (SELECT sum(count)::int FROM g) AS total, (SELECT count(*)::int FROM g) AS reasons, coalesce(s.samples, '[]') AS samples
+       FROM (SELECT * FROM g ORDER BY count DESC, reason LIMIT $2) g
+       CROSS JOIN LATERAL (
+         SELECT json_agg(json_build_object('objectKey', object_key, 'lineNumber', line_number, 'raw', raw) ORDER BY id) AS samples
+           FROM (SELECT id, object_key, line_number, raw FROM ingest_rejects r WHERE r.day = $1 AND r.reason = g.reason ORDER BY id LIMIT $3) x) s
+      ORDER BY g.count DESC, g.reason`,
+    [p.day, p.reasons, p.samples],
+  );
+  return { total: rows[0]?.total ?? 0, reasons: rows[0]?.reasons ?? 0, groups: rows.map(({ total: _t, reasons: _r, ...g }) => g) };
+}
+
 /** Takes rejects out of quarantine; returns the ids this call deleted (a concurrent replay gets the others). */
 export async function takeRejects(qr: QueryRunner, ids: readonly string[]): Promise<string[]> {
   const [gone]: [{ id: string }[], number] = await qr.query(`DELETE FROM ingest_rejects WHERE id = ANY($1::bigint[]) RETURNING id`, [ids]);

@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { JobsClient } from '../../client/jobsClient';
 import { unstorableText } from '../../domain/text';
@@ -7,10 +8,22 @@ import type { Probes } from '../../observability/dependencies';
 import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
+import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
+import { backfillRoutes } from './backfillRoutes';
+import { dayRoutes } from './dayRoutes';
 import { jobRoutes } from './jobRoutes';
-import { registerOpenApi } from './openapi';
+import { documentServerAnswers, EXPLORER_PREFIX, registerExplorer, registerOpenApi } from './openapi';
+import { Sessions, type AuthenticatedBy } from './session';
+import { scheduleRoutes } from './scheduleRoutes';
 import { systemRoutes } from './systemRoutes';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** How the auth hook let the request in: a bearer token, or the console's session cookie. */
+    authenticatedBy: AuthenticatedBy | null;
+  }
+}
 
 export interface ApiOptions {
   client: JobsClient;
@@ -19,10 +32,13 @@ export interface ApiOptions {
   probes?: Probes;
   /** The features' routes (e.g. the service's read API), registered behind the same auth. */
   routes?: ApiRoutes[];
+  /** The console at /console (HTML for browsers, behind the same auth); left out, the API serves none. */
+  console?: ConsoleOptions;
 }
 
 /** Routes anyone may call: probes, metrics and the API's own description. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The HTTP face of the job client: what Airflow's HttpOperator and HttpSensor, scripts and the console talk to. Its
@@ -33,26 +49,43 @@ export function buildApi(opts: ApiOptions): ApiApp {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // A JSON API: fastify would otherwise take text/plain bodies too, which no route's schema describes.
+  app.removeContentTypeParser('text/plain');
+  // Before the OpenAPI plugin, so the answers of the hooks below are in each route's schema when the plugin reads it.
+  documentServerAnswers(app, (url) => PUBLIC_ROUTES.has(url));
   registerOpenApi(app);
 
-  const expected = digest(opts.token);
+  const sessions = new Sessions(opts.token);
+  void app.register(fastifyCookie, { secret: sessions.cookieSecret });
+  // Double-submit CSRF tokens: the secret in a signed cookie, the token in each form the console renders.
+  void app.register(fastifyCsrf, { cookieKey: 'sj_csrf', cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', signed: true } });
+  app.decorateRequest('authenticatedBy', null);
+
+  // The one auth hook: a bearer token, or the session cookie the console's sign-in sets.
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC_ROUTES.has(req.url.split('?')[0]!)) return;
-    const header = req.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    // Compare digests so the comparison takes the same time whatever the token's length or content.
-    if (!token || !timingSafeEqual(digest(token), expected)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
-    }
+    const path = req.url.split('?')[0]!;
+    if (PUBLIC_ROUTES.has(path) || isPublicConsolePath(path)) return;
+    req.authenticatedBy = sessions.authenticate(req) ?? null;
+    if (req.authenticatedBy) return;
+    if (wantsPage(req)) return reply.redirect(`/console/sign-in?next=${encodeURIComponent(req.url)}`, 303);
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send({ error: 'unauthorized', message: 'send Authorization: Bearer <API_TOKEN>' });
+  });
+  // A browser sends its cookie with every request, so a change made on a cookie's authority must also carry the
+  // CSRF token of a page this API rendered (a bearer token cannot be sent by another site's page).
+  app.addHook('preValidation', (req, reply, done) => {
+    if (req.authenticatedBy !== 'cookie' || SAFE_METHODS.has(req.method)) return done();
+    app.csrfProtection(req, reply, done);
   });
   app.addHook('onResponse', async (req, reply) => {
     events.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   // Path and query values go to Postgres as text: one it cannot store would fail the query, a 500 for a bad request.
+  // Only routes that declare parameters take them (and document the 400); the others ignore a query string.
   app.addHook('preValidation', async (req, reply) => {
+    if (!req.routeOptions.schema?.params && !req.routeOptions.schema?.querystring) return;
     for (const [where, values] of [['path parameter', req.params], ['query parameter', req.query]] as const) {
       for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
         for (const v of Array.isArray(value) ? value : [value]) {
@@ -62,18 +95,39 @@ export function buildApi(opts: ApiOptions): ApiApp {
       }
     }
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((method) => app.findRoute({ method, url: path }));
+    if (allowed.length === 0) return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` });
+    return reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${req.method}` });
+  };
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) =>
+    // A request for no route may fail before the not-found handler runs (a body it could not parse): no route is the answer.
+    req.is404 ? noRoute(req, reply) : sendError(err, req, reply),
+  );
+  app.setNotFoundHandler(noRoute);
 
   // Routes go in after the OpenAPI plugin has loaded, so it sees each one as it is added.
   void app.after(() => {
     systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
     jobRoutes(app, opts.client);
+    scheduleRoutes(app, opts.client);
+    backfillRoutes(app, opts.client);
+    dayRoutes(app, opts.client);
     for (const routes of opts.routes ?? []) routes(app);
+    if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
   });
+  registerExplorer(app);
   return app;
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+/** The methods a 405's Allow header may name (HEAD comes with every GET route). */
+const HTTP_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** A browser asking for a page of the console (a person to send to the sign-in page), not a program. */
+function wantsPage(req: FastifyRequest): boolean {
+  return (req.url.startsWith('/console') || req.url.startsWith(EXPLORER_PREFIX)) && (req.headers.accept ?? '').includes('text/html');
 }
