@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
@@ -8,11 +9,14 @@ import { withoutNul } from '../domain/text';
 import { events } from '../observability/events';
 import type { IngestRow, RangeIngestInput, RangeIngestResult } from '../workflows/consumerTypes';
 import type { KafkaRangeReader, RangeChunk } from './kafkaRangeReader';
+import { registryWait } from './schemaRegistryWait';
 
 interface Deps {
   ds: DataSource;
   consumers: ConsumerRegistry;
   reader: KafkaRangeReader;
+  /** Tells a consumer's workflow when a partition waits on the schema registry (its status names it). */
+  temporal?: Client;
 }
 
 /** How often a write held by a pause looks whether its consumer was resumed. */
@@ -30,7 +34,8 @@ export function retentionReason(first: bigint, last: bigint): string {
  * from Kafka, decodes every message with the consumer's decoder, and per chunk writes the rows, the dead letters and
  * the partition's new applied offset in one transaction. A range or part of one at or below the applied offset is
  * skipped, so retries and redelivered descriptors write nothing twice. A Postgres or Kafka error fails the attempt and
- * Temporal retries it (the partition waits); only an undecodable message becomes a dead letter, and offsets Kafka's
+ * Temporal retries it (the partition waits); a schema registry that cannot answer is waited for inside the attempt;
+ * only an undecodable message becomes a dead letter, and offsets Kafka's
  * retention deleted before they were read become one dead letter per lost stretch (reason `retention`).
  *
  * Every transaction holds its consumer's control row FOR SHARE and writes nothing when the consumer is paused: the
@@ -67,14 +72,16 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
           if (Date.now() - startedAt > ctx.info.startToCloseTimeoutMs - HAND_BACK_BEFORE_MS) return false;
         }
       };
+      const registry = registryWait({ ctx, consumer: c.name, topic, partition, details: () => ({ applied: applied.toString() }), ...(deps.temporal ? { temporal: deps.temporal } : {}) });
       for await (const whole of deps.reader.read(topic, partition, from, last)) {
         for (const chunk of split(whole, c.batchSize)) {
           const rows: IngestRow[] = [];
           const dead: { offset: string; reason: string; raw: Buffer | null }[] = [];
+          const decode = await registry.until(() => c.decoderFor(chunk.values));
           for (let i = 0; i < chunk.offsets.length; i++) {
             const offset = chunk.offsets[i]!.toString();
             const value = chunk.values[i]!;
-            const d = c.decode(value);
+            const d = decode(value);
             if (d.ok) rows.push({ ...(d.value as Record<string, unknown>), offset });
             else dead.push({ offset, reason: withoutNul(d.reason), raw: value });
           }

@@ -55,6 +55,9 @@ export const ConsumerView = z
     totals: Totals.describe('since the consumer was first started'),
     lastError: z.string().nullable(),
     lastErrorAt: z.string().nullable(),
+    waiting: z
+      .array(z.object({ topic: z.string(), partition: z.number().int(), reason: z.string(), since: z.string() }))
+      .describe("partitions whose ingest waits on a dependency it needs to decode (the schema registry), why and since when; empty when none (as the workflow's status says)"),
     workflow: z
       .object({ workflowId: z.string(), runId: z.string(), status: z.string(), taskQueue: z.string(), generation: z.number().int().nullable() })
       .nullable(),

@@ -195,6 +195,7 @@ export class ConsumersClient {
       totals: sumTotals(partitions.map((p) => p.totals)),
       lastError: own?.lastError ?? pendingError?.message ?? partitions.find((p) => p.ingestError)?.ingestError ?? null,
       lastErrorAt: own?.lastError ? null : (pendingError?.at ?? null),
+      waiting: own?.waiting ?? [],
       workflow: wf
         ? { workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, taskQueue: wf.taskQueue, generation: own?.generation ?? null }
         : null,

@@ -6,7 +6,7 @@
  */
 export const CONSUMER_WORKFLOW_TYPE = 'kafkaConsumer';
 export const INGEST_WORKFLOW_TYPE = 'consumerIngest';
-export const consumerMessages = { pause: 'pause', resume: 'resume', report: 'report', status: 'status', range: 'range', progress: 'progress' } as const;
+export const consumerMessages = { pause: 'pause', resume: 'resume', report: 'report', status: 'status', range: 'range', progress: 'progress', ingestWaiting: 'ingestWaiting' } as const;
 
 /** Activity options of a consumer workflow, resolved from its definition when the worker starts it. */
 export interface ConsumerWorkflowSettings {
@@ -56,6 +56,18 @@ export interface ConsumerReport {
   paused?: boolean;
 }
 
+/**
+ * A partition whose ingest waits on a dependency without which it cannot decide what its messages are (the schema
+ * registry), sent by the ingest activity when the wait starts (`reason`) and when it ends (`reason: null`).
+ */
+export interface PartitionWait {
+  topic: string;
+  partition: number;
+  reason: string | null;
+  /** When the ingest activity saw it (ISO-8601). */
+  at: string;
+}
+
 export interface ConsumerCarried {
   paused: boolean;
   /** Runs of this workflow chain before this one (continue-as-new count). */
@@ -63,6 +75,7 @@ export interface ConsumerCarried {
   report?: ConsumerReport;
   startedAt: string;
   lastError?: string;
+  waiting?: PartitionWait[];
 }
 
 export interface ConsumerWorkflowInput {
@@ -92,6 +105,8 @@ export interface ConsumerStatus {
   reportedAt: string | null;
   startedAt: string;
   lastError: string | null;
+  /** Partitions whose ingest is waiting, and on what (the schema registry unreachable), since when; empty when none. */
+  waiting: { topic: string; partition: number; reason: string; since: string }[];
 }
 
 /**

@@ -16,8 +16,8 @@ import {
 import type { ConsumerControlActivities } from '../activities/consumerControl';
 import type { KafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { consumerWorkflowId } from './consumerIds';
-import { consumerReportSignal, consumerStatusQuery, pauseSignal, resumeSignal } from './consumerSignals';
-import type { ConsumerCarried, ConsumerReport, ConsumerStatus, ConsumerWorkflowInput } from './consumerTypes';
+import { consumerReportSignal, consumerStatusQuery, ingestWaitingSignal, pauseSignal, resumeSignal } from './consumerSignals';
+import type { ConsumerCarried, ConsumerReport, ConsumerStatus, ConsumerWorkflowInput, PartitionWait } from './consumerTypes';
 import { requireOwnWorkflowId } from './ownWorkflowId';
 
 /**
@@ -41,6 +41,7 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
   setHandler(pauseSignal, () => consumer.pause());
   setHandler(resumeSignal, () => consumer.resume());
   setHandler(consumerReportSignal, (r) => consumer.report(r));
+  setHandler(ingestWaitingSignal, (w) => consumer.waitingChanged(w));
   setHandler(consumerStatusQuery, () => consumer.status());
 
   const acts = proxyActivities<KafkaConsumerActivities>({
@@ -130,6 +131,8 @@ class ConsumerSupervision {
   /** Pause and resume signals received by this run, and how many of them are written to Postgres. */
   private signals = 0;
   private written = 0;
+  /** By `<topic>/<partition>`: what the partition's ingest waits on, as its activity last said. */
+  private readonly waiting = new Map<string, PartitionWait>();
 
   constructor(private readonly input: ConsumerWorkflowInput) {
     const c = input.carried;
@@ -138,6 +141,7 @@ class ConsumerSupervision {
     this.lastReport = c?.report;
     this.startedAt = c?.startedAt ?? new Date().toISOString();
     this.lastError = c?.lastError;
+    for (const w of c?.waiting ?? []) this.waiting.set(`${w.topic}/${w.partition}`, w);
   }
 
   pause(): void {
@@ -174,6 +178,15 @@ class ConsumerSupervision {
     this.reportsThisRun++;
   }
 
+  /** A later word from the partition replaces an earlier one; signals of one activity arrive in order, `at` orders attempts. */
+  waitingChanged(w: PartitionWait): void {
+    const key = `${w.topic}/${w.partition}`;
+    const before = this.waiting.get(key);
+    if (before && before.at > w.at) return;
+    if (w.reason === null) this.waiting.delete(key);
+    else this.waiting.set(key, before?.reason ? { ...w, at: before.at } : w);
+  }
+
   failed(failure: unknown): void {
     this.lastError = errorText(failure);
   }
@@ -198,6 +211,7 @@ class ConsumerSupervision {
       reportedAt: r?.at ?? null,
       startedAt: this.startedAt,
       lastError: this.lastError ?? null,
+      waiting: [...this.waiting.values()].map((w) => ({ topic: w.topic, partition: w.partition, reason: w.reason!, since: w.at })),
     };
   }
 
@@ -208,6 +222,7 @@ class ConsumerSupervision {
       ...(this.lastReport ? { report: this.lastReport } : {}),
       startedAt: this.startedAt,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.waiting.size > 0 ? { waiting: [...this.waiting.values()] } : {}),
     };
   }
 }

@@ -43,6 +43,7 @@ import { openConsumers } from '../../workers/openConsumers';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 import { catalogWorkflowId } from '../../workflows/catalogTypes';
+import { consumerStatusQuery, ingestWaitingSignal } from '../../workflows/consumerSignals';
 import { awaitTick, triggerSchedule } from '../../client/schedules';
 import { backfillWorkflowId } from '../../workflows/backfillTypes';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
@@ -222,6 +223,15 @@ async function recordConsumers(rt: Runtime, queue: string, save: Save): Promise<
     await save('kafkaConsumer-pause-in-postgres-carried-paused-resumed', consumerId);
     await save('consumerIngest-deprecated-patch-continued-as-new', ingestId, ingestRuns[0]);
     await save('consumerIngest-deprecated-patch-carried', ingestId);
+
+    // A partition that waits on the schema registry and then goes on: the two signals its ingest activity sends.
+    const consumer = rt.temporal.workflow.getHandle(consumerId);
+    const reason = `schema registry at ${rt.env.SCHEMA_REGISTRY_URL} unavailable: GET /schemas/ids/3: ECONNREFUSED`;
+    await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason, at: new Date().toISOString() });
+    await eventually('the status to name the registry', async () => (await consumer.query(consumerStatusQuery)).waiting[0]?.reason === reason);
+    await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason: null, at: new Date().toISOString() });
+    await eventually('the wait to end', async () => ((await consumer.query(consumerStatusQuery)).waiting.length === 0 ? {} : undefined));
+    await save('kafkaConsumer-ingest-waiting', consumerId);
 
     // A consumer no worker defines: its activity fails non-retryably, the workflow backs off, then tries again.
     const unknown = `${consumerName}_unknown`;

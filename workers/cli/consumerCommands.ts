@@ -126,7 +126,8 @@ function positiveInt(value: string): number {
 
 function stateText(v: ConsumerView): string {
   if (v.state === 'stale') return `stale ${Math.round(v.reportAgeSeconds ?? 0)}s${v.paused ? ' (paused)' : ''}`;
-  return v.state;
+  // A running consumer whose partitions wait on the schema registry writes nothing there: say so where the state is.
+  return v.waiting.length > 0 ? `${v.state} (${v.waiting.length} waiting)` : v.state;
 }
 
 function errorText(v: ConsumerView): string | null {
@@ -152,6 +153,7 @@ function printStatus(v: ConsumerView): void {
     `totals       ${t.messages} messages: ${t.rows} rows, ${t.duplicates} duplicates, ${t.deadLetters} dead letters; ${t.lostOffsets} offsets lost to retention`,
     `dead letters ${v.deadLetters} now`,
     `last error   ${errorText(v) ?? '-'}`,
+    ...v.waiting.map((w) => `waiting      ${w.topic}/${w.partition} since ${w.since}: ${w.reason}`),
     '',
   ];
   console.log(lines.join('\n'));
