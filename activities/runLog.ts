@@ -67,6 +67,7 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
         firstRunId: input.firstRunId,
         attempt: input.attempt,
         args: job?.args ?? input.args,
+        partitionKey: job?.partition?.key ?? null,
         refusal: failure ? `${failure.type}: ${failure.message}` : null,
       });
       if (failure) throw ApplicationFailure.nonRetryable(failure.message, failure.type);

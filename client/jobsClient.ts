@@ -4,6 +4,7 @@ import { isTemporalUnavailable, isTransientPgError } from '../connections/untilR
 import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import * as jobRuns from '../db/jobRuns';
 import type { JobRunRow } from '../db/jobRuns';
+import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
@@ -70,9 +71,9 @@ export interface RunView {
 export class JobsClient {
   constructor(
     readonly temporal: Client,
-    private readonly ds: DataSource,
+    readonly ds: DataSource,
     readonly jobs: JobRegistry,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
   ) {}
 
   /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
@@ -105,7 +106,7 @@ export class JobsClient {
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.ds, { job, workflowId, runId, args });
+        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
         events.trigger(job, 'started');
         return { workflowId, runId, args };
       } catch (err) {
@@ -279,11 +280,6 @@ export class JobsClient {
       if (found.length >= limit) break;
     }
     return found;
-  }
-
-  /** Days (the `day` argument) for which the job has a succeeded run. */
-  async succeededDays(job: string): Promise<Set<string>> {
-    return jobRuns.succeededDays(this.ds, job);
   }
 
   async cancel(job: string, runId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { durationField, KAFKA_TOPIC, KAFKA_TOPIC_RULE, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../config/definitionFields';
 import { PACKAGE_ROOT } from '../config/packageRoot';
 import { WIRE_FORMATS, type Decoded } from './avro';
+import { ConfluentDecoders, type WriterSchemaSource } from './confluentDecoders';
 import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
 import type { ConsumerDefinition } from './definition';
 import type { ConsumerHandler } from './handler';
@@ -14,12 +15,23 @@ export class ConsumerDefinitionError extends Error {
   override name = 'ConsumerDefinitionError';
 }
 
+/** A name no definition has: a request to fix (CLI exit 2, HTTP 404), with the names there are. */
+export class UnknownConsumerError extends Error {
+  override name = 'UnknownConsumerError';
+  constructor(
+    readonly consumer: string,
+    readonly known: string[],
+  ) {
+    super(`unknown consumer ${consumer} (known: ${known.join(', ') || 'none'})`);
+  }
+}
+
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'consumers', 'schemas');
 
 /** Turns a message value into a row for the handler's writer, or a reason for the dead-letter table. */
 export type MessageDecoder = (value: Buffer | null) => Decoded<object>;
 
-/** A validated definition with every default filled in and its decoder built. */
+/** A validated definition with every default filled in and its decoders ready. */
 export interface ResolvedConsumer {
   name: string;
   topics: string[];
@@ -33,11 +45,15 @@ export interface ResolvedConsumer {
   rangeMaxMessages: number;
   maxLead: number;
   partitionsPerIngestWorkflow: number;
-  kafkaSessionTimeoutMs: number;
   reportEveryMs: number;
   workflow: ConsumerWorkflowSettings;
   ingest: IngestWorkflowSettings;
-  decode: MessageDecoder;
+  /**
+   * The decoder for these message values. With the Confluent format it first fetches the writer schemas of the ids
+   * they carry that are not cached, and throws SchemaRegistryUnavailableError while the registry cannot answer
+   * (the caller waits: an outage is never a reason to dead-letter). Bad input is never an exception.
+   */
+  decoderFor(values: readonly (Buffer | null)[]): Promise<MessageDecoder>;
 }
 
 const isHandlerShaped = (h: Record<string, unknown>): boolean =>
@@ -68,10 +84,9 @@ const Shape = z.object({
   rangeMaxMessages: z.number().int().min(1).max(10_000_000).optional(),
   maxLead: z.number().int().min(1).max(100_000_000).optional(),
   partitionsPerIngestWorkflow: z.number().int().min(1).max(1024).optional(),
-  partitionsConsumedConcurrently: z.number().int().min(1).max(64).optional(),
   ingestContinueAsNewAfter: z.number().int().min(1).max(5_000).optional(),
   continueAsNewAfterReports: z.number().int().min(1).max(5_000).optional(),
-  timeouts: z.object({ heartbeat: durationField, kafkaSession: durationField, report: durationField }).optional(),
+  timeouts: z.object({ heartbeat: durationField, report: durationField }).optional(),
   retry: z.object({ initialInterval: durationField, maximumInterval: durationField }).optional(),
 });
 
@@ -82,8 +97,12 @@ export class ConsumerRegistry {
   private readonly byName = new Map<string, ResolvedConsumer>();
   private readonly handlers = new Map<string, ConsumerHandler>();
 
-  /** `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own). */
-  constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string } = {}) {
+  /**
+   * `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own).
+   * `writerSchemas`: where consumers with the Confluent format find writer schemas (the schema registry); a process
+   * that only lists consumers needs none.
+   */
+  constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string; writerSchemas?: WriterSchemaSource } = {}) {
     for (const h of opts.handlers ?? []) this.handlers.set(h.name, h);
     // A definition that holds its handler resolves to that object; by name, the shipped handlers come first. (A
     // CONSUMERS_MODULE in TypeScript loads its own copy of the shipped modules, so the same handler can arrive as
@@ -94,7 +113,7 @@ export class ConsumerRegistry {
     }
     const groups = new Map<string, string>();
     for (const def of defs) {
-      const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR);
+      const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR, opts.writerSchemas);
       if (this.byName.has(resolved.name)) throw new ConsumerDefinitionError(`consumer ${resolved.name}: name: defined twice`);
       const other = groups.get(resolved.groupId);
       if (other) {
@@ -115,19 +134,29 @@ export class ConsumerRegistry {
     return this.byName.has(name);
   }
 
-  handlerNamed(name: string): ConsumerHandler | undefined {
-    return this.handlers.get(name);
-  }
-
   get(name: string): ResolvedConsumer {
     const c = this.byName.get(name);
-    if (!c) throw new ConsumerDefinitionError(`unknown consumer ${name} (known: ${[...this.byName.keys()].join(', ') || 'none'})`);
+    if (!c) throw new UnknownConsumerError(name, [...this.byName.keys()]);
     return c;
   }
 }
 
-function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, ConsumerHandler>, schemasDir: string): ResolvedConsumer {
+function resolveConsumer(
+  def: ConsumerDefinition,
+  handlers: ReadonlyMap<string, ConsumerHandler>,
+  schemasDir: string,
+  writerSchemas: WriterSchemaSource | undefined,
+): ResolvedConsumer {
   const label = `consumer ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
+  // Settings that did nothing (the consumer joins no Kafka group) are refused by name rather than silently ignored.
+  for (const [field, present] of [
+    ['partitionsConsumedConcurrently', (def as { partitionsConsumedConcurrently?: unknown })?.partitionsConsumedConcurrently !== undefined],
+    ['timeouts.kafkaSession', (def?.timeouts as { kafkaSession?: unknown } | undefined)?.kafkaSession !== undefined],
+  ] as const) {
+    if (present) {
+      throw new ConsumerDefinitionError(`${label}: ${field}: no longer a setting (the consumer joins no Kafka group: each partition has its own ingest workflow); remove it`);
+    }
+  }
   const parsed = Shape.safeParse(def);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
@@ -145,25 +174,32 @@ function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, 
   const readerSchema = readSchema(schemaFile(handler.readerSchema, schemasDir), `handler ${handler.name}: readerSchema`);
   let decode: MessageDecoder;
   try {
-    decode = handler.createDecoder({
-      wireFormat: def.wireFormat,
-      readerSchema,
-      writerSchema,
-      ...(def.schemaIds ? { schemaIds: def.schemaIds } : {}),
-    });
+    // Also for the Confluent format: the declared schema (what the topic's producers register) must resolve to the
+    // handler's, or the consumer would dead-letter every message.
+    decode = handler.createDecoder({ wireFormat: def.wireFormat, readerSchema, writerSchema });
   } catch (err) {
     throw new ConsumerDefinitionError(
       `${label}: schema: ${schemaPath} cannot be read as handler ${handler.name}'s ${handler.readerSchema}: ${(err as Error).message}`,
     );
   }
+  let decoderFor: ResolvedConsumer['decoderFor'] = () => Promise.resolve(decode);
+  if (def.wireFormat === 'confluent') {
+    const decoders = writerSchemas
+      ? new ConfluentDecoders({
+          source: writerSchemas,
+          build: (writer) => handler.createDecoder({ wireFormat: 'confluent', readerSchema, writerSchema: writer }),
+          ...(def.schemaIds ? { schemaIds: def.schemaIds } : {}),
+        })
+      : undefined;
+    decoderFor = async (values) => {
+      if (!decoders) throw new ConsumerDefinitionError(`${label}: reads the Confluent wire format, and this process was given no schema registry`);
+      return decoders.decoderFor(values);
+    };
+  }
   const t = def.timeouts ?? {};
   const heartbeatTimeoutMs = ms(t.heartbeat, 20_000);
   const retryInitialIntervalMs = ms(def.retry?.initialInterval, 1_000);
   const retryMaximumIntervalMs = ms(def.retry?.maximumInterval, 30_000);
-  const kafkaSessionTimeoutMs = ms(t.kafkaSession, 30_000);
-  if (kafkaSessionTimeoutMs < 6_000) {
-    throw new ConsumerDefinitionError(`${label}: timeouts.kafkaSession: must be at least 6s (the broker's group.min.session.timeout.ms)`);
-  }
   return {
     name: def.name,
     topics: [...def.topics],
@@ -175,7 +211,6 @@ function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, 
     rangeMaxMessages: def.rangeMaxMessages ?? 50_000,
     maxLead: Math.max(def.maxLead ?? 200_000, def.rangeMaxMessages ?? 1),
     partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
-    kafkaSessionTimeoutMs,
     reportEveryMs: ms(t.report, 5_000),
     workflow: {
       heartbeatTimeoutMs,
@@ -189,7 +224,7 @@ function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, 
       continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,
       heartbeatTimeoutMs,
     },
-    decode,
+    decoderFor,
   };
 }
 

@@ -25,31 +25,44 @@ export interface JobRunRow {
   finished_at: Date | null;
   error: string | null;
   metrics: JobMetrics;
+  partition_key: string | null;
 }
 
 const rowsOf = async <T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> => (await db.query(sql, params)) as T[];
 
 /** The first attempt's row, opened by the trigger; the attempt's own upsert completes it. */
-export async function openRun(db: Queryable, r: { job: string; workflowId: string; runId: string; args: JobArgs }): Promise<void> {
+export async function openRun(
+  db: Queryable,
+  r: { job: string; workflowId: string; runId: string; args: JobArgs; partitionKey: string | null },
+): Promise<void> {
   await db.query(
-    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args)
-     VALUES ($1, $2, $3, $3, 1, 'running', $4) ON CONFLICT (run_id) DO NOTHING`,
-    [r.job, r.workflowId, r.runId, r.args],
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, partition_key)
+     VALUES ($1, $2, $3, $3, 1, 'running', $4, $5) ON CONFLICT (run_id) DO NOTHING`,
+    [r.job, r.workflowId, r.runId, r.args, r.partitionKey],
   );
 }
 
 /** An attempt's row, running or already refused: an upsert, so a retried activity never adds a second one. */
 export async function openAttempt(
   db: Queryable,
-  a: { job: string; workflowId: string; runId: string; firstRunId: string; attempt: number; args: JobArgs; refusal: string | null },
+  a: {
+    job: string;
+    workflowId: string;
+    runId: string;
+    firstRunId: string;
+    attempt: number;
+    args: JobArgs;
+    partitionKey: string | null;
+    refusal: string | null;
+  },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END)
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at, partition_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END, $9)
      ON CONFLICT (run_id) DO UPDATE
        SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
-           finished_at = EXCLUDED.finished_at, updated_at = now()`,
-    [a.job, a.workflowId, a.runId, a.firstRunId, a.attempt, a.refusal ? 'failed' : 'running', a.args, a.refusal],
+           finished_at = EXCLUDED.finished_at, partition_key = EXCLUDED.partition_key, updated_at = now()`,
+    [a.job, a.workflowId, a.runId, a.firstRunId, a.attempt, a.refusal ? 'failed' : 'running', a.args, a.refusal, a.partitionKey],
   );
 }
 
@@ -94,14 +107,57 @@ export async function latestPerChain(db: Queryable, job: string): Promise<JobRun
   return rowsOf<JobRunRow>(db, `SELECT DISTINCT ON (first_run_id) * FROM job_runs WHERE job_name = $1 ORDER BY first_run_id, attempt DESC`, [job]);
 }
 
-/** Days (the `day` argument) for which the job has a succeeded run. */
-export async function succeededDays(db: Queryable, job: string): Promise<Set<string>> {
-  const rows = await rowsOf<{ day: string }>(
+/** Whether the job has a succeeded run of this partition (a backfill skips it). */
+export async function partitionSucceeded(db: Queryable, job: string, partitionKey: string): Promise<boolean> {
+  const rows = await rowsOf<unknown>(
     db,
-    `SELECT DISTINCT args->>'day' AS day FROM job_runs WHERE job_name = $1 AND status = 'succeeded' AND args ? 'day'`,
-    [job],
+    `SELECT 1 FROM job_runs WHERE job_name = $1 AND partition_key = $2 AND status = 'succeeded' LIMIT 1`,
+    [job, partitionKey],
   );
-  return new Set(rows.map((r) => r.day));
+  return rows.length > 0;
+}
+
+/** The latest attempt of each partition from `from` to `to` (values sort as text in their order), with its count. */
+export interface PartitionRow {
+  partition_key: string;
+  first_run_id: string;
+  workflow_id: string;
+  status: RunStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+  metrics: JobMetrics;
+  /** Attempts recorded for the partition, over all its runs. */
+  attempts: number;
+}
+
+export async function latestPerPartition(db: Queryable, job: string, from: string, to: string): Promise<PartitionRow[]> {
+  const rows = await rowsOf<PartitionRow & { attempts: string }>(
+    db,
+    `SELECT DISTINCT ON (partition_key) partition_key, first_run_id, workflow_id, status, started_at, finished_at, error, metrics,
+            count(*) OVER (PARTITION BY partition_key) AS attempts
+       FROM job_runs WHERE job_name = $1 AND partition_key BETWEEN $2 AND $3
+      ORDER BY partition_key, id DESC`,
+    [job, from, to],
+  );
+  return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+}
+
+/**
+ * Sets the partition of runs recorded before the column existed (or before their job declared one) from their
+ * arguments, in batches; returns how many it set. The workers call it at start-up for each partitioned job.
+ */
+export async function fillPartitionKeys(db: Queryable, job: string, arg: string, batch = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [, n] = (await db.query(
+      `UPDATE job_runs SET partition_key = args->>$2
+        WHERE id IN (SELECT id FROM job_runs WHERE job_name = $1 AND partition_key IS NULL AND jsonb_typeof(args->$2) = 'string' LIMIT $3)`,
+      [job, arg, batch],
+    )) as [unknown, number];
+    total += n;
+    if (n < batch) return total;
+  }
 }
 
 /** Running rows nobody has touched for `olderThanMs`, oldest first: the reconciler's queue. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { JobCatalog, JobDescription } from '../workflows/catalogTypes';
 import type { JobDefinition } from './definition';
 import type { JobRegistry } from './registry';
+import { describeSpec } from './schedule';
 
 /** A definition as starters see it (`GET /jobs` and the catalog the workers publish). */
 export function describeJob(def: JobDefinition): JobDescription {
@@ -13,6 +14,8 @@ export function describeJob(def: JobDefinition): JobDescription {
     retries: def.retry.retries,
     defaultArgs: def.defaultArgs ?? {},
     argsSchema: z.toJSONSchema(def.args, { unrepresentable: 'any' }),
+    partition: def.partition ? { arg: def.partition.arg, kind: def.partition.kind } : null,
+    schedule: def.schedule ? describeSpec(def.schedule) : null,
   };
 }
 

@@ -1,6 +1,9 @@
 import type { Duration } from '@temporalio/common';
 import type { z } from 'zod';
+import type { JobHandler } from '../workflows/jobHandler';
 import type { JobArgs } from '../workflows/types';
+import type { PartitionDeclaration } from './partition';
+import type { ScheduleDeclaration } from './schedule';
 
 /** Whole-job attempts: a failed attempt is retried `retries` times, each as a new run under the same lock. */
 export interface JobRetryPolicy {
@@ -28,6 +31,17 @@ export interface JobTimeouts {
   activityHeartbeat?: Duration;
 }
 
+/** The arguments of `Args` whose values are text: the ones a partition may be (any name while `Args` is untyped). */
+export type TextArgOf<Args> = string extends keyof Args
+  ? string
+  : { [K in keyof Args]-?: Exclude<Args[K], undefined> extends string ? K : never }[keyof Args] & string;
+
+/** Which of a job's metrics the days view shows as its rows and its rejects (e.g. `{ rows: 'rowsWritten' }`). */
+export interface KeyMetrics {
+  rows?: string;
+  rejects?: string;
+}
+
 /** A job: its arguments, policies and lock key, and the workflow handler that runs it. */
 export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<JobArgs>> {
   name: string;
@@ -45,6 +59,15 @@ export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<Job
    * at once while the same values stay locked. Without it the job name alone is the lock.
    */
   lockKey?: string[];
+  /**
+   * The argument that partitions the job (`{ arg: 'day', kind: 'day' }`): one of `lockKey`, so each partition has a
+   * lock of its own. Runs carry it as a search attribute and in `job_runs.partition_key`; schedules, backfills and the
+   * days view work on it. Without it the job runs as a whole.
+   */
+  partition?: PartitionDeclaration<TextArgOf<z.output<Schema>>>;
+  /** When the workers' Temporal Schedule `schedule/<job>` starts it; for a partitioned job, also which partition. */
+  schedule?: ScheduleDeclaration;
+  keyMetrics?: KeyMetrics;
 }
 
 /** What a handler receives: the schema's output, where every argument `defaultArgs` fills in is present. */
@@ -52,8 +75,12 @@ export type ResolvedArgs<Schema extends z.ZodType<JobArgs>, Defaults> = z.output
   [K in keyof Defaults & keyof z.output<Schema>]-?: Exclude<z.output<Schema>[K], undefined>;
 };
 
-/** A definition that remembers its handler's argument type (for `ArgsOf`); at run time a plain definition. */
-export interface TypedJobDefinition<Args> extends JobDefinition {
+/**
+ * A definition that remembers its handler's name and argument type (for `ArgsOf` and the handler map's check in
+ * `app/jobHandlers.ts`); at run time a plain definition.
+ */
+export interface TypedJobDefinition<Args, Handler extends string = string> extends JobDefinition {
+  readonly handler: Handler;
   /** Never set: carries the type only. */
   readonly __args?: Args;
 }
@@ -61,8 +88,15 @@ export interface TypedJobDefinition<Args> extends JobDefinition {
 /** The arguments the handler of `Def` receives, e.g. `JobHandler<ArgsOf<typeof ingestNotificationViews>>`. */
 export type ArgsOf<Def> = Def extends TypedJobDefinition<infer Args> ? Args : never;
 
-export function defineJob<Schema extends z.ZodType<JobArgs>, const Defaults extends Partial<z.input<Schema>> = Record<never, never>>(
-  def: JobDefinition<Schema> & { defaultArgs?: Defaults },
-): TypedJobDefinition<ResolvedArgs<Schema, Defaults>> {
-  return def as unknown as TypedJobDefinition<ResolvedArgs<Schema, Defaults>>;
+/** The handler map a list of definitions needs: under each handler name, a handler of every argument type using it. */
+export type HandlersFor<Defs extends readonly TypedJobDefinition<unknown>[]> = {
+  [H in Defs[number]['handler']]: JobHandler<ArgsOf<Extract<Defs[number], { handler: H }>>>;
+};
+
+export function defineJob<
+  Schema extends z.ZodType<JobArgs>,
+  const Handler extends string,
+  const Defaults extends Partial<z.input<Schema>> = Record<never, never>,
+>(def: JobDefinition<Schema> & { handler: Handler; defaultArgs?: Defaults }): TypedJobDefinition<ResolvedArgs<Schema, Defaults>, Handler> {
+  return def as unknown as TypedJobDefinition<ResolvedArgs<Schema, Defaults>, Handler>;
 }

@@ -4,6 +4,8 @@ import { durationField, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../confi
 import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
 import { unstorableText } from '../domain/text';
 import type { JobDefinition } from './definition';
+import { PARTITION_KINDS, partitionKeyOf, type PartitionKind } from './partition';
+import { scheduleProblem } from './schedule';
 
 export class JobDefinitionError extends Error {
   override name = 'JobDefinitionError';
@@ -137,8 +139,11 @@ export function jobRetryOf(def: JobDefinition): JobRetry {
 /** Everything one attempt needs from its definition, with the arguments resolved. */
 export function resolveJob(registry: JobRegistry, name: string, args: unknown): ResolvedJob {
   const def = registry.get(name);
+  const resolved = registry.resolveArgs(name, args);
+  const key = partitionKeyOf(def.partition, resolved);
   return {
-    args: registry.resolveArgs(name, args),
+    args: resolved,
+    ...(def.partition && key !== null ? { partition: { kind: def.partition.kind, key } } : {}),
     handler: def.handler,
     activity: activityPolicyOf(def),
     retry: jobRetryOf(def),
@@ -172,7 +177,24 @@ const DefinitionShape = z.object({
     .object({ attempt: durationField, activityStartToClose: durationField, activityHeartbeat: durationField })
     .optional(),
   lockKey: z.array(z.string().min(1)).optional(),
+  partition: z.strictObject({ arg: z.string().min(1), kind: z.enum(Object.keys(PARTITION_KINDS) as [PartitionKind]) }).optional(),
+  schedule: z.record(z.string(), z.unknown()).optional(),
+  keyMetrics: z.strictObject({ rows: z.string().min(1).optional(), rejects: z.string().min(1).optional() }).optional(),
 });
+
+/** The partition must be a required text argument in the lock key whose schema takes the kind's values. */
+function partitionDeclarationProblem(def: JobDefinition, shape: Record<string, unknown> | undefined): string | undefined {
+  const { arg, kind } = def.partition!;
+  const field = shape?.[arg];
+  if (shape && !field) return `partition.arg: ${arg} is not an argument of the job`;
+  if (!(def.lockKey ?? []).includes(arg)) return `partition.arg: ${arg} must be in lockKey, so each partition has a lock of its own`;
+  if (field instanceof z.ZodType) {
+    const example = PARTITION_KINDS[kind].example;
+    if (!field.safeParse(example).success) return `partition: the schema of args.${arg} refuses ${JSON.stringify(example)}, a ${kind}`;
+    if (field.safeParse(undefined).success) return `partition: args.${arg} must be required`;
+  }
+  return undefined;
+}
 
 function validateDefinition(def: JobDefinition, handlers: readonly string[]): void {
   const label = `job ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
@@ -188,6 +210,10 @@ function validateDefinition(def: JobDefinition, handlers: readonly string[]): vo
   for (const key of def.lockKey ?? []) {
     if (shape && !(key in shape)) throw new JobDefinitionError(`${label}: lockKey: ${key} is not an argument of the job`);
   }
+  const partitionProblem = def.partition && partitionDeclarationProblem(def, shape);
+  if (partitionProblem) throw new JobDefinitionError(`${label}: ${partitionProblem}`);
+  const scheduleIssue = def.schedule && scheduleProblem(def.schedule, def.partition !== undefined);
+  if (scheduleIssue) throw new JobDefinitionError(`${label}: ${scheduleIssue}`);
   if (def.defaultArgs) {
     const check = def.args.safeParse(def.defaultArgs);
     const wrong = check.success ? [] : check.error.issues.filter((i) => String(i.path[0]) in def.defaultArgs!);

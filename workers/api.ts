@@ -3,17 +3,20 @@ import { apiRoutes } from '../app/apiRoutes';
 import { consoleExtensions } from '../app/consoleExtensions';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
-import { openRuntime } from './runtime';
+import type { ApiApp } from './http/app';
+import { openConsumers } from './openConsumers';
+import { openRuntime, type Runtime } from './runtime';
 
-/** `scheduled-job api`: the HTTP trigger and status API. */
-export async function runApi(): Promise<void> {
-  const token = requireApiToken(env()); // before anything opens: no token, no API
-  const rt = await openRuntime({ service: 'scheduled-job-api' });
+/** The API `scheduled-job api` serves: the job routes, the features' routes (app/apiRoutes.ts) and the console. */
+export function serviceApi(rt: Runtime, token: string): ApiApp {
+  // Its Kafka client opens on the first status and closes with the app.
+  const consumers = openConsumers(rt, 'scheduled-job.api');
   const app = buildApi({
     client: rt.client,
     token,
     probes: rt.probes,
     routes: apiRoutes(rt.ds),
+    consumers: consumers.client,
     console: {
       readOnly: rt.env.CONSOLE_READ_ONLY === 'true',
       temporalUiUrl: rt.env.TEMPORAL_UI_URL,
@@ -21,6 +24,15 @@ export async function runApi(): Promise<void> {
       extensions: consoleExtensions(rt.ds),
     },
   });
+  app.addHook('onClose', () => consumers.close());
+  return app;
+}
+
+/** `scheduled-job api`: the HTTP trigger and status API. */
+export async function runApi(): Promise<void> {
+  const token = requireApiToken(env()); // before anything opens: no token, no API
+  const rt = await openRuntime({ service: 'scheduled-job-api' });
+  const app = serviceApi(rt, token);
   await app.listen({ host: rt.env.API_HOST, port: rt.env.API_PORT });
   const stop = async () => {
     await app.close();

@@ -1,51 +1,27 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { RunView } from '../client/jobsClient';
 import { PACKAGE_ROOT } from '../config/packageRoot';
-import { daysBetween, parseDay } from '../domain/day';
 import type { JobArgs } from '../workflows/types';
 import type { Runtime } from './runtime';
+import { registerBackfillCommands } from './cli/backfillCommands';
+import { jsonArgs, positiveInt } from './cli/options';
+import { registerScheduleCommands } from './cli/scheduleCommands';
 
 // Each command requires the modules it uses when it runs, not at start: loading them all (the Temporal client and
 // worker, TypeORM, fastify, OpenTelemetry, the AWS SDK) is most of a second, which `--help` and `status` need not pay.
 const load = {
-  backfill: () => require('../client/backfill') as typeof import('../client/backfill'),
   tracing: () => require('../observability/tracing') as typeof import('../observability/tracing'),
   runtime: () => require('./runtime') as typeof import('./runtime'),
   worker: () => require('./worker') as typeof import('./worker'),
   api: () => require('./api') as typeof import('./api'),
   workflowBundle: () => require('./workflowBundle') as typeof import('./workflowBundle'),
-  progressBar: () => require('cli-progress') as typeof import('cli-progress'),
 };
 
 const program = new Command('scheduled-job')
   .description('Data-engineering jobs on Temporal: trigger, inspect, rerun and backfill runs; run the worker and API.')
   .showHelpAfterError();
-
-function jsonArgs(value: string): JobArgs {
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as JobArgs;
-  } catch {
-    throw new InvalidArgumentError(`--args must be a JSON object, e.g. '{"day":"2024-05-01"}'`);
-  }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function dayOption(value: string): string {
-  try {
-    return parseDay(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
 
 async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const rt = await load.runtime().openRuntime({ poolSize: 4 });
@@ -148,40 +124,8 @@ program
     });
   });
 
-program
-  .command('backfill <job>')
-  .description('one run per day from --from to --to; days that already succeeded are skipped; re-run to resume')
-  .requiredOption('--from <day>', 'first day, YYYY-MM-DD', dayOption)
-  .requiredOption('--to <day>', 'last day, YYYY-MM-DD', dayOption)
-  .option('--concurrency <n>', 'runs in flight at once', positiveInt, 2)
-  .option('--force', 'run days that already succeeded too')
-  .option('--args <json>', 'extra arguments for every day', jsonArgs)
-  .action(async (job: string, opts: { from: string; to: string; concurrency: number; force?: boolean; args?: JobArgs }) => {
-    const days = daysBetween(opts.from, opts.to);
-    let stopping = false;
-    process.once('SIGINT', () => {
-      stopping = true;
-      console.error('\nstopping after the runs in flight (they keep running in Temporal); run the same command to resume');
-    });
-    process.exitCode = await withRuntime(async (rt) => {
-      const bar = new (load.progressBar().SingleBar)({ format: 'backfill [{bar}] {value}/{total} days | {last}', hideCursor: true });
-      bar.start(days.length, 0, { last: '' });
-      const results = await load.backfill().backfill(rt.client, job, {
-        days,
-        concurrency: opts.concurrency,
-        force: opts.force ?? false,
-        ...(opts.args ? { extraArgs: opts.args } : {}),
-        onDayDone: (r) => bar.increment({ last: `${r.day} ${r.outcome}` }),
-        shouldStop: () => stopping,
-      });
-      bar.stop();
-      console.table(results);
-      const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {});
-      console.log(`days: ${days.length}, ${Object.entries(counts).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
-      const incomplete = results.length < days.length;
-      return incomplete || results.some((r) => r.outcome !== 'succeeded' && r.outcome !== 'skipped') ? 1 : 0;
-    });
-  });
+registerScheduleCommands(program, withRuntime);
+registerBackfillCommands(program, withRuntime);
 
 program
   .command('worker')
@@ -210,6 +154,7 @@ program
     process.exitCode = r.status ?? 1;
   });
 
+(require('./cli/consumerCommands') as typeof import('./cli/consumerCommands')).registerConsumerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Required only now: an error of these classes comes from a command that has loaded them already.
@@ -220,7 +165,13 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     console.error(JSON.stringify({ error: 'already_running', workflowId: err.workflowId, runId: err.runId }));
     process.exit(3);
   }
-  const known = [ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError, RunNotFoundError].some((c) => err instanceof c);
+  const { InvalidRequestError } = require('../jobs/requestErrors') as typeof import('../jobs/requestErrors');
+  const { UnknownScheduleError } = require('../jobs/schedule') as typeof import('../jobs/schedule');
+  const { BackfillEndedError, UnknownBackfillError } = require('../client/backfills') as typeof import('../client/backfills');
+  const known = [
+    ...[ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError, RunNotFoundError],
+    ...[InvalidRequestError, UnknownScheduleError, UnknownBackfillError, BackfillEndedError],
+  ].some((c) => err instanceof c);
   console.error(known ? `error: ${(err as Error).message}` : err);
   process.exit(known ? 2 : 1);
 });

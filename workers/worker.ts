@@ -3,14 +3,20 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { featureActivities } from '../app/activities';
 import { consumerHandlers } from '../app/consumerHandlers';
 import { builtinConsumers } from '../app/consumers';
-import { createBatchWriteActivities } from '../activities/consumerBatchWrites';
+import { createConsumerControlActivities } from '../activities/consumerControl';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createKafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import { KafkaRangeReader } from '../activities/kafkaRangeReader';
+import { createBackfillActivities } from '../activities/backfill';
+import { createLockActivities } from '../activities/locks';
 import { createRunLogActivities } from '../activities/runLog';
+import { createScheduleTickActivities } from '../activities/scheduleTicks';
 import { keepPublishingJobCatalog } from '../client/jobCatalog';
+import { keepTrying } from '../client/keepTrying';
+import { fillPartitionKeys } from '../db/jobRuns';
 import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
+import { schemaRegistryFromEnv } from '../connections/schemaRegistry';
 import { loadConsumerRegistry } from '../consumers/load';
 import { keepEnsuringConsumers } from '../consumers/start';
 import { openIngestDatabase } from '../db/ingestDataSource';
@@ -20,6 +26,7 @@ import { activityInterceptors } from '../observability/activityInterceptors';
 import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
 import { openRuntime } from './runtime';
+import { keepSyncingSchedules } from './scheduleSync';
 import { prepareWorkflowBundle } from './workflowBundle';
 
 const RECONCILE_EVERY_MS = 3_000;
@@ -34,7 +41,7 @@ export async function runWorker(): Promise<void> {
     rt.env.WORKER_METRICS_PORT === undefined
       ? undefined
       : await startWorkerMetrics({ host: rt.env.WORKER_METRICS_HOST, port: rt.env.WORKER_METRICS_PORT });
-  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE, { consumers: builtinConsumers, handlers: consumerHandlers });
+  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE, { consumers: builtinConsumers, handlers: consumerHandlers }, schemaRegistryFromEnv(rt.env));
   // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
   const ingest = await openIngestDatabase(rt.env, rt.ds, POOL_SIZE);
   const shuttingDown = new AbortController();
@@ -48,6 +55,9 @@ export async function runWorker(): Promise<void> {
   const rangeReader = new KafkaRangeReader(rt.env);
   const activities = {
     ...createRunLogActivities(rt.ds, rt.jobs),
+    ...createScheduleTickActivities(rt.ds, rt.jobs),
+    ...createLockActivities(rt.temporal, rt.client),
+    ...createBackfillActivities(rt.ds, rt.jobs),
     ...createKafkaConsumerActivities({
       ds: ingest.ds,
       consumers,
@@ -56,8 +66,8 @@ export async function runWorker(): Promise<void> {
       taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
       shutdownSignal: shuttingDown.signal,
     }),
-    ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader }),
-    ...createBatchWriteActivities(ingest.ds, consumers),
+    ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader, temporal: rt.temporal }),
+    ...createConsumerControlActivities(ingest.ds),
     ...featureActivities({ ds: rt.ds, ingestDs: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE, consumers }),
   };
   const worker = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () => Worker.create({
@@ -84,6 +94,20 @@ export async function runWorker(): Promise<void> {
   const stopEnsuring = keepEnsuringConsumers(rt.temporal, consumers, rt.env.TEMPORAL_TASK_QUEUE, logger);
   // Starters with only a Temporal client (the Airflow operator) read lock keys and defaults from here.
   const stopPublishing = keepPublishingJobCatalog(rt.temporal, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
+  // Each declared schedule as the Temporal Schedule schedule/<job>; the ones we made for jobs that dropped theirs paused.
+  const stopSyncing = keepSyncingSchedules(rt.temporal, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
+  // Runs logged before their job declared its partition (or before the column) get it, for the days view and backfills.
+  const stopFilling = keepTrying(
+    'fill in the partitions of earlier runs',
+    async () => {
+      for (const def of rt.jobs.list()) {
+        if (!def.partition) continue;
+        const n = await fillPartitionKeys(rt.ds, def.name, def.partition.arg);
+        if (n > 0) logger.info({ job: def.name, runs: n }, 'partitions of earlier runs filled in');
+      }
+    },
+    logger,
+  );
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight tasks');
@@ -111,6 +135,8 @@ export async function runWorker(): Promise<void> {
     stopWatching();
     stopEnsuring();
     stopPublishing();
+    stopSyncing();
+    stopFilling();
     await connection.close();
     await ingest.close();
     await metrics?.close();

@@ -10,6 +10,10 @@ export interface JobDescription {
   defaultArgs: Record<string, unknown>;
   /** JSON Schema (draft 2020-12) of the arguments; refinements it cannot express are checked by the worker. */
   argsSchema: unknown;
+  /** The argument that partitions the job (its days view and backfills), or null. Absent in catalogs published before. */
+  partition?: { arg: string; kind: string } | null;
+  /** The declared schedule, as `cron 0 11 * * * (UTC)` or `every 1h`, or null. */
+  schedule?: string | null;
 }
 
 export interface JobCatalog {

@@ -73,10 +73,11 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
       firstRunId: info.firstExecutionRunId,
       attempt,
     });
-    const day = job.args['day'];
+    // The partition the definition declares; a day partition is the `Day` attribute the Web UI filters on.
+    const day = job.partition?.kind === 'day' ? job.partition.key : undefined;
     upsertSearchAttributes([
       { key: JOB_NAME, value: input.job },
-      ...(typeof day === 'string' ? [{ key: DAY, value: day }] : []),
+      ...(day !== undefined ? [{ key: DAY, value: day }] : []),
     ]);
     const metrics = await runHandler(job, input.job, attempt, progress);
     progress.phase = 'succeeded';

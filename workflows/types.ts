@@ -34,9 +34,14 @@ export interface JobRetry {
   nonRetryable: string[];
 }
 
+/** The kinds of value a job may be partitioned by (jobs/partition.ts has their rules). */
+export type PartitionKind = 'day';
+
 /** The job definition as one attempt needs it, returned by the run log when the attempt opens. */
 export interface ResolvedJob {
   args: JobArgs;
+  /** The run's partition, from the definition's declaration; absent for a job without one (and in older histories). */
+  partition?: { kind: PartitionKind; key: string };
   handler: string;
   activity: ActivityPolicy;
   retry: JobRetry;

@@ -17,6 +17,7 @@ export interface JobRun {
   error: string | null;
   metrics: Record<string, number>;
   updatedAt: Date;
+  partitionKey: string | null;
 }
 
 export const JobRunEntity = new EntitySchema<JobRun>({
@@ -36,5 +37,6 @@ export const JobRunEntity = new EntitySchema<JobRun>({
     error: { type: 'text', nullable: true },
     metrics: { type: 'jsonb' },
     updatedAt: { name: 'updated_at', type: 'timestamptz' },
+    partitionKey: { name: 'partition_key', type: 'text', nullable: true },
   },
 });

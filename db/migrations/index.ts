@@ -5,6 +5,9 @@ import { CreateIngestObjects1700000000004 } from './1700000000004-CreateIngestOb
 import { CreateIngestRole1700000000005 } from './1700000000005-CreateIngestRole';
 import { AddRetentionIndexes1700000000006 } from './1700000000006-AddRetentionIndexes';
 import { CreateKafkaAppliedOffsets1700000000007 } from './1700000000007-CreateKafkaAppliedOffsets';
+import { AddJobRunPartitionKey1700000000008 } from './1700000000008-AddJobRunPartitionKey';
+import { CreateScheduleTicks1700000000009 } from './1700000000009-CreateScheduleTicks';
+import { AddConsumerTotalsAndControls1700000000010 } from './1700000000010-AddConsumerTotalsAndControls';
 
 // Numbered and append-only: a shipped migration is never edited, a change is a new file.
 export const migrations = [
@@ -15,4 +18,7 @@ export const migrations = [
   CreateIngestRole1700000000005,
   AddRetentionIndexes1700000000006,
   CreateKafkaAppliedOffsets1700000000007,
+  AddJobRunPartitionKey1700000000008,
+  CreateScheduleTicks1700000000009,
+  AddConsumerTotalsAndControls1700000000010,
 ];

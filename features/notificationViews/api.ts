@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { dayArg } from '../../jobs/args';
 import type { ApiRoutes } from '../../workers/http/app';
+import { COMMON_ERRORS } from '../../workers/http/errors';
 import { summarizeViews } from './parse';
 import { viewsOf } from './store';
 
@@ -25,7 +26,8 @@ export function notificationRoutes(ds: DataSource): ApiRoutes {
               byPlatform: z.unknown().meta({ type: 'object', additionalProperties: { type: 'integer' }, description: 'views per platform' }),
               firstViewedAt: z.iso.datetime().nullable(),
               lastViewedAt: z.iso.datetime().nullable(),
-            }),
+            }).describe('the views (all zero for a notification or day without any)'),
+            ...COMMON_ERRORS,
           },
         },
       },

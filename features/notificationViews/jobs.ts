@@ -19,6 +19,10 @@ export const ingestNotificationViews = defineJob({
   activityRetry: { maximumAttempts: 10, initialInterval: '1s', maximumInterval: '1m' },
   timeouts: { activityStartToClose: '4h', activityHeartbeat: '30s' },
   lockKey: ['day'],
+  partition: { arg: 'day', kind: 'day' },
+  // The talk's `default_arguments: [~T[11:00:00]]`: every day at 11:00 UTC, for the day before.
+  schedule: { cron: '0 11 * * *', timeZone: 'UTC', partitionOffset: -1 },
+  keyMetrics: { rows: 'rowsWritten', rejects: 'rejected' },
 });
 
 export const replayIngestRejects = defineJob({
@@ -36,4 +40,6 @@ export const replayIngestRejects = defineJob({
   timeouts: { activityStartToClose: '2h', activityHeartbeat: '1m' },
   // the same day as its ingest's lock value, but a lock of its own: a replay may run beside the day's re-ingest
   lockKey: ['day'],
+  partition: { arg: 'day', kind: 'day' },
+  keyMetrics: { rows: 'replayed', rejects: 'stillRejected' },
 });

@@ -20,11 +20,11 @@ export interface DeadLetterReplayTotals {
   stillDead: number;
 }
 
-/** Re-decodes one consumer's dead letters (optionally one topic, or reasons starting with `reason`). */
+/** Re-decodes one consumer's dead letters (optionally one topic, reasons starting with `reason`, or one reason class). */
 export async function replayDeadLetters(
   ds: DataSource,
   consumer: ResolvedConsumer,
-  input: { topic?: string; reason?: string; batchSize: number },
+  input: { topic?: string; reason?: string; reasonClass?: string; batchSize: number },
   onBatch: (t: DeadLetterReplayTotals) => void = () => undefined,
 ): Promise<DeadLetterReplayTotals> {
   const t: DeadLetterReplayTotals = { examined: 0, replayed: 0, alreadyPresent: 0, stillDead: 0 };
@@ -35,14 +35,17 @@ export async function replayDeadLetters(
       afterId,
       ...(input.topic !== undefined ? { topic: input.topic } : {}),
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      ...(input.reasonClass !== undefined ? { reasonClass: input.reasonClass } : {}),
       limit: input.batchSize,
     });
     if (rows.length === 0) return t;
     afterId = rows[rows.length - 1]!.id;
     t.examined += rows.length;
     const decoded = new Map<string, { topic: string; partition: number; row: IngestRow }>();
+    // A schema registry that cannot answer fails the attempt (retried), never a dead letter's verdict.
+    const decode = await consumer.decoderFor(rows.map((r) => r.raw));
     for (const r of rows) {
-      const d = consumer.decode(r.raw);
+      const d = decode(r.raw);
       if (!d.ok) {
         t.stillDead++;
         continue;
@@ -77,7 +80,7 @@ export async function replayDeadLetters(
 /** The replay job's activity; `ds` is the ingest's connection (INGEST_DATABASE_URL when set). */
 export function createDeadLetterReplayActivities(deps: { ds: DataSource; consumers: ConsumerRegistry }) {
   return {
-    async replayDeadLetters(input: { consumer: string; topic?: string; reason?: string; batchSize: number }): Promise<DeadLetterReplayTotals> {
+    async replayDeadLetters(input: { consumer: string; topic?: string; reason?: string; reasonClass?: string; batchSize: number }): Promise<DeadLetterReplayTotals> {
       if (!deps.consumers.has(input.consumer)) {
         throw ApplicationFailure.nonRetryable(
           `this worker has no consumer named ${input.consumer} (known: ${deps.consumers.list().map((c) => c.name).join(', ') || 'none'}); do all workers load the same CONSUMERS_MODULE?`,

@@ -2,7 +2,7 @@ import { heartbeatOrStop } from '../../activities/heartbeat';
 import type { DataSource } from 'typeorm';
 
 /** The tables the `retention` job prunes, each with how its age is read and what it never deletes. */
-export const RETENTION_TABLES = ['job_runs', 'ingest_rejects', 'kafka_dead_letters', 'ingest_objects'] as const;
+export const RETENTION_TABLES = ['job_runs', 'ingest_rejects', 'kafka_dead_letters', 'ingest_objects', 'schedule_ticks'] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /**
@@ -30,6 +30,10 @@ const DELETE_BATCH: Record<RetentionTable, string> = {
   ingest_objects: `
     DELETE FROM ingest_objects WHERE (day, object_key) IN (
       SELECT day, object_key FROM ingest_objects WHERE updated_at < $1 ORDER BY updated_at LIMIT $2)`,
+  // What each tick of a schedule did; a tick still waiting for its lock (buffered) is kept.
+  schedule_ticks: `
+    DELETE FROM schedule_ticks WHERE tick_run_id IN (
+      SELECT tick_run_id FROM schedule_ticks WHERE recorded_at < $1 AND outcome <> 'buffered' ORDER BY recorded_at LIMIT $2)`,
 };
 
 /** Deletes rows of `table` older than `keepDays`, batch after batch until none are left; returns how many. */

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { DeadLetterReplayActivities } from './deadLetterReplay';
 import type { RetentionActivities, RetentionTable } from './retention';
 import { activityOptions } from '../../workflows/activityOptions';
@@ -14,6 +14,7 @@ const KEEP_DAYS_ARG: Record<RetentionTable, keyof RetentionArgs> = {
   ingest_rejects: 'ingestRejectsKeepDays',
   kafka_dead_letters: 'deadLettersKeepDays',
   ingest_objects: 'ingestObjectsKeepDays',
+  schedule_ticks: 'scheduleTicksKeepDays',
 };
 
 const METRIC: Record<RetentionTable, string> = {
@@ -21,6 +22,7 @@ const METRIC: Record<RetentionTable, string> = {
   ingest_rejects: 'ingestRejectsDeleted',
   kafka_dead_letters: 'deadLettersDeleted',
   ingest_objects: 'ingestObjectsDeleted',
+  schedule_ticks: 'scheduleTicksDeleted',
 };
 
 /** Prunes each table in turn, in batches; the metrics say how many rows each lost. */
@@ -28,6 +30,8 @@ export const retention: JobHandler<RetentionArgs> = async (args, ctx) => {
   const { applyRetention } = proxyActivities<RetentionActivities>(activityOptions(ctx.policy));
   const metrics: Record<string, number> = {};
   for (const table of Object.keys(KEEP_DAYS_ARG) as RetentionTable[]) {
+    // A run begun before schedule_ticks was pruned goes on without it; its default reaches runs begun after.
+    if (table === 'schedule_ticks' && (args.scheduleTicksKeepDays === undefined || !patched('retention-schedule-ticks'))) continue;
     ctx.progress(`pruning ${table}`, metrics);
     metrics[METRIC[table]] = await applyRetention({ table, keepDays: args[KEEP_DAYS_ARG[table]], batchSize: args.batchSize });
   }
@@ -41,6 +45,7 @@ export const replayDeadLetters: JobHandler<ArgsOf<typeof ReplayDeadLettersJob>> 
     consumer: args.consumer,
     ...(args.topic !== undefined ? { topic: args.topic } : {}),
     ...(args.reason !== undefined ? { reason: args.reason } : {}),
+    ...(args.reasonClass !== undefined ? { reasonClass: args.reasonClass } : {}),
     batchSize: args.batchSize,
   });
   return { ...totals };

@@ -1,6 +1,6 @@
 /**
  * The `scheduled-job` CLI as a user runs it: the real binary against the real stack, its output and exit codes for
- * trigger --wait, status, runs, rerun, cancel and backfill (progress on a terminal, Ctrl-C, resume).
+ * trigger --wait, status, runs, rerun, cancel, and durable backfills (progress on a terminal, Ctrl-C detaching, attaching).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -147,46 +147,91 @@ describe('the scheduled-job CLI on the real stack', { timeout: 600_000 }, () => 
     assert.equal((await rt.temporal.workflow.getHandle(run.workflowId).describe()).status.name, 'CANCELLED');
   });
 
-  test('backfill: progress on a terminal, Ctrl-C stops after the runs in flight (exit 1), the same command resumes (exit 0)', async () => {
+  test('backfill: progress on a terminal; Ctrl-C detaches (exit 130) and it goes on; status --follow comes back to it (exit 0)', async () => {
     const days = nextDays(4);
+    const id = `${days[0]}..${days[3]}`;
     const args = ['backfill', 'test_day_steps', '--from', days[0]!, '--to', days[3]!, '--concurrency', '1', '--args', JSON.stringify({ steps: 3, stepMs: 700 })];
     const term = cliOnTerminal(args);
-    await eventually('the progress bar at 1/4 days', async () => /backfill \[[^\]]*\] 1\/4 days \| \d{4}-\d{2}-\d{2} succeeded/.test(term.screen()), 120_000, 200).catch(
+    await eventually('the progress bar at 1/4 days', async () => /backfill \[[^\]]*\] 1\/4 days \| succeeded: 1/.test(term.screen()), 120_000, 200).catch(
       (err: Error) => {
         term.ctrlC();
         throw new Error(`${err.message}; the terminal showed:\n${term.screen()}`);
       },
     );
     term.ctrlC();
-    const stopped = await term.done;
-    const screen = stopped.stdout;
-    assert.equal(stopped.code, 1, `an interrupted backfill exits 1:\n${screen}`);
-    assert.match(screen, /stopping after the runs in flight/, screen);
-    const firstPass = /days: 4, succeeded: (\d)/.exec(screen);
-    assert.ok(firstPass, screen);
-    const doneFirst = Number(firstPass[1]);
-    assert.ok(doneFirst >= 1 && doneFirst < 4, `stopped part way (${doneFirst} of 4):\n${screen}`);
-
-    const resumed = await cli(args);
-    const both = `first pass:\n${screen}\nresumed:\n${resumed.stdout}\n${resumed.stderr}`;
-    assert.equal(resumed.code, 0, both);
-    assert.match(resumed.stdout, new RegExp(`days: 4, skipped: ${doneFirst}, succeeded: ${4 - doneFirst}|days: 4, succeeded: ${4 - doneFirst}, skipped: ${doneFirst}`), both);
-    for (const [i, day] of days.entries()) {
-      assert.match(resumed.stdout, new RegExp(`'${day}' +│ '${i < doneFirst ? 'skipped' : 'succeeded'}'`), `${day} in:\n${both}`);
+    const detached = await term.done;
+    const screen = detached.stdout;
+    assert.equal(detached.code, 130, `a detached backfill exits 130:\n${screen}`);
+    assert.match(screen, new RegExp(`detached: backfill ${id} of test_day_steps goes on in Temporal`), screen);
+    assert.match(screen, new RegExp(`scheduled-job backfill status test_day_steps ${id} --follow`), screen);
+    assert.match(screen, new RegExp(`scheduled-job backfill cancel test_day_steps ${id}`), screen);
+    // Nobody follows it now, and it goes on; `status --follow` comes back to it, whether it is still going or has ended.
+    const followed = await cli(['backfill', 'status', 'test_day_steps', id, '--follow']);
+    const both = `first:\n${screen}\nfollowed:\n${followed.stdout}\n${followed.stderr}`;
+    assert.equal(followed.code, 0, both);
+    assert.match(followed.stdout, new RegExp(`backfill ${id} completed: days: 4, succeeded: 4`), both);
+    for (const day of days) {
+      assert.match(followed.stdout, new RegExp(`'${day}' +│ 'succeeded'`), `${day} in:\n${both}`);
       const rows = await rowsOf(`test_day_steps/${day}`);
       assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run in all\n${both}`);
     }
+    // The same command once it has ended: a new backfill that skips every day.
+    const again = await cli(args);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /days: 4, skipped: 4/);
   });
 
-  test('backfill: failing days make it exit 1 and are named; a bad --from exits 1 before any run', async () => {
+  test('backfill: the same command attaches to a running backfill, which attaches to a day running under its lock', async () => {
+    const days = nextDays(2);
+    const id = `${days[0]}..${days[1]}`;
+    // A run of the first day holds its lock until the test cancels it, so the backfill is sure to be running.
+    const held = await rt.client.trigger('test_day_steps', { day: days[0], steps: 1000, stepMs: 500 });
+    const args = ['backfill', 'test_day_steps', '--from', days[0]!, '--to', days[1]!, '--concurrency', '2', '--retries', '0', '--args', JSON.stringify({ steps: 2, stepMs: 100 })];
+    const first = await cli([...args, '--detach']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as { attached: boolean }).attached, false);
+    const follower = cliOnTerminal(args);
+    await eventually('the same command to attach', async () => follower.screen().includes('"attached":true'), 60_000, 200);
+    const status = await eventually('the backfill to wait for the held day', async () => {
+      const st = await cli(['backfill', 'status', 'test_day_steps', id]);
+      const view = JSON.parse(st.stdout) as { status: string; progress: { inFlight: { day: string; runId: string; attached: boolean }[]; counts: { succeeded: number } } | null };
+      return view.progress?.counts.succeeded === 1 && view.progress.inFlight.length === 1 ? view : undefined;
+    }, 60_000, 500);
+    assert.equal(status.status, 'running');
+    assert.deepEqual(status.progress!.inFlight, [{ day: days[0], runId: held.runId, attached: true }]);
+    await rt.client.cancel('test_day_steps', held.runId);
+    const followed = await follower.done;
+    const out = followed.stdout;
+    assert.equal(followed.code, 1, `a day that did not succeed: exit 1\n${out}`);
+    assert.match(out, new RegExp(`a backfill of ${id} was running: following it`), out);
+    assert.match(out, new RegExp(`backfill ${id} completed: days: 2, (succeeded: 1, cancelled: 1|cancelled: 1, succeeded: 1)`), out);
+    assert.deepEqual((await rowsOf(`test_day_steps/${days[0]}`)).map((r) => r.run_id), [held.runId], 'the held day was not started again');
+  });
+
+  test('backfill: failing days exit 1, run again once and are named; input to fix exits 2 before anything starts', async () => {
     const days = nextDays(2);
     const tag = uniqueTag('cli-bf-fail');
     const r = await cli(['backfill', 'test_day_flaky', '--from', days[0]!, '--to', days[1]!, '--args', JSON.stringify({ failAttempts: 1, tag })]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /days: 2, failed: 2/);
-    for (const day of days) assert.deepEqual((await rowsOf(`test_day_flaky/${day}`)).map((x) => x.status), ['failed']);
-    const bad = await cli(['backfill', 'test_day_flaky', '--from', '2024-02-30', '--to', days[1]!]);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--from/);
+    assert.match(r.stdout, /days: 2, failed: 2 \(2 runs again after a failure\)/);
+    for (const day of days) assert.deepEqual((await rowsOf(`test_day_flaky/${day}`)).map((x) => x.status), ['failed', 'failed'], 'the first run and its one retry');
+    const refused: [string[], RegExp][] = [
+      [['backfill', 'test_day_flaky', '--from', '2024-02-30', '--to', days[1]!], /from: invalid day "2024-02-30": not a calendar date/],
+      [['backfill', 'test_day_flaky', '--from', days[1]!, '--to', days[0]!], /is after to/],
+      [['backfill', 'test_steps', '--from', days[0]!, '--to', days[1]!], /job test_steps declares no partition/],
+      [['backfill', 'no_such_job', '--from', days[0]!, '--to', days[1]!], /unknown job no_such_job/],
+      [['backfill', 'test_day_flaky', '--from', '2001-01-01', '--to', '2020-01-01'], /at most ten years/],
+      [['backfill', 'test_day_flaky', '--from', days[0]!, '--to', days[1]!, '--args', JSON.stringify({ day: days[0] })], /args\.day: set by the backfill/],
+      [['backfill', 'status', 'test_day_flaky', '1999-01-01..1999-01-02'], /no backfill 1999-01-01\.\.1999-01-02 of job test_day_flaky/],
+      [['days', 'test_day_flaky', '--from', days[1]!, '--to', days[0]!], /is after to/],
+      [['schedule', 'pause', 'test_day_flaky'], /job test_day_flaky declares no schedule/],
+    ];
+    for (const [args, message] of refused) {
+      const res = await cli(args);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, message, args.join(' '));
+    }
+    const workflows = await rt.temporal.workflow.count(`WorkflowId STARTS_WITH "backfill/test_day_flaky/2024-02-30" OR WorkflowId STARTS_WITH "backfill/test_steps/"`);
+    assert.equal(workflows.count, 0, 'nothing started for input to fix');
   });
 });

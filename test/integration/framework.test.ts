@@ -10,6 +10,7 @@ import { startWorker, type WorkerProcess } from '../support/workerProcess';
 const stack = useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
 const run = promisify(execFile);
 
+import { apiClient, type ApiClient } from '../../client/apiClient';
 import { buildApi } from '../../workers/http/server';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
@@ -25,6 +26,7 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     app = buildApi({ client: rt.client, token: 'test-token-123' });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    api = apiClient(base, 'test-token-123');
     workers.push(await startWorker());
   });
 
@@ -34,8 +36,21 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     await rt.close();
   });
 
+  let api: ApiClient;
+  /** A request no typed caller could send (a wrong token, ill-typed args): raw fetch. */
   const post = (job: string, body: unknown, headers: Record<string, string> = auth) =>
     fetch(`${base}/jobs/${job}/runs`, { method: 'POST', headers, body: JSON.stringify(body) });
+  /** The well-formed calls go through the typed client, so they fail the type check when the document moves. */
+  const trigger = async (job: string, args: Record<string, unknown>) => {
+    const { data, error, response } = await api.POST('/jobs/{job}/runs', { params: { path: { job } }, body: { args } });
+    if (!data) throw new Error(`trigger ${job}: ${response.status} ${JSON.stringify(error)}`);
+    return data;
+  };
+  const statusOf = async (job: string, runId: string) => {
+    const { data, error, response } = await api.GET('/jobs/{job}/runs/{runId}', { params: { path: { job, runId } } });
+    if (!data) throw new Error(`status of ${job} ${runId}: ${response.status} ${JSON.stringify(error)}`);
+    return data;
+  };
   const rowsOf = async (workflowId: string) =>
     (await rt.ds.query(`SELECT * FROM job_runs WHERE workflow_id = $1 ORDER BY attempt`, [workflowId])) as {
       status: string;
@@ -55,35 +70,32 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     // trigger start another); it is cancelled once the answers are checked.
     const args = { steps: 300, stepMs: 1000, tag };
     const conflictsBefore = await conflictCount();
-    const responses = await Promise.all(Array.from({ length: 50 }, () => post('test_steps', { args })));
-    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<Record<string, string>>));
-    const started = responses.filter((r) => r.status === 202);
-    const conflicts = bodies.filter((_, i) => responses[i]!.status === 409);
-    assert.equal(started.length, 1, `statuses: ${responses.map((r) => r.status).join(',')}`);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => api.POST('/jobs/{job}/runs', { params: { path: { job: 'test_steps' } }, body: { args } })));
+    const started = answers.flatMap((a) => (a.response.status === 202 && a.data ? [a.data] : []));
+    const conflicts = answers.flatMap((a) => (a.response.status === 409 && a.error && 'runId' in a.error ? [a.error] : []));
+    assert.equal(started.length, 1, `statuses: ${answers.map((a) => a.response.status).join(',')}`);
     assert.equal(conflicts.length, 49);
-    const winner = bodies[responses.findIndex((r) => r.status === 202)]!;
-    assert.equal(winner['workflowId'], `test_steps/${tag}`);
+    const winner = started[0]!;
+    assert.equal(winner.workflowId, `test_steps/${tag}`);
     // The counter is process-wide, so other tests' conflicts are taken out as a delta.
     assert.equal((await conflictCount()) - conflictsBefore, 49, 'the API counted 49 conflicts');
     for (const c of conflicts) {
-      assert.equal(c['error'], 'already_running');
-      assert.equal(c['runId'], winner['runId']);
-      assert.equal(c['workflowId'], winner['workflowId']);
+      assert.equal(c.error, 'already_running');
+      assert.equal(c.runId, winner.runId);
+      assert.equal(c.workflowId, winner.workflowId);
     }
-    assert.equal((await rt.client.status('test_steps', winner['runId']!)).status, 'running', 'the lock holder still runs');
-    await rt.client.cancel('test_steps', winner['runId']!);
-    const view = await rt.client.waitFor('test_steps', winner['runId']!);
+    assert.equal((await rt.client.status('test_steps', winner.runId)).status, 'running', 'the lock holder still runs');
+    await rt.client.cancel('test_steps', winner.runId);
+    const view = await rt.client.waitFor('test_steps', winner.runId);
     assert.equal(view.status, 'cancelled');
-    const rows = await rowsOf(winner['workflowId']!);
+    const rows = await rowsOf(winner.workflowId);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.status, 'cancelled');
   });
 
   test('retries: 2 turns two failed attempts into a success with three job_runs rows', async () => {
     const tag = uniqueTag('flaky2');
-    const res = await post('example_flaky', { args: { failAttempts: 2, tag } });
-    assert.equal(res.status, 202);
-    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { runId, workflowId } = await trigger('example_flaky', { failAttempts: 2, tag });
     const view = await rt.client.waitFor('example_flaky', runId);
     assert.equal(view.status, 'succeeded');
     assert.equal(view.attempt, 3);
@@ -97,22 +109,20 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
       ],
     );
     assert.match(rows[0]!.error ?? '', /SimulatedFailure: simulated failure on attempt 1/);
-    const http = (await (await fetch(`${base}/jobs/example_flaky/runs/${runId}`, { headers: auth })).json()) as Record<string, unknown>;
-    assert.equal(http['status'], 'succeeded');
-    assert.equal(http['attempt'], 3);
+    const http = await statusOf('example_flaky', runId);
+    assert.equal(http.status, 'succeeded');
+    assert.equal(http.attempt, 3);
   });
 
   test('retries: 1 with two failing attempts ends failed, as HTTP status and the CLI both say', async () => {
     const tag = uniqueTag('flaky1');
-    const res = await post('test_flaky_retries_1', { args: { failAttempts: 2, tag } });
-    assert.equal(res.status, 202);
-    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { runId, workflowId } = await trigger('test_flaky_retries_1', { failAttempts: 2, tag });
     const view = await rt.client.waitFor('test_flaky_retries_1', runId);
     assert.equal(view.status, 'failed');
     assert.deepEqual((await rowsOf(workflowId)).map((r) => r.status), ['failed', 'failed']);
-    const http = (await (await fetch(`${base}/jobs/test_flaky_retries_1/runs/${runId}`, { headers: auth })).json()) as Record<string, unknown>;
-    assert.equal(http['status'], 'failed');
-    assert.equal(http['attempt'], 2);
+    const http = await statusOf('test_flaky_retries_1', runId);
+    assert.equal(http.status, 'failed');
+    assert.equal(http.attempt, 2);
     const cli = await run(process.execPath, [path.join(REPO, 'bin', 'scheduled-job.js'), 'status', 'test_flaky_retries_1', runId], {
       env: { ...process.env },
     }).catch((e: { code: number; stdout: string }) => e);
@@ -152,8 +162,7 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
 
   test('temporal workflow terminate: job_runs records the end within seconds', async () => {
     const tag = uniqueTag('term');
-    const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
-    const { workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { workflowId } = await trigger('test_steps', { steps: 100, stepMs: 1000, tag });
     // Running means an activity has reported a step: terminating before that would not test ending a live attempt.
     const running = await eventually('an attempt that has reported a step', async () => {
       const d = await rt.client.temporal.workflow.getHandle(workflowId).describe();
@@ -181,16 +190,15 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
 
   test('a status read shows the end Temporal recorded but never writes; a worker\'s reconciler closes the row', async () => {
     const tag = uniqueTag('term-read');
-    const res = await post('test_steps', { args: { steps: 100, stepMs: 1000, tag } });
-    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { runId, workflowId } = await trigger('test_steps', { steps: 100, stepMs: 1000, tag });
     await eventually('the attempt to be running', async () => ((await rowsOf(workflowId))[0]?.status === 'running' ? true : undefined));
     // No worker, so no reconciler: whatever changes the row now, a read did.
     await Promise.all(workers.splice(0).map((w) => w.stop()));
     await rt.client.temporal.workflow.getHandle(workflowId).terminate('test: ended outside the workflow code');
     const [before] = (await rt.ds.query(`SELECT status, updated_at FROM job_runs WHERE workflow_id = $1`, [workflowId])) as { status: string; updated_at: Date }[];
-    const read = (await (await fetch(`${base}/jobs/test_steps/runs/${runId}`, { headers: auth })).json()) as { status: string; error: string };
+    const read = await statusOf('test_steps', runId);
     assert.equal(read.status, 'failed');
-    assert.match(read.error, /terminated/);
+    assert.match(read.error ?? '', /terminated/);
     const [afterRead] = (await rt.ds.query(`SELECT status, updated_at FROM job_runs WHERE workflow_id = $1`, [workflowId])) as { status: string; updated_at: Date }[];
     assert.deepEqual(afterRead, before, 'the row is as it was before the read');
     assert.equal(afterRead!.status, 'running');
@@ -233,8 +241,7 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
   test('kill -9 of the worker holding a job: the job finishes on the other worker', async () => {
     workers.push(await startWorker());
     const tag = uniqueTag('kill');
-    const res = await post('test_steps', { args: { steps: 8, stepMs: 1000, tag } });
-    const { runId, workflowId } = (await res.json()) as { runId: string; workflowId: string };
+    const { runId, workflowId } = await trigger('test_steps', { steps: 8, stepMs: 1000, tag });
     const holder = await eventually('an activity heartbeat naming its worker', async () => {
       const d = await rt.client.temporal.workflow.getHandle(workflowId).describe();
       const payload = d.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
@@ -255,15 +262,16 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
   test('auth and validation: 401 without or with a wrong token, 404 unknown job, 400 naming the field', async () => {
     assert.equal((await post('example_steps', {}, { 'content-type': 'application/json' })).status, 401);
     assert.equal((await post('example_steps', {}, { ...auth, authorization: 'Bearer wrong-token' })).status, 401);
-    assert.equal((await fetch(`${base}/jobs`)).status, 401);
-    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await apiClient(base).GET('/jobs')).response.status, 401);
+    assert.equal((await apiClient(base).GET('/healthz')).response.status, 200);
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     assert.equal(doc.openapi, '3.1.0', 'the OpenAPI document is served without a token');
     for (const route of ['/jobs', '/jobs/{job}/runs', '/jobs/test_steps/runs', '/jobs/{job}/runs/{runId}', '/jobs/{job}/runs/{runId}/cancel']) {
       assert.ok(doc.paths[route], `${route} is in the document`);
     }
-    const unknown = await post('no_such_job', {});
-    assert.equal(unknown.status, 404);
+    const unknown = await api.POST('/jobs/{job}/runs', { params: { path: { job: 'no_such_job' } }, body: {} });
+    assert.equal(unknown.response.status, 404);
+    assert.equal(unknown.error?.error, 'unknown_job');
     const bad = await post('example_steps', { args: { steps: 'many' } });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { message: string };
@@ -274,7 +282,8 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     const extra = await post('example_steps', { argz: {} });
     assert.equal(extra.status, 400);
     assert.match(((await extra.json()) as { message: string }).message, /argz/);
-    const unknownRun = await fetch(`${base}/jobs/example_steps/runs/00000000-0000-0000-0000-000000000000`, { headers: auth });
-    assert.equal(unknownRun.status, 404);
+    const unknownRun = await api.GET('/jobs/{job}/runs/{runId}', { params: { path: { job: 'example_steps', runId: '00000000-0000-0000-0000-000000000000' } } });
+    assert.equal(unknownRun.response.status, 404);
+    assert.equal(unknownRun.error?.error, 'unknown_run');
   });
 });

@@ -35,10 +35,11 @@ delete process.env['INGEST_DATABASE_URL'];
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ProduceAcks } from '@platformatic/kafka';
+import { apiClient } from '../../client/apiClient';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
-import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumers';
+import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumerSignals';
 import { dayPrefix, successMarkerKey } from '../../domain/day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
@@ -343,15 +344,16 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
     assert.deepEqual(failures, []);
 
     // Hostile-looking but valid reads are answered, and injection stays inert.
-    const injection = encodeURIComponent("n'; drop table notification_views;--");
-    const read = await send(new URL(api!.base), { cls: '', method: 'GET', path: `/notifications/${injection}/views?day=2024-05-01`, headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal(read.status, 200);
-    assert.equal((JSON.parse(read.body) as { total: number }).total, 0);
+    // Well-formed calls go through the typed client (client/apiClient.ts), so they move with the document.
+    const typed = apiClient(api!.base, TOKEN);
+    const read = await typed.GET('/notifications/{id}/views', { params: { path: { id: "n'; drop table notification_views;--" }, query: { day: '2024-05-01' } } });
+    assert.equal(read.response.status, 200);
+    assert.equal(read.data?.total, 0);
 
     // Still healthy, and nothing the fuzzer sent started a run or wrote a job_runs row.
     assert.equal(api!.child.exitCode, null, 'the API process is alive');
-    assert.equal((await send(new URL(api!.base), { cls: '', method: 'GET', path: '/healthz', headers: {} })).status, 200);
-    assert.equal((await send(new URL(api!.base), { cls: '', method: 'GET', path: '/jobs', headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+    assert.equal((await apiClient(api!.base).GET('/healthz')).data?.ok, true);
+    assert.ok((await typed.GET('/jobs')).data?.jobs.some((j) => j.name === JOB));
     assert.doesNotMatch(api!.output(), /"level":(50|60)/, 'no error logged by the API');
     let started_runs = 0;
     for await (const _ of rt.temporal.workflow.list({ query: `TaskQueue = "${apiQueue}"` })) started_runs++;
@@ -587,7 +589,7 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
       const p = st.partitions.find((x) => x.topic === topic && x.partition === 0);
       if (p?.committed == null || BigInt(p.committed) < end) return undefined;
       const ingest = await rt.temporal.workflow.getHandle(ingestWorkflowId(consumerName, topic, 0)).query(ingestProgressQuery);
-      return ingest.pendingBatches === 0 ? ingest : undefined;
+      return ingest.pendingRanges === 0 ? ingest : undefined;
     }, 60_000, 500);
 
     const rows = (await rt.ds.query(`SELECT event_id, kafka_offset::text AS off FROM curated_program_events WHERE topic = $1`, [topic])) as { event_id: string; off: string }[];

@@ -10,7 +10,8 @@ import { startWorker, type WorkerProcess } from '../support/workerProcess';
 useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts'), API_TOKEN: 'test-token-123' });
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { backfill } from '../../client/backfill';
+import { apiClient } from '../../client/apiClient';
+import { startBackfill, waitForBackfill } from '../../client/backfills';
 import { buildApi } from '../../workers/http/server';
 import { notificationRoutes } from '../../features/notificationViews/api';
 import { createS3Client } from '../../connections/s3';
@@ -29,7 +30,6 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
   let worker: WorkerProcess;
   let app: ReturnType<typeof buildApi>;
   let base: string;
-  const auth = { authorization: 'Bearer test-token-123' };
 
   before(async () => {
     rt = await openRuntime();
@@ -92,10 +92,13 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
 
     // The service read API counts what the ingest wrote, through the same domain module.
     const [notificationId, count] = Object.entries(expected.perNotification)[0]!;
-    const res = await fetch(`${base}/notifications/${encodeURIComponent(notificationId)}/views?day=${day}`, { headers: auth });
-    assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { total: number }).total, count);
-    assert.equal((await fetch(`${base}/notifications/x/views?day=2024-02-30`, { headers: auth })).status, 400);
+    const api = apiClient(base, 'test-token-123');
+    const read = await api.GET('/notifications/{id}/views', { params: { path: { id: notificationId }, query: { day } } });
+    assert.equal(read.response.status, 200);
+    assert.equal(read.data?.total, count);
+    const impossible = await api.GET('/notifications/{id}/views', { params: { path: { id: 'x' }, query: { day: '2024-02-30' } } });
+    assert.equal(impossible.response.status, 400);
+    assert.match(impossible.error?.message ?? '', /day/);
 
     // A second trigger of the succeeded day re-reads it and writes nothing twice.
     const again = await rt.client.trigger(JOB, { day });
@@ -328,9 +331,16 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
     for (const [i, day] of days.entries()) {
       await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 1, linesPerObject: 200, seed: 20 + i });
     }
-    const results = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
-    assert.deepEqual(results.map((r) => [r.day, r.outcome]), days.map((d) => [d, 'succeeded']));
-    const again = await backfill(rt.client, JOB, { days, concurrency: 2, force: false });
-    assert.deepEqual(again.map((r) => r.outcome), ['skipped', 'skipped', 'skipped']);
+    const deps = { temporal: rt.temporal, jobs: rt.jobs, taskQueue: rt.env.TEMPORAL_TASK_QUEUE };
+    const started = await startBackfill(deps, JOB, { from: first, to: last, concurrency: 2 });
+    const done = await waitForBackfill(deps, JOB, started.id);
+    assert.equal(done.status, 'completed', done.error ?? '');
+    assert.deepEqual(done.progress?.counts, { skipped: 0, succeeded: 3, failed: 0, cancelled: 0, timed_out: 0 });
+    for (const day of days) {
+      const rows = (await rt.ds.query(`SELECT status FROM job_runs WHERE workflow_id = $1`, [`${JOB}/${day}`])) as { status: string }[];
+      assert.deepEqual(rows.map((r) => r.status), ['succeeded'], `${day}: one run`);
+    }
+    const again = await waitForBackfill(deps, JOB, (await startBackfill(deps, JOB, { from: first, to: last, concurrency: 2 })).id);
+    assert.deepEqual(again.progress?.counts, { skipped: 3, succeeded: 0, failed: 0, cancelled: 0, timed_out: 0 });
   });
 });

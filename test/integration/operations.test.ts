@@ -82,11 +82,20 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
       );
     }
 
+    for (let i = 1; i <= 3; i++) {
+      await rt.ds.query(
+        `INSERT INTO schedule_ticks (tick_run_id, tick_workflow_id, job_name, schedule_id, scheduled_at, outcome, recorded_at)
+         VALUES ($1, 'tick/x', $2, 'schedule/x', ${old}, $3, ${i === 3 ? young : old})`,
+        [`${tag}-tick-${i}`, `${tag}_ticks`, i === 2 ? 'buffered' : 'skipped'],
+      );
+    }
+
     const metrics = await run('retention', {
       jobRunsKeepDays: keep,
       ingestRejectsKeepDays: keep,
       deadLettersKeepDays: keep,
       ingestObjectsKeepDays: keep,
+      scheduleTicksKeepDays: keep,
       batchSize: 2, // several batches per table
     });
     const left = async (sql: string, arg: string) => ((await rt.ds.query(sql, [arg])) as { k: string }[]).map((r) => r.k).sort();
@@ -94,6 +103,9 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
     assert.deepEqual(await left(`SELECT line_number::text AS k FROM ingest_rejects WHERE object_key = $1`, `${tag}.jsonl`), ['4', '5']);
     assert.deepEqual(await left(`SELECT kafka_offset::text AS k FROM kafka_dead_letters WHERE consumer = $1`, consumer), ['5']);
     assert.deepEqual(await left(`SELECT object_key AS k FROM ingest_objects WHERE object_key LIKE $1 || '/%'`, tag), [3, 4, 5].map((i) => `${tag}/${i}.jsonl`));
+    // an old tick goes; one still waiting for its lock and a young one stay
+    assert.deepEqual(await left(`SELECT tick_run_id AS k FROM schedule_ticks WHERE job_name = $1`, `${tag}_ticks`), [`${tag}-tick-2`, `${tag}-tick-3`]);
+    assert.ok(metrics['scheduleTicksDeleted']! >= 1, JSON.stringify(metrics));
     // at least ours (nothing else in the shared database is that old, unless another test backdated rows too)
     assert.ok(metrics['jobRunsDeleted']! >= 4, JSON.stringify(metrics));
     assert.ok(metrics['ingestRejectsDeleted']! >= 3, JSON.stringify(metrics));
@@ -159,7 +171,8 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
   test('replay_dead_letters re-decodes with the consumer’s current decoder, exactly once', async () => {
     const tag = uniqueTag('dl').replace(/[^a-z0-9]/g, '_');
     const name = `dl_${tag}`;
-    const consumers = new ConsumerRegistry([{ ...curatedProgramConsumer, name, groupId: `${name}.group` }]);
+    // Raw Avro, so the letters below are built without a registry (replay through the registry: schemaRegistry.test.ts).
+    const consumers = new ConsumerRegistry([{ ...curatedProgramConsumer, name, groupId: `${name}.group`, wireFormat: 'avro-raw' }]);
     const c = consumers.get(name);
     const type = Type.forSchema(JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'CuratedProgramEvent.avsc'), 'utf8')));
     const event = (id: string) =>

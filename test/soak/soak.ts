@@ -26,6 +26,9 @@ import { Probes } from './probes';
 import { ProcessTable } from './processes';
 import { describeFault, FAULT_KINDS, FAULT_LABELS, planFaults } from './schedule';
 import { StreamLoad } from './streamLoad';
+import { registerCuratedSchemas } from '../../scripts/produce-curated-events';
+import { schemaRegistryFromEnv } from '../../connections/schemaRegistry';
+import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
 
 /** The shipped consumer: its topic and group (features/curatedPrograms/consumer.ts, README). */
 const TOPIC = 'curated-program-events';
@@ -120,7 +123,9 @@ async function main(): Promise<number> {
     else log(`recorded: ${d.role} ${d.pid} exited (${d.signal ?? d.code}): ${d.expected}`);
   });
   const http = new HttpLedger(apiBase, e.API_TOKEN ?? '', processes);
-  const stream = new StreamLoad(e.KAFKA_BROKERS, TOPIC, partitions, runTag, SEED, num('rate', values.rate));
+  // The shipped consumer reads the Confluent format: the stream registers its schema as a producer of the topic does.
+  const schemaIds = await registerCuratedSchemas({ topic: TOPIC, wireFormat: curatedProgramConsumer.wireFormat, registry: schemaRegistryFromEnv(e) });
+  const stream = new StreamLoad(e.KAFKA_BROKERS, TOPIC, partitions, runTag, SEED, num('rate', values.rate), { wireFormat: curatedProgramConsumer.wireFormat, schemaIds });
   const days = new DayLoad({
     http,
     s3,

@@ -1,5 +1,5 @@
 import { ProduceAcks, Producer, type MessageToProduce } from '@platformatic/kafka';
-import { curatedMessages, type CuratedMessage } from '../../scripts/produce-curated-events';
+import { curatedMessages, type CuratedMessage, type CuratedMessageOptions } from '../../scripts/produce-curated-events';
 import { kafkaOptions, messageKey } from './kafkaLog';
 
 /**
@@ -34,8 +34,9 @@ export class StreamLoad {
     prefix: string,
     seed: number,
     private readonly perSecond: number,
+    framing: Pick<CuratedMessageOptions, 'wireFormat' | 'schemaIds'>,
   ) {
-    this.messages = curatedMessages({ count: Infinity, partitions, prefix, seed, repeatShare: 0.1, garbageShare: 0.05 });
+    this.messages = curatedMessages({ count: Infinity, partitions, prefix, seed, repeatShare: 0.1, garbageShare: 0.05, ...framing });
   }
 
   start(): void {

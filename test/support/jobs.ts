@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builtinJobs } from '../../app/jobs';
+import { dayArg } from '../../jobs/args';
 import { defineJob } from '../../jobs/definition';
 import { ingestNotificationViews } from '../../features/notificationViews/jobs';
 
@@ -42,6 +43,7 @@ export const jobs = [
     retry: { retries: 0 },
     timeouts: { activityHeartbeat: '5s', activityStartToClose: '10m' },
     lockKey: ['day'],
+    partition: { arg: 'day', kind: 'day' },
   }),
   defineJob({
     name: 'test_day_flaky',
@@ -50,6 +52,7 @@ export const jobs = [
     args: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), failAttempts: z.number().int().min(0), tag: z.string().min(1) }),
     retry: { retries: 0 },
     lockKey: ['day'],
+    partition: { arg: 'day', kind: 'day' },
   }),
   defineJob({
     ...ingestNotificationViews,
@@ -57,5 +60,32 @@ export const jobs = [
     description: 'ingest_notification_views with a 5 s heartbeat timeout, so kill -9 tests fail over quickly',
     timeouts: { activityStartToClose: '4h', activityHeartbeat: '5s' },
     activityRetry: { maximumAttempts: 0, initialInterval: '200ms', maximumInterval: '2s' },
+    schedule: undefined, // the shipped ingest's schedule is enough; every test's workers would keep another
   }),
+  // A schedule that ticks every few seconds, declared only by the workers of the test that sets TEST_TICK_JOB (its
+  // name), so no other test's workers create it. Each tick runs today's day (UTC), whose run takes TEST_TICK_STEPS
+  // steps of TEST_TICK_STEP_MS: a tick that comes while the day still runs meets its lock.
+  ...(process.env['TEST_TICK_JOB']
+    ? [
+        defineJob({
+          name: process.env['TEST_TICK_JOB'],
+          description: 'example_steps per day on a schedule of a few seconds, for the schedule tests',
+          handler: 'example_steps',
+          args: z.object({ day: dayArg, steps: z.number().int().min(1), stepMs: z.number().int().min(0) }),
+          defaultArgs: { steps: Number(process.env['TEST_TICK_STEPS'] ?? 4), stepMs: Number(process.env['TEST_TICK_STEP_MS'] ?? 1000) },
+          retry: { retries: 0 },
+          timeouts: { activityHeartbeat: '3s', activityStartToClose: '10m' },
+          activityRetry: { initialInterval: '200ms', maximumInterval: '1s' },
+          lockKey: ['day'],
+          partition: { arg: 'day', kind: 'day' },
+          schedule: {
+            every: process.env['TEST_TICK_EVERY'] ?? '3s',
+            partitionOffset: 0,
+            overlap: process.env['TEST_TICK_OVERLAP'] === 'buffer_one' ? 'buffer_one' : 'skip',
+            catchupWindow: '10m',
+            paused: process.env['TEST_TICK_PAUSED'] === '1',
+          },
+        }),
+      ]
+    : []),
 ];

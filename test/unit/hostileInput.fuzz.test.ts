@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { encodeAvro } from '../../consumers/avro';
 import { createCuratedProgramDecoder } from '../../features/curatedPrograms/parse';
 import { decodeListedKey, parseDay } from '../../domain/day';
+import { DAY_PATTERN } from '../../jobs/args';
 import { LineSplitter, type Line } from '../../features/notificationViews/lineReader';
 import { parseChunk, parseLogLine } from '../../features/notificationViews/parse';
 import { unstorableText } from '../../domain/text';
@@ -126,7 +127,7 @@ describe('fuzz: notification-view log lines', () => {
 
 describe('fuzz: curated-program Avro messages', () => {
   const decode = createCuratedProgramDecoder({ wireFormat: 'avro-raw', readerSchema: CURATED_SCHEMA });
-  const confluent = createCuratedProgramDecoder({ wireFormat: 'confluent', readerSchema: CURATED_SCHEMA, schemaIds: [3] });
+  const confluent = createCuratedProgramDecoder({ wireFormat: 'confluent', readerSchema: CURATED_SCHEMA });
 
   test('any message: the decoder never throws; an event is storable, anything else has a reason', () => {
     fc.assert(
@@ -195,6 +196,33 @@ describe('fuzz: days', () => {
     );
     assert.throws(() => parseDay('2026-02-30'), /not a calendar date/);
     assert.throws(() => parseDay('0000-01-01'), /years start at 0001/);
+  });
+
+  test("the published schema's day pattern takes exactly the days parseDay takes", () => {
+    const accepts = (s: string) => {
+      try {
+        parseDay(s);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    // Every candidate of the years where the leap rules differ (0, 4, 100, 400, 1900, 2000, 2100) and of the last ones.
+    const years = [...Array.from({ length: 405 }, (_, i) => i), ...Array.from({ length: 209 }, (_, i) => 1896 + i), 9996, 9997, 9998, 9999];
+    let checked = 0;
+    for (const y of years)
+      for (let m = 0; m <= 13; m++)
+        for (let d = 0; d <= 32; d++) {
+          const s = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+          assert.equal(DAY_PATTERN.test(s), accepts(s), s);
+          checked++;
+        }
+    assert.ok(checked > 250_000);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 12 }), (s) => assert.equal(DAY_PATTERN.test(s), accepts(s), JSON.stringify(s))),
+      { seed: SEED, numRuns: 2000 },
+    );
   });
 });
 

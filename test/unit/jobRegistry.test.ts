@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { workflowIdFor } from '../../client/workflowId';
-import { JOB_HANDLER_NAMES } from '../../app/jobHandlerNames';
-import { builtinJobs } from '../../app/jobs';
+import { builtinJobs, JOB_HANDLER_NAMES } from '../../app/jobs';
 import { defineJob, type JobDefinition } from '../../jobs/definition';
-import { activityPolicyOf, InvalidArgumentsError, JobDefinitionError, JobRegistry, UnknownJobError } from '../../jobs/registry';
+import { activityPolicyOf, InvalidArgumentsError, JobDefinitionError, JobRegistry, resolveJob, UnknownJobError } from '../../jobs/registry';
 
 const base = (over: Partial<JobDefinition>): JobDefinition =>
   defineJob({
@@ -30,12 +29,43 @@ describe('job definitions', () => {
     ['lock key not an argument', { lockKey: ['hour'] }, /job demo_job: lockKey: hour is not an argument/],
     ['default that fails the schema', { defaultArgs: { day: 'tomorrow' } }, /job demo_job: defaultArgs\.day: must be YYYY-MM-DD/],
     ['no description', { description: '' }, /job demo_job: description/],
+    ['a partition that is not an argument', { lockKey: ['day'], partition: { arg: 'hour', kind: 'day' } }, /job demo_job: partition\.arg: hour is not an argument/],
+    ['a partition outside the lock key', { partition: { arg: 'day', kind: 'day' } }, /job demo_job: partition\.arg: day must be in lockKey/],
+    ['a partition of an unknown kind', { lockKey: ['day'], partition: { arg: 'day', kind: 'week' as never } }, /job demo_job: partition\.kind/],
+    [
+      'a partition whose schema refuses the kind',
+      { args: z.object({ day: z.string().regex(/^\d{8}$/) }), lockKey: ['day'], partition: { arg: 'day', kind: 'day' } },
+      /job demo_job: partition: the schema of args\.day refuses "2024-05-01", a day/,
+    ],
+    ['an optional partition', { args: z.object({ day: z.string().optional() }), lockKey: ['day'], partition: { arg: 'day', kind: 'day' } }, /job demo_job: partition: args\.day must be required/],
+    ['an invalid cron', { schedule: { cron: '61 11 * * *' } }, /job demo_job: schedule\.cron: "61 11 \* \* \*" is not a cron expression/],
+    ['a cron of six fields', { schedule: { cron: '0 0 11 * * *' } }, /job demo_job: schedule\.cron: must be five fields/],
+    ['both cron and every', { schedule: { cron: '@daily', every: '1h' } }, /job demo_job: schedule: declare exactly one of cron and every/],
+    ['an interval under a second', { schedule: { every: '500ms' } }, /job demo_job: schedule\.every: must be a duration of at least 1s/],
+    ['an unknown time zone', { schedule: { cron: '0 11 * * *', timeZone: 'Mars/Olympus' } }, /job demo_job: schedule\.timeZone: "Mars\/Olympus" is not an IANA time zone/],
+    ['an unknown overlap rule', { schedule: { every: '1h', overlap: 'allow' as never } }, /job demo_job: schedule\.overlap/],
+    ['a partition offset without a partition', { schedule: { every: '1h', partitionOffset: -1 } }, /job demo_job: schedule\.partitionOffset: the job declares no partition/],
+    [
+      'a partition offset that is not whole',
+      { lockKey: ['day'], partition: { arg: 'day', kind: 'day' }, schedule: { every: '1h', partitionOffset: 0.5 } },
+      /job demo_job: schedule\.partitionOffset: must be a whole number/,
+    ],
   ];
   for (const [what, over, message] of invalid) {
     test(`rejects ${what}, naming the job and the field`, () => {
       assert.throws(() => new JobRegistry([base(over)], JOB_HANDLER_NAMES), (err: Error) => err instanceof JobDefinitionError && message.test(err.message));
     });
   }
+
+  test('accepts a partitioned job with a schedule, and resolves its partition', () => {
+    const reg = new JobRegistry(
+      [base({ lockKey: ['day'], partition: { arg: 'day', kind: 'day' }, schedule: { cron: '0 11 * * *', timeZone: 'Europe/Paris', overlap: 'buffer_one', catchupWindow: '1h' } })],
+      JOB_HANDLER_NAMES,
+    );
+    assert.deepEqual(resolveJob(reg, 'demo_job', { day: '2024-05-01' }).partition, { kind: 'day', key: '2024-05-01' });
+    const whole = new JobRegistry([base({})], JOB_HANDLER_NAMES);
+    assert.equal(resolveJob(whole, 'demo_job', { day: '2024-05-01' }).partition, undefined, 'no declaration, no partition');
+  });
 
   test('rejects a name defined twice', () => {
     assert.throws(() => new JobRegistry([base({}), base({})], JOB_HANDLER_NAMES), /demo_job: name: defined twice/);

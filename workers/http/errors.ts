@@ -2,9 +2,14 @@ import { NamespaceNotFoundError } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { BackfillEndedError, UnknownBackfillError } from '../../client/backfills';
+import { KafkaUnavailableError } from '../../client/consumersClient';
 import { AlreadyRunningError, RunNotFoundError } from '../../client/jobsClient';
 import { isTemporalUnavailable, isTransientPgError } from '../../connections/untilReachable';
+import { UnknownConsumerError } from '../../consumers/registry';
 import { InvalidArgumentsError, UnknownJobError } from '../../jobs/registry';
+import { InvalidRequestError } from '../../jobs/requestErrors';
+import { UnknownScheduleError } from '../../jobs/schedule';
 
 /** Every 4xx and 5xx body: a machine-readable `error` and a `message` that says what to fix. */
 export const ErrorBody = z
@@ -24,10 +29,11 @@ export const ConflictBody = z
   })
   .meta({ id: 'AlreadyRunning' });
 
-/** Answers every route may give besides its own: a bad request, a missing token, a dependency away. */
+/**
+ * What a route that needs Postgres or Temporal answers while one is away, besides its own answers. The server adds
+ * the answers of its own checks to every route (401, 400, 413, 415: documentServerAnswers in openapi.ts).
+ */
 export const COMMON_ERRORS = {
-  400: ErrorBody.describe('the request does not fit: the message names the field'),
-  401: ErrorBody.describe('missing or wrong bearer token'),
   503: ErrorBody.describe('Postgres or Temporal is unreachable: retry later (Retry-After)'),
 } as const;
 
@@ -65,7 +71,7 @@ export interface ErrorAnswer {
   body: ErrorBody | z.output<typeof ConflictBody>;
   headers?: Record<string, string>;
   /** Why a 503: the dependency that is away. */
-  away?: 'temporal' | 'postgres';
+  away?: 'temporal' | 'postgres' | 'kafka';
 }
 
 /** The one mapping from what went wrong to the answer a caller gets (as JSON from the API, as a page in the console). */
@@ -73,14 +79,27 @@ export function errorAnswer(err: Error & { statusCode?: number; code?: string })
   if (hasZodFastifySchemaValidationErrors(err)) return { status: 400, body: { error: 'invalid_request', message: validationMessage(err) } };
   if (err instanceof UnknownJobError) return { status: 404, body: { error: 'unknown_job', message: err.message } };
   if (err instanceof RunNotFoundError) return { status: 404, body: { error: 'unknown_run', message: err.message } };
+  if (err instanceof UnknownConsumerError) return { status: 404, body: { error: 'unknown_consumer', message: err.message } };
   if (err instanceof InvalidArgumentsError) return { status: 400, body: { error: 'invalid_args', message: err.message, issues: err.issues } };
+  if (err instanceof InvalidRequestError) return { status: 400, body: { error: 'invalid_request', message: err.message } };
+  if (err instanceof UnknownScheduleError) return { status: 404, body: { error: 'unknown_schedule', message: err.message } };
+  if (err instanceof UnknownBackfillError) return { status: 404, body: { error: 'unknown_backfill', message: err.message } };
+  if (err instanceof BackfillEndedError) return { status: 409, body: { error: 'backfill_ended', message: err.message } };
   if (err instanceof AlreadyRunningError) {
     return { status: 409, body: { error: 'already_running', workflowId: err.workflowId, runId: err.runId } };
   }
   // An outage is not the caller's mistake and not ours: say which dependency, and when to come back. A Temporal
   // server whose own database is away answers "namespace not found" for the namespace it has (it cannot read its
-  // registry), so that is Temporal being unavailable too. Temporal first: its errors' messages mention connections.
-  const away = isTemporalUnavailable(err) || err instanceof NamespaceNotFoundError ? 'temporal' : isTransientPgError(err) ? 'postgres' : undefined;
+  // registry), so that is Temporal being unavailable too. Kafka first: its error carries the connection error
+  // (ECONNREFUSED ...) that the other checks would also match; then Temporal: its errors' messages mention connections.
+  const away =
+    err instanceof KafkaUnavailableError
+      ? 'kafka'
+      : isTemporalUnavailable(err) || err instanceof NamespaceNotFoundError
+        ? 'temporal'
+        : isTransientPgError(err)
+          ? 'postgres'
+          : undefined;
   if (away) {
     return {
       status: 503,

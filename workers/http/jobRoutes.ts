@@ -4,7 +4,7 @@ import type { JobDefinition } from '../../jobs/definition';
 import { describeJob } from '../../jobs/catalog';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';
-import { ConflictBody, CSRF_ERROR, JOB_ERRORS } from './errors';
+import { COMMON_ERRORS, ConflictBody, CSRF_ERROR, JOB_ERRORS } from './errors';
 import { OPTIONAL_BODY } from './openapi';
 
 const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
@@ -33,28 +33,45 @@ const JobDescription = z
     retries: z.number().int(),
     defaultArgs: z.record(z.string(), z.unknown()),
     argsSchema: z.unknown().describe('JSON Schema of the arguments'),
+    partition: z.object({ arg: z.string(), kind: z.string() }).nullable().optional().describe('the argument that partitions the job: days view and backfills'),
+    schedule: z.string().nullable().optional().describe('its declared schedule, e.g. `cron 0 11 * * * (UTC)`'),
   })
   .meta({ id: 'Job' });
 
 const Started = z
   .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
   .meta({ id: 'Started' });
-const TRIGGER_RESPONSES = { 202: Started, 409: ConflictBody.describe('a run holds the lock: attach to it or wait'), ...JOB_ERRORS, ...CSRF_ERROR };
+// A job's own route cannot answer 404: the job exists. The parametric one answers 404 for every other name.
+const JOB_TRIGGER_RESPONSES = {
+  202: Started.describe('the run started'),
+  409: ConflictBody.describe('a run holds the lock: attach to it or wait'),
+  ...COMMON_ERRORS,
+  ...CSRF_ERROR,
+};
+const TRIGGER_RESPONSES = { ...JOB_TRIGGER_RESPONSES, ...JOB_ERRORS };
 
 const JobParams = z.object({ job: z.string().describe('a job name, see GET /jobs') });
 const RunParams = JobParams.extend({ runId: z.string().describe('the runId a trigger returned') });
 const AnyArgs = z.strictObject({ args: z.record(z.string(), z.unknown()).optional() });
+const LIMIT_MESSAGE = 'must be a whole number from 1 (at most 500 are returned)';
+const RunsQuery = z.object({ limit: z.coerce.number().int(LIMIT_MESSAGE).min(1, LIMIT_MESSAGE).default(20) });
+const RunList = z.object({ runs: z.array(Run) }).describe('newest first');
+
+type TriggerBody = z.ZodType<{ args?: Record<string, unknown> | undefined } | null | undefined>;
 
 /**
  * What `POST /jobs/<job>/runs` takes for one job: its arguments as a caller sends them, where those the definition
- * fills in from its defaults may be left out. The route still resolves them through the job registry, which is what
- * every other starter goes through too (defaults, unknown fields, text Postgres cannot store).
+ * fills in from its defaults may be left out; the body (and `args` in it) only when every argument may. The route
+ * still resolves them through the job registry, which is what every other starter goes through too (defaults,
+ * unknown fields, text Postgres cannot store).
  */
-function triggerBodyOf(def: JobDefinition): z.ZodType<{ args?: Record<string, unknown> | undefined }> {
-  if (!(def.args instanceof z.ZodObject)) return AnyArgs;
+function triggerBodyOf(def: JobDefinition): { body: TriggerBody; optional: boolean } {
+  if (!(def.args instanceof z.ZodObject)) return { body: AnyArgs.nullish(), optional: true };
   const defaulted: Record<string, true> = Object.fromEntries(Object.keys(def.defaultArgs ?? {}).map((k) => [k, true]));
   const args = (def.args as z.ZodObject).partial(defaulted as Record<never, true>).strict();
-  return z.strictObject({ args: args.optional() }).meta({ id: `${def.name}.trigger`, description: `arguments of ${def.name}` });
+  const meta = { id: `${def.name}.trigger`, description: `arguments of ${def.name}` };
+  if (!args.safeParse({}).success) return { body: z.strictObject({ args }).meta(meta), optional: false };
+  return { body: z.strictObject({ args: args.optional() }).meta(meta).nullish(), optional: true };
 }
 
 /**
@@ -67,7 +84,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
   const withinDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
   app.get(
     '/jobs',
-    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }), ...JOB_ERRORS } } },
+    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }).describe('every job this API can start') } } },
     async () => ({ jobs: client.jobs.list().map(describeJob) }),
   );
 
@@ -90,13 +107,22 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
     return { runId: run.runId, workflowId: run.workflowId, status: 'running' as const };
   };
 
+  const listRuns = async (job: string, limit: number) => ({ runs: (await client.runs(job, Math.min(limit, 500))).map(publicView) });
+
   // One route per job, so the document shows each job's arguments (a client generator or a fuzzer sees the real
-  // shape); the parametric route below answers the names no job has.
+  // shape); the parametric route below answers the names no job has. Each job's path also lists its runs: a reader
+  // of the document matches a concrete path before a templated one, so without it GET would seem not to be there.
   for (const def of client.jobs.list()) {
+    const { body, optional } = triggerBodyOf(def);
     app.post(
       `/jobs/${def.name}/runs`,
-      { schema: { tags: ['runs'], summary: `start a run of ${def.name}`, description: def.description, body: triggerBodyOf(def).nullish(), ...OPTIONAL_BODY, response: TRIGGER_RESPONSES } },
+      { schema: { tags: ['runs'], summary: `start a run of ${def.name}`, description: def.description, body, ...(optional ? OPTIONAL_BODY : {}), response: JOB_TRIGGER_RESPONSES } },
       async (req, reply) => reply.code(202).send(await trigger(def.name, req.body?.args, req.headers)),
+    );
+    app.get(
+      `/jobs/${def.name}/runs`,
+      { schema: { tags: ['runs'], summary: `recent runs of ${def.name}, newest first`, querystring: RunsQuery, response: { 200: RunList, ...COMMON_ERRORS } } },
+      async (req) => listRuns(def.name, req.query.limit),
     );
   }
   app.post(
@@ -107,27 +133,13 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
 
   app.get(
     '/jobs/:job/runs',
-    {
-      schema: {
-        tags: ['runs'],
-        summary: "a job's recent runs, newest first",
-        params: JobParams,
-        querystring: z.object({
-          limit: z.coerce
-            .number()
-            .int('must be a whole number from 1 (at most 500 are returned)')
-            .min(1, 'must be a whole number from 1 (at most 500 are returned)')
-            .default(20),
-        }),
-        response: { 200: z.object({ runs: z.array(Run) }), ...JOB_ERRORS },
-      },
-    },
-    async (req) => ({ runs: (await client.runs(req.params.job, Math.min(req.query.limit, 500))).map(publicView) }),
+    { schema: { tags: ['runs'], summary: "a job's recent runs, newest first", params: JobParams, querystring: RunsQuery, response: { 200: RunList, ...JOB_ERRORS } } },
+    async (req) => listRuns(req.params.job, req.query.limit),
   );
 
   app.get(
     '/jobs/:job/runs/:runId',
-    { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run, ...JOB_ERRORS } } },
+    { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run.describe("the run's status"), ...JOB_ERRORS } } },
     async (req) => {
       client.jobs.get(req.params.job);
       return publicView(await withinDeadline(() => client.status(req.params.job, req.params.runId)));
@@ -141,7 +153,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         tags: ['runs'],
         summary: 'ask a running run to stop',
         params: RunParams,
-        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }), ...JOB_ERRORS, ...CSRF_ERROR },
+        response: { 202: z.object({ runId: z.string(), status: z.literal('cancelling') }).describe('the run was asked to stop'), ...JOB_ERRORS, ...CSRF_ERROR },
       },
     },
     async (req, reply) => {

@@ -1,18 +1,23 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
-import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ConsumersClient } from '../../client/consumersClient';
 import type { JobsClient } from '../../client/jobsClient';
 import { unstorableText } from '../../domain/text';
 import type { Probes } from '../../observability/dependencies';
 import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
+import { consumerRoutes } from './consumerRoutes';
 import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
+import { backfillRoutes } from './backfillRoutes';
+import { dayRoutes } from './dayRoutes';
 import { jobRoutes } from './jobRoutes';
-import { registerOpenApi } from './openapi';
+import { documentServerAnswers, EXPLORER_PREFIX, registerExplorer, registerOpenApi } from './openapi';
 import { Sessions, type AuthenticatedBy } from './session';
+import { scheduleRoutes } from './scheduleRoutes';
 import { systemRoutes } from './systemRoutes';
 
 declare module 'fastify' {
@@ -29,12 +34,17 @@ export interface ApiOptions {
   probes?: Probes;
   /** The features' routes (e.g. the service's read API), registered behind the same auth. */
   routes?: ApiRoutes[];
+  /** The Kafka consumers' routes, and their figures in /metrics (computed at each scrape). */
+  consumers?: ConsumersClient;
   /** The console at /console (HTML for browsers, behind the same auth); left out, the API serves none. */
   console?: ConsoleOptions;
 }
 
+/** How long a scrape waits for the consumers' figures; past it /metrics answers without refreshing them. */
+const CONSUMER_FIGURES_MS = 3_000;
+
 /** Routes anyone may call: probes, metrics and the API's own description. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -46,6 +56,10 @@ export function buildApi(opts: ApiOptions): ApiApp {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // A JSON API: fastify would otherwise take text/plain bodies too, which no route's schema describes.
+  app.removeContentTypeParser('text/plain');
+  // Before the OpenAPI plugin, so the answers of the hooks below are in each route's schema when the plugin reads it.
+  documentServerAnswers(app, (url) => PUBLIC_ROUTES.has(url));
   registerOpenApi(app);
 
   const sessions = new Sessions(opts.token);
@@ -76,7 +90,9 @@ export function buildApi(opts: ApiOptions): ApiApp {
     events.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   // Path and query values go to Postgres as text: one it cannot store would fail the query, a 500 for a bad request.
+  // Only routes that declare parameters take them (and document the 400); the others ignore a query string.
   app.addHook('preValidation', async (req, reply) => {
+    if (!req.routeOptions.schema?.params && !req.routeOptions.schema?.querystring) return;
     for (const [where, values] of [['path parameter', req.params], ['query parameter', req.query]] as const) {
       for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
         for (const v of Array.isArray(value) ? value : [value]) {
@@ -86,20 +102,54 @@ export function buildApi(opts: ApiOptions): ApiApp {
       }
     }
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((method) => app.findRoute({ method, url: path }));
+    if (allowed.length === 0) return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` });
+    return reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${req.method}` });
+  };
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) =>
+    // A request for no route may fail before the not-found handler runs (a body it could not parse): no route is the answer.
+    req.is404 ? noRoute(req, reply) : sendError(err, req, reply),
+  );
+  app.setNotFoundHandler(noRoute);
 
   // Routes go in after the OpenAPI plugin has loaded, so it sees each one as it is added.
   void app.after(() => {
-    systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
+    const consumers = opts.consumers;
+    systemRoutes(app, {
+      client: opts.client,
+      ...(opts.probes ? { probes: opts.probes } : {}),
+      ...(consumers ? { beforeMetrics: () => refreshConsumerFigures(consumers, app) } : {}),
+    });
     jobRoutes(app, opts.client);
+    scheduleRoutes(app, opts.client);
+    backfillRoutes(app, opts.client);
+    dayRoutes(app, opts.client);
+    if (consumers) consumerRoutes(app, consumers);
     for (const routes of opts.routes ?? []) routes(app);
     if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
   });
+  registerExplorer(app);
   return app;
 }
 
+/** Computes every consumer's status (which sets its series); a slow or failing dependency only leaves them as they were. */
+async function refreshConsumerFigures(consumers: ConsumersClient, app: ApiApp): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONSUMER_FIGURES_MS)));
+  await Promise.race([consumers.list().then(() => undefined), late])
+    .catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'consumer figures not refreshed for /metrics'))
+    .finally(() => clearTimeout(timer));
+}
+
+/** The methods a 405's Allow header may name (HEAD comes with every GET route). */
+const HTTP_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 /** A browser asking for a page of the console (a person to send to the sign-in page), not a program. */
 function wantsPage(req: FastifyRequest): boolean {
-  return req.url.startsWith('/console') && (req.headers.accept ?? '').includes('text/html');
+  return (req.url.startsWith('/console') || req.url.startsWith(EXPLORER_PREFIX)) && (req.headers.accept ?? '').includes('text/html');
 }

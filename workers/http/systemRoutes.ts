@@ -11,8 +11,8 @@ const NotReady = z.object({
 });
 
 /** Liveness, readiness, metrics and the API's own OpenAPI document: no token needed. */
-export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: Probes }): void {
-  app.get('/healthz', { schema: { tags: ['system'], summary: 'liveness', security: [], response: { 200: z.object({ ok: z.literal(true) }) } } }, async () => {
+export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: Probes; beforeMetrics?: () => Promise<void> }): void {
+  app.get('/healthz', { schema: { tags: ['system'], summary: 'liveness', response: { 200: z.object({ ok: z.literal(true) }).describe('the API process serves') } } }, async () => {
     opts.client.jobs.list();
     return { ok: true as const };
   });
@@ -21,7 +21,7 @@ export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: P
   // while a dependency is down, so an orchestrator does not restart an API that would only wait for it again.
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'readiness: Postgres and Temporal answer', security: [], response: { 200: Ready, 503: NotReady } } },
+    { schema: { tags: ['system'], summary: 'readiness: Postgres and Temporal answer', response: { 200: Ready.describe('ready'), 503: NotReady.describe('a dependency does not answer') } } },
     async (_req, reply) => {
       const results = opts.probes ? await checkDependencies(opts.probes) : {};
       const unreachable = Object.fromEntries(Object.entries(results).filter((e): e is [string, string] => e[1] !== undefined));
@@ -32,8 +32,11 @@ export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: P
 
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: z.string() } } },
-    async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text format') } } },
+    async (_req, reply) => {
+      await opts.beforeMetrics?.();
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
