@@ -23,6 +23,9 @@ function grpcCodeOf(err: unknown): number | undefined {
   return err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause.code : undefined;
 }
 
+/** What Temporal issues as run IDs (UUIDs). */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
 const MAX_WORKFLOW_ID_BYTES = 1000;
 
@@ -120,12 +123,40 @@ export class JobsClient {
   /** A run's state, following whole-job retries to the latest attempt. */
   async status(job: string, runId: string): Promise<RunView> {
     const latest = await jobRuns.latestOfChain(this.ds, job, runId);
-    if (!latest) throw new RunNotFoundError(runId, job);
+    if (!latest) return this.startedNotRecorded(job, runId);
     const view = toView(latest);
     if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
       return this.followTemporal(view, latest.first_run_id);
     }
     return view;
+  }
+
+  /**
+   * A run Temporal has that the log has no row of yet: a trigger whose start was accepted while Postgres was away
+   * (answered 503, and then 409 naming this run), or a start from another client whose first attempt has not written
+   * its row. Such a run ID was handed out, so it is reported as what Temporal says it is, never as unknown.
+   */
+  private async startedNotRecorded(job: string, runId: string): Promise<RunView> {
+    // Only a run ID Temporal could have issued goes into the query (it is also the caller's text).
+    if (!RUN_ID.test(runId)) throw new RunNotFoundError(runId, job);
+    for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = 'scheduledJob' AND RunId = '${runId}'` })) {
+      if (wf.workflowId !== job && !wf.workflowId.startsWith(`${job}/`)) break;
+      const mapped = runStatusFromTemporal(wf.status.name);
+      return {
+        job,
+        workflowId: wf.workflowId,
+        runId,
+        latestRunId: runId,
+        attempt: 1,
+        status: mapped.status,
+        args: {},
+        startedAt: wf.startTime.toISOString(),
+        finishedAt: wf.closeTime ? wf.closeTime.toISOString() : null,
+        error: mapped.error,
+        metrics: {},
+      };
+    }
+    throw new RunNotFoundError(runId, job);
   }
 
   /**

@@ -74,7 +74,14 @@ function triggerBodyOf(def: JobDefinition): { body: TriggerBody; optional: boole
   return { body: z.strictObject({ args: args.optional() }).meta(meta).nullish(), optional: true };
 }
 
+/**
+ * How long one request's Temporal calls may take, the client's own retries included: with the server away they would
+ * retry for tens of seconds, and a caller (an HttpSensor, a load balancer) would see a hang instead of a 503.
+ */
+const TEMPORAL_DEADLINE_MS = 5_000;
+
 export function jobRoutes(app: ApiApp, client: JobsClient): void {
+  const withinDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
   app.get(
     '/jobs',
     { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }).describe('every job this API can start') } } },
@@ -92,7 +99,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         attributes: { 'http.request.method': 'POST', 'http.route': '/jobs/:job/runs', 'scheduled_job.job': job },
       },
       async (span) => {
-        const started = await client.trigger(job, args);
+        const started = await withinDeadline(() => client.trigger(job, args));
         span.setAttributes({ 'scheduled_job.workflow_id': started.workflowId, 'scheduled_job.run_id': started.runId });
         return started;
       },
@@ -135,7 +142,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
     { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run.describe("the run's status"), ...JOB_ERRORS } } },
     async (req) => {
       client.jobs.get(req.params.job);
-      return publicView(await client.status(req.params.job, req.params.runId));
+      return publicView(await withinDeadline(() => client.status(req.params.job, req.params.runId)));
     },
   );
 
@@ -151,7 +158,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
     },
     async (req, reply) => {
       client.jobs.get(req.params.job);
-      await client.cancel(req.params.job, req.params.runId);
+      await withinDeadline(() => client.cancel(req.params.job, req.params.runId));
       return reply.code(202).send({ runId: req.params.runId, status: 'cancelling' as const });
     },
   );
