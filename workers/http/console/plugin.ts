@@ -7,6 +7,7 @@ import type { JobsClient } from '../../../client/jobsClient';
 import type { ApiApp } from '../app';
 import { errorAnswer, logError } from '../errors';
 import type { Sessions } from '../session';
+import { dayPages } from './dayPages';
 import { jobPages } from './jobPages';
 import type { ConsoleExtension, ConsoleKit } from './kit';
 import { CONSOLE_DIR, renderPage, type Frame } from './render';
@@ -86,6 +87,7 @@ export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: Jobs
 
       jobPages(c, kit);
       runPages(c, kit);
+      dayPages(c, kit);
       for (const e of extensions) e.routes?.(c, kit);
     },
     { prefix: '/console' },
