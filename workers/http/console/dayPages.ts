@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { jobDays, type DayRow } from '../../../client/days';
 import { AlreadyRunningError } from '../../../client/jobsClient';
+import { TERMINAL_STATUSES } from '../../../db/entities/jobRun';
 import { dayArg } from '../../../jobs/args';
+import { InvalidRequestError } from '../../../jobs/requestErrors';
 import type { ApiApp } from '../app';
 import { consolePath, refuseWhenReadOnly, type ConsoleKit } from './kit';
 
 const DEFAULT_DAYS = 90;
 /** The widest range the grid shows: a year (a leap year's too). */
 const MAX_DAYS = 366;
-const STATUSES = ['succeeded', 'failed', 'running', 'cancelled', 'timed_out', 'missing'] as const;
+/** Every status a day can show: the run log's own, then `missing`. */
+const STATUSES = ['running', ...TERMINAL_STATUSES, 'missing'] as const satisfies readonly DayRow['status'][];
 /** The days "rerun every failed day" takes: those whose latest run ended in a failure. */
 const FAILED: readonly DayRow['status'][] = ['failed', 'timed_out'];
 
@@ -27,7 +30,7 @@ function rangeOf(q: { from?: string | undefined; to?: string | undefined }): { f
   const from = q.from ?? addDays(to, -(DEFAULT_DAYS - 1));
   const span = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
   if (span > MAX_DAYS) {
-    throw Object.assign(new Error(`from ${from} to ${to} is ${span} days: the grid shows at most ${MAX_DAYS} (a year)`), { statusCode: 400, code: 'invalid_request' });
+    throw new InvalidRequestError(`from ${from} to ${to} is ${span} days: the grid shows at most ${MAX_DAYS} (a year); narrow the range`);
   }
   return { from, to };
 }
