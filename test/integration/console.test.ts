@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startApi, type ApiProcess } from '../support/apiProcess';
-import { axeFindings, launchBrowser, type AxeFinding } from '../support/browser';
+import { AxeLog, launchBrowser } from '../support/browser';
 import { freshDay } from '../support/days';
 import { eventually, uniqueTag, useStackEnv } from '../support/stack';
 import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProcess } from '../support/workerProcess';
@@ -28,15 +28,13 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
   let chromium: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
   let page: Page;
-  const findings: AxeFinding[] = [];
-  const checked: string[] = [];
+  const axe = new AxeLog();
 
   /** Opens a console page in the signed-in tab and runs the accessibility rules on it. */
   async function visit(url: string, label: string): Promise<void> {
     const res = await page.goto(`${api.base}${url}`);
     assert.equal(res?.status(), 200, `${url}: ${res?.status()}`);
-    findings.push(...(await axeFindings(page, label)));
-    checked.push(label);
+    await axe.check(page, label);
   }
 
   async function runRows(firstRunId: string) {
@@ -76,11 +74,7 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
   });
 
   after(async () => {
-    if (findings.length > 0 || checked.length > 0) {
-      console.log(`axe-core (WCAG 2.1 A/AA + best practices) on ${checked.length} pages: ${checked.join(', ')}`);
-      for (const f of findings) console.log(`  ${f.page}: ${f.id} (${f.impact}) ${f.help}: ${f.targets.slice(0, 3).join(' | ')}`);
-      if (findings.length === 0) console.log('  no violations');
-    }
+    if (axe.checked.length > 0) console.log(axe.report());
     await chromium?.close();
     await api?.stop();
     await worker?.stop();
@@ -106,8 +100,7 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
   test('sign-in: a wrong token is refused on the page; the API token opens the console with an httpOnly, SameSite=Strict cookie', async () => {
     await page.goto(`${api.base}/console/jobs/example_flaky`);
     assert.match(page.url(), /\/console\/sign-in\?next=/);
-    findings.push(...(await axeFindings(page, 'sign-in')));
-    checked.push('sign-in');
+    await axe.check(page, 'sign-in');
     await page.getByLabel('API token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     assert.match(await page.getByRole('alert').innerText(), /not the API token/);
@@ -135,6 +128,10 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
     const ingest = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /^ingest_notification_views/ }) });
     assert.match(await ingest.innerText(), /day\s+string/);
     assert.match(await ingest.innerText(), /ingest_notification_views\/<day>/);
+    // The shipped ingest's declared schedule (its next tick is checked against Temporal in consoleOperations.test.ts).
+    assert.match(await ingest.locator('td.schedule').innerText(), /^cron 0 11 \* \* \* \(UTC\)/);
+    const steps = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /^example_steps/ }) });
+    assert.equal(await steps.locator('td.schedule').innerText(), 'none: started from outside');
     // The running run holds its lock: Temporal's visibility lists it, so the page links to it.
     await eventually('the lock holder on the Jobs page', async () => {
       await page.reload();
@@ -152,8 +149,7 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
     await eventually('the live section to change', async () => (await page.locator('#live').innerText()) !== before, 20_000, 500);
     assert.equal(await page.evaluate('window.sameDocument'), true, 'refreshed without a reload');
     await Promise.all([page.waitForURL(/\/cancel$/), page.getByRole('link', { name: 'Cancel this run…' }).click()]);
-    findings.push(...(await axeFindings(page, 'confirm')));
-    checked.push('confirm');
+    await axe.check(page, 'confirm');
     await Promise.all([page.waitForURL(/notice=cancel/), page.getByRole('button', { name: 'Cancel the run' }).click()]);
     await eventually('the cancelled run in job_runs', async () => (await runRows(runId)).at(-1)?.status === 'cancelled', 60_000);
   });
@@ -217,8 +213,7 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
     await visit(`/console/jobs/ingest_notification_views/runs/${runId}`, 'run (ingest)');
     assert.match(await page.locator('dl.metrics').innerText(), /rowsWritten\s+2/);
     await Promise.all([page.waitForURL(`${api.base}/console/rejects/${day}`), page.getByRole('link', { name: `Rejected lines of ${day}` }).click()]);
-    findings.push(...(await axeFindings(page, 'rejects')));
-    checked.push('rejects');
+    await axe.check(page, 'rejects');
     const shown = await page.locator('table.data tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({ reason: tr.querySelector('th')!.textContent!.trim(), n: Number(tr.querySelector('td')!.textContent!.replace(/,/g, '')) })),
     );
@@ -257,7 +252,8 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
   });
 
   test('Days: a year of runs renders as one grid; its server time is measured (Server-Timing) and a screenshot kept', async () => {
-    const year = 2100 + Math.floor(Math.random() * 7000);
+    // A year no other run used, and not a leap year: 365 days, so the grid's count below is exact.
+    const year = 2101 + 4 * Math.floor(Math.random() * 1750) + Math.floor(Math.random() * 3);
     // 365 days with one to three attempts each and a few days left out, as a year of a daily job looks.
     await rt.ds.query(
       `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, partition_key, started_at, finished_at, metrics)
@@ -312,6 +308,13 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
       const res = await context.request.post(`${readOnly.base}/console/jobs/example_flaky/runs/${runId}/rerun`, { form: { _csrf: csrf } });
       assert.equal(res.status(), 403);
       assert.equal((await rt.ds.query(`SELECT count(*)::int AS n FROM job_runs WHERE workflow_id = $1`, [`example_flaky/${tag}`]))[0].n, 1);
+      // Schedules: no pause, resume or tick, and a pause sent anyway is refused before it reaches Temporal.
+      await p.goto(`${readOnly.base}/console/schedules`);
+      assert.equal(await p.getByRole('link', { name: /Pause|Resume|Tick now/ }).count(), 0);
+      const before = (await rt.temporal.schedule.getHandle('schedule/ingest_notification_views').describe()).state.paused;
+      const pause = await context.request.post(`${readOnly.base}/console/schedules/ingest_notification_views/pause`, { form: { _csrf: csrf } });
+      assert.equal(pause.status(), 403);
+      assert.equal((await rt.temporal.schedule.getHandle('schedule/ingest_notification_views').describe()).state.paused, before);
       await p.close();
     } finally {
       await readOnly.stop();
@@ -319,7 +322,7 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
   });
 
   test('accessibility: axe-core finds no WCAG 2.1 A/AA or best-practice violation on the pages visited', () => {
-    assert.ok(checked.length >= 9, `pages checked: ${checked.join(', ')}`);
-    assert.deepEqual(findings.map((f) => `${f.page}: ${f.id} ${f.targets.join(' | ')}`), []);
+    assert.ok(axe.checked.length >= 9, `pages checked: ${axe.checked.join(', ')}`);
+    assert.deepEqual(axe.violations(), []);
   });
 });

@@ -5,13 +5,13 @@ import { TERMINAL_STATUSES } from '../../../db/entities/jobRun';
 import { dayArg } from '../../../jobs/args';
 import { InvalidRequestError } from '../../../jobs/requestErrors';
 import type { ApiApp } from '../app';
-import { consolePath, refuseWhenReadOnly, type ConsoleKit } from './kit';
+import { confirmedAction, consolePath, type ConsoleKit } from './kit';
 
 const DEFAULT_DAYS = 90;
 /** The widest range the grid shows: a year (a leap year's too). */
-const MAX_DAYS = 366;
+export const MAX_DAYS = 366;
 /** Every status a day can show: the run log's own, then `missing`. */
-const STATUSES = ['running', ...TERMINAL_STATUSES, 'missing'] as const satisfies readonly DayRow['status'][];
+export const STATUSES = ['running', ...TERMINAL_STATUSES, 'missing'] as const satisfies readonly DayRow['status'][];
 /** The days "rerun every failed day" takes: those whose latest run ended in a failure. */
 const FAILED: readonly DayRow['status'][] = ['failed', 'timed_out'];
 
@@ -40,7 +40,7 @@ function addDays(day: string, n: number): string {
 }
 
 /** Months as rows, days of the month as columns: a year fits on a laptop screen. */
-function monthsOf(days: DayRow[]): { month: string; cells: (DayRow | null)[] }[] {
+export function monthsOf(days: DayRow[]): { month: string; cells: (DayRow | null)[] }[] {
   const months = new Map<string, (DayRow | null)[]>();
   for (const d of days) {
     const month = d.day.slice(0, 7);
@@ -78,46 +78,39 @@ export function dayPages(app: ApiApp, kit: ConsoleKit): void {
     });
   });
 
-  const RerunRange = z.object({ from: dayArg, to: dayArg });
-  app.get(
-    '/jobs/:job/days/rerun-failed',
-    { schema: { hide: true, params: z.object({ job: z.string() }), querystring: RerunRange }, preHandler: refuseWhenReadOnly(kit) },
-    async (req, reply) => {
-      const { from, to } = rangeOf(req.query);
-      const failed = (await jobDays(kit.client.ds, kit.client.jobs, req.params.job, from, to)).filter((d) => FAILED.includes(d.status));
-      return kit.page(req, reply, 'confirm', {
+  confirmedAction(app, kit, '/jobs/:job/days/rerun-failed', { params: z.object({ job: z.string() }), querystring: z.object({ from: dayArg, to: dayArg }) }, {
+    async confirm({ job }, query) {
+      const { from, to } = rangeOf(query);
+      const failed = (await jobDays(kit.client.ds, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status));
+      return {
         title: 'Rerun the failed days?',
         section: 'jobs',
-        question: `Rerun ${failed.length} failed day${failed.length === 1 ? '' : 's'} of ${req.params.job}, each with the arguments of its latest run?`,
+        question: `Rerun ${failed.length} failed day${failed.length === 1 ? '' : 's'} of ${job}, each with the arguments of its latest run?`,
         details: [
-          ['Job', req.params.job],
+          ['Job', job],
           ['Range', `${from} to ${to}`],
           ['Days', failed.map((d) => d.day).join('\n') || 'none'],
         ],
         button: `Rerun ${failed.length} days`,
-        back: `${consolePath('jobs', req.params.job, 'days')}?from=${from}&to=${to}`,
-      });
+        back: `${consolePath('jobs', job, 'days')}?from=${from}&to=${to}`,
+      };
     },
-  );
-  app.post(
-    '/jobs/:job/days/rerun-failed',
-    { schema: { hide: true, params: z.object({ job: z.string() }), querystring: RerunRange, body: z.object({ _csrf: z.string().optional() }) }, preHandler: refuseWhenReadOnly(kit) },
-    async (req, reply) => {
-      const { from, to } = rangeOf(req.query);
-      const failed = (await jobDays(kit.client.ds, kit.client.jobs, req.params.job, from, to)).filter((d) => FAILED.includes(d.status) && d.runId);
+    async perform({ job }, query) {
+      const { from, to } = rangeOf(query);
+      const failed = (await jobDays(kit.client.ds, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status) && d.runId);
       let started = 0;
       let running = 0;
       // One at a time, as the CLI's `rerun` does them: a day another caller started meanwhile is left to that run.
       for (const d of failed) {
         try {
-          await kit.client.rerun(req.params.job, d.runId!);
+          await kit.client.rerun(job, d.runId!);
           started++;
         } catch (err) {
           if (!(err instanceof AlreadyRunningError)) throw err;
           running++;
         }
       }
-      return reply.redirect(`${consolePath('jobs', req.params.job, 'days')}?from=${from}&to=${to}&rerun=${started}&skipped=${running}`, 303);
+      return `${consolePath('jobs', job, 'days')}?from=${from}&to=${to}&rerun=${started}&skipped=${running}`;
     },
-  );
+  });
 }

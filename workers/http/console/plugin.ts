@@ -7,11 +7,13 @@ import type { JobsClient } from '../../../client/jobsClient';
 import type { ApiApp } from '../app';
 import { errorAnswer, logError } from '../errors';
 import type { Sessions } from '../session';
+import { backfillPages } from './backfillPages';
 import { dayPages } from './dayPages';
 import { jobPages } from './jobPages';
 import type { ConsoleExtension, ConsoleKit } from './kit';
 import { CONSOLE_DIR, renderPage, type Frame } from './render';
 import { runPages } from './runPages';
+import { schedulePages } from './schedulePages';
 
 export interface ConsoleOptions {
   /** Hides every action and refuses their requests (CONSOLE_READ_ONLY). */
@@ -39,6 +41,8 @@ export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: Jobs
   const frame: Frame = { readOnly: opts.readOnly, nav: extensions.flatMap((e) => e.nav ?? []) };
   const kit: ConsoleKit = {
     client: opts.client,
+    schedules: { temporal: opts.client.temporal, db: opts.client.ds, jobs: opts.client.jobs },
+    backfills: { temporal: opts.client.temporal, jobs: opts.client.jobs, taskQueue: opts.client.taskQueue },
     readOnly: opts.readOnly,
     temporalLink: (workflowId, runId) =>
       `${opts.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(opts.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`,
@@ -88,6 +92,8 @@ export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: Jobs
       jobPages(c, kit);
       runPages(c, kit);
       dayPages(c, kit);
+      schedulePages(c, kit);
+      backfillPages(c, kit);
       for (const e of extensions) e.routes?.(c, kit);
     },
     { prefix: '/console' },
