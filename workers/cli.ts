@@ -154,6 +154,7 @@ program
     process.exitCode = r.status ?? 1;
   });
 
+(require('./cli/consumerCommands') as typeof import('./cli/consumerCommands')).registerConsumerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Required only now: an error of these classes comes from a command that has loaded them already.
