@@ -104,6 +104,20 @@ describe('the console: consumers in a browser', { timeout: 600_000 }, () => {
     await rt?.close();
   });
 
+  test('without a session: the Consumers pages redirect to the sign-in page, anything else gets 401, and no pause goes through', async () => {
+    for (const path of ['/console/consumers', `/console/consumers/${spec.name}`, `/console/consumers/${spec.name}/pause`]) {
+      const html = await fetch(`${api.base}${path}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      assert.equal(html.status, 303, path);
+      assert.equal(html.headers.get('location'), `/console/sign-in?next=${encodeURIComponent(path)}`);
+      const json = await fetch(`${api.base}${path}`, { headers: { accept: 'application/json' }, redirect: 'manual' });
+      assert.equal(json.status, 401, path);
+    }
+    const before = await control();
+    const pause = await fetch(`${api.base}/console/consumers/${spec.name}/pause`, { method: 'POST', body: new URLSearchParams({ _csrf: 'x' }), redirect: 'manual' });
+    assert.equal(pause.status, 401);
+    assert.deepEqual(await control(), before);
+  });
+
   test('Consumers list: every consumer, and for ours the state, lag, totals, dead letters and host the client computes (dead letters as in Postgres)', async () => {
     const v = await drained('the consumer still drained');
     await visit('/console/consumers', 'consumers');
@@ -146,7 +160,7 @@ describe('the console: consumers in a browser', { timeout: 600_000 }, () => {
     assert.equal(dead.moreGroups, 0);
     assert.equal(groups.reduce((n, g) => n + g.count, 0), await deadInPostgres());
     const samples = await page.locator('pre.raw').allTextContents();
-    assert.deepEqual(samples, dead.groups.filter((g) => g.sample.hex !== null).map((g) => fmt.bytes(g.sample.hex!)));
+    assert.deepEqual(samples, dead.groups.filter((g) => g.sample.bytes).map((g) => fmt.bytes(g.sample.hex!)));
     assert.ok(samples.includes(HOSTILE), `the markup message shown as text among ${JSON.stringify(samples)}`);
     assert.equal(await page.locator('main script, main img').count(), 0, 'no element made from a message');
     assert.equal(await page.evaluate('window.pwned'), undefined, 'no message ran');
