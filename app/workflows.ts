@@ -11,3 +11,5 @@ export { kafkaConsumer, consumerIngest } from '../workflows/consumers';
 export { jobCatalog } from '../workflows/catalog';
 export { scheduleTick } from '../workflows/scheduleTick';
 export { backfill, backfillProgressQuery } from '../workflows/backfill';
+export { concurrencyPermit } from '../workflows/permits';
+export { deliverAlert, freshnessWatch } from '../workflows/alerts';

@@ -1,5 +1,6 @@
 import {
   activityDuration,
+  alertDeliveries,
   consumerRowsWritten,
   httpRequests,
   ingestCounters,
@@ -53,6 +54,10 @@ export const events = {
   /** A schedule's tick: it started a run, was skipped (the lock held, the job gone), or waits for the lock. */
   scheduleTick(job: string, outcome: 'started' | 'skipped' | 'buffered'): void {
     scheduleTicks.inc({ job, outcome });
+  },
+
+  alertDelivery(job: string, type: string, outcome: 'delivered' | 'refused' | 'unreachable'): void {
+    alertDeliveries.inc({ job, type, outcome });
   },
 
   runFinished(job: string, status: string, seconds: number): void {
