@@ -155,6 +155,10 @@ export const jobs = [
             catchupWindow: '10m',
             paused: process.env['TEST_TICK_PAUSED'] === '1',
           },
+          // With TEST_TICK_ALERTS=1, a skipped tick alerts the webhook of the alerts test.
+          ...(process.env['TEST_TICK_ALERTS'] === '1'
+            ? { alerts: { webhook: { urlEnv: 'TEST_ALERT_URL', secretEnv: 'TEST_ALERT_SECRET' }, on: ['tick_skipped' as const] } }
+            : {}),
         }),
       ]
     : []),
