@@ -3,7 +3,7 @@
 #   1. system packages when missing (apt: postgresql, a Java 17 runtime, maven, python3-venv)
 #   2. Node 24 when the system node is older than 22 (npm registry, into the shared cache; scripts/use-node.sh),
 #      then the node dependencies (npm ci) and the build in dist/ (npm run build), both by scripts/ensure-deps.sh
-#   3. the local service stack's pieces (Temporal CLI, Kafka jars, versitygw) into the shared cache
+#   3. the local service stack's pieces (Temporal CLI, Kafka jars, versitygw, Apicurio Registry) into the shared cache
 #      ($SCHEDULED_JOB_CACHE, default /var/cache/scheduled-job), so later runs and other clones reuse them.
 # Starting the services is left to the tests (`bash stack/stack.sh up` is idempotent).
 set -euo pipefail

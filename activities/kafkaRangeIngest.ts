@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import type { ConsumerRegistry } from '../consumers/registry';
@@ -8,11 +9,14 @@ import { withoutNul } from '../domain/text';
 import { events } from '../observability/events';
 import type { IngestRow, RangeIngestInput, RangeIngestResult } from '../workflows/consumerTypes';
 import type { KafkaRangeReader, RangeChunk } from './kafkaRangeReader';
+import { registryWait } from './schemaRegistryWait';
 
 interface Deps {
   ds: DataSource;
   consumers: ConsumerRegistry;
   reader: KafkaRangeReader;
+  /** Tells a consumer's workflow when a partition waits on the schema registry (its status names it). */
+  temporal?: Client;
 }
 
 /**
@@ -20,7 +24,8 @@ interface Deps {
  * from Kafka, decodes every message with the consumer's decoder, and per chunk writes the rows, the dead letters and
  * the partition's new applied offset in one transaction. A range or part of one at or below the applied offset is
  * skipped, so retries and redelivered descriptors write nothing twice. A Postgres or Kafka error fails the attempt and
- * Temporal retries it (the partition waits); only an undecodable message becomes a dead letter.
+ * Temporal retries it (the partition waits); a schema registry that cannot answer is waited for inside the attempt;
+ * only an undecodable message becomes a dead letter.
  */
 export function createKafkaRangeIngestActivities(deps: Deps) {
   return {
@@ -40,15 +45,17 @@ export function createKafkaRangeIngestActivities(deps: Deps) {
       const from = applied >= first ? applied + 1n : first;
       out.skipped = Number((from > last ? last + 1n : from) - first);
       ctx.heartbeat({ applied: applied.toString() });
+      const registry = registryWait({ ctx, consumer: c.name, topic, partition, details: () => ({ applied: applied.toString() }), ...(deps.temporal ? { temporal: deps.temporal } : {}) });
       for await (const whole of deps.reader.read(topic, partition, from, last)) {
         for (const chunk of split(whole, c.batchSize)) {
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           const rows: IngestRow[] = [];
           const dead: { offset: string; reason: string; raw: Buffer | null }[] = [];
+          const decode = await registry.until(() => c.decoderFor(chunk.values));
           for (let i = 0; i < chunk.offsets.length; i++) {
             const offset = chunk.offsets[i]!.toString();
             const value = chunk.values[i]!;
-            const d = c.decode(value);
+            const d = decode(value);
             if (d.ok) rows.push({ ...(d.value as Record<string, unknown>), offset });
             else dead.push({ offset, reason: withoutNul(d.reason), raw: value });
           }

@@ -190,22 +190,7 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
   const rss = sampleRss(ctx.worker.pid, 100);
   const t = process.hrtime.bigint();
   await handle.signal(resumeSignal);
-  // Drained when every partition's applied offset (written in the same transaction as its rows) is its last offset:
-  // a cheap look-up, where counting the shared table every 100 ms would load the machine under measurement. The
-  // exact counts are checked once, after the clock stopped.
-  const last = new Map(produced.perPartition.map((n, p) => [p, String(n - 1)]));
-  await eventually(
-    'every partition applied up to its last offset',
-    async () => {
-      const rows = (await rt.ds.query(`SELECT kafka_partition AS p, applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1`, [c.name])) as {
-        p: number;
-        o: string;
-      }[];
-      return rows.length === PARTITIONS && rows.every((r) => last.get(r.p) === r.o);
-    },
-    1_800_000,
-    50,
-  );
+  await appliedToTheEnd(ctx, c.name, produced.perPartition);
   const ingestS = seconds(t);
   const n = await counts();
   if (n.rows !== produced.distinctValid || n.dead !== produced.garbage) {
@@ -236,6 +221,27 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
     ingest_history_bytes: history.bytes,
     ingest_runs: history.runs,
   };
+}
+
+/**
+ * Waits until every partition's applied offset (written in the same transaction as its rows) is its last offset: a
+ * cheap look-up, where counting the shared table every 50 ms would load the machine under measurement. Callers check
+ * the exact counts once, after their clock stopped.
+ */
+export async function appliedToTheEnd(ctx: BenchContext, consumer: string, perPartition: readonly number[]): Promise<void> {
+  const last = new Map(perPartition.map((n, p) => [p, String(n - 1)]));
+  await eventually(
+    'every partition applied up to its last offset',
+    async () => {
+      const rows = (await ctx.rt.ds.query(`SELECT kafka_partition AS p, applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1`, [consumer])) as {
+        p: number;
+        o: string;
+      }[];
+      return rows.length === perPartition.length && rows.every((r) => last.get(r.p) === r.o);
+    },
+    1_800_000,
+    50,
+  );
 }
 
 /** Events and bytes of every run (open or continued as new) of the consumer's ingest workflows. */

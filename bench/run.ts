@@ -3,7 +3,7 @@
  * measured side by side with the limits of this machine and with what a user would write instead, plus trigger
  * latency and worker memory, all in one run on the local stack. Prints tables, then one JSON line with the figures
  * and the ratios. `--scaling` repeats the ingest comparison at 1x, 2x and 4x the lines; `--only kafka` (or any
- * comma-separated subset of ingest, kafka, trigger, starts) runs just those parts.
+ * comma-separated subset of ingest, kafka, registry, trigger, starts) runs just those parts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,7 @@ import { round3, type BenchContext, type BenchRow } from './context';
 import { describeCpu, type CpuSeconds } from './cpuTime';
 import { benchIngest, ingestTable, SCRATCH_TABLES, type IngestFigures } from './ingestPaths';
 import { benchConsumer, benchKafka, kafkaTable } from './kafkaPaths';
+import { benchRegistry, registryBenchConsumers } from './registryDecode';
 import { benchSustainedStarts } from './sustainedStarts';
 import { benchTrigger } from './triggerLatency';
 import { compileWorkerModules } from './workerModules';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
       'starts-seconds': { type: 'string' },
     },
   });
-  const PARTS = ['ingest', 'kafka', 'trigger', 'starts'] as const;
+  const PARTS = ['ingest', 'kafka', 'registry', 'trigger', 'starts'] as const;
   type Part = (typeof PARTS)[number];
   const only = (values.only ?? PARTS.join(',')).split(',');
   for (const p of only) if (!PARTS.includes(p as Part)) throw new Error(`--only takes a comma-separated subset of ${PARTS.join(', ')}; got ${p}`);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
   }
   const consumer = benchConsumer();
+  const registryConsumers = registryBenchConsumers();
   // Its own task queue, so a worker of the developer's (or the demo's) never takes the bench's runs.
   useStackEnv({ API_TOKEN: TOKEN, TEMPORAL_TASK_QUEUE: uniqueTag('bench'), JOBS_MODULE: TEST_MODULES.JOBS_MODULE });
   const rt = await openRuntime();
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   const pg = new PgClient({ connectionString: rt.env.DATABASE_URL });
   await pg.connect();
   const dir = await mkdtemp(path.join(tmpdir(), 'sj-bench-'));
-  const worker = await startWorker({ ...consumer.env, ...(await compileWorkerModules()) });
+  const worker = await startWorker({ ...consumer.env, ...(runs('registry') ? registryConsumers.env : {}), ...(await compileWorkerModules()) });
   const workerRss = sampleRss(worker.pid);
   const app = buildApi({ client: rt.client, token: TOKEN });
   const idleApp = buildApi({ client: new JobsClient(rt.temporal, rt.ds, rt.jobs, uniqueTag('bench-idle')), token: TOKEN });
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     }
     const afterIngest = workerRss.peakMiB();
     const kafka = runs('kafka') ? await benchKafka(ctx, consumer, messages) : undefined;
+    const registry = runs('registry') ? await benchRegistry(ctx, registryConsumers.drains, messages) : undefined;
     const afterKafka = workerRss.peakMiB();
     const trigger = runs('trigger') ? await benchTrigger(apis, TOKEN, values.quick ? 50 : 200, rt) : undefined;
     const startsSeconds = Number(values['starts-seconds'] ?? (values.quick ? 20 : 60));
@@ -87,13 +90,15 @@ async function main(): Promise<void> {
     const cluster = await rt.temporal.connection.workflowService.getClusterInfo({});
     const workerPeak = workerRss.stop();
 
-    const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...(kafka ? kafkaTable(kafka) : [])];
+    const table: BenchRow[] = [...(ingest ? ingestTable(ingest) : []), ...(kafka ? kafkaTable(kafka) : []), ...(registry?.rows ?? [])];
     if (table.length > 0) console.table(table);
     console.log(
       [
         ingest &&
           `day: ${ingest.objects} objects, ${ingest.lines} lines, ${ingest.mib.toFixed(1)} MiB, ${ingest.rows} rows; notification_views and the COPY table both start with ${ingest.views_table_rows_before} rows`,
         kafka && `kafka: ${kafka.messages} messages`,
+        registry &&
+          `registry: Confluent + registry vs avro-raw on the same ${registry.figures.messages} messages, A B B A twice: ${registry.figures.registry_confluent_vs_raw.toFixed(3)} by the clock, ${registry.figures.registry_confluent_vs_raw_worker_cpu.toFixed(3)} by the worker's CPU (1 = as fast; others took ${registry.figures.registry_others_cpu_s.toFixed(0)} CPU s meanwhile)`,
         trigger &&
           `trigger p50 ${trigger.trigger_p50_ms.toFixed(1)} ms p99 ${trigger.trigger_p99_ms.toFixed(1)} ms (idle queue: p50 ${trigger.trigger_idle_p50_ms.toFixed(1)} p99 ${trigger.trigger_idle_p99_ms.toFixed(1)}) | conflict p50 ${trigger.conflict_p50_ms.toFixed(1)} ms p99 ${trigger.conflict_p99_ms.toFixed(1)} ms`,
         starts &&
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
       ...(copy_cpu ? cpuFields('copy_cpu', copy_cpu) : {}),
       ...(ingest_cpu ? cpuFields('ingest_cpu', ingest_cpu) : {}),
       ...kafka,
+      ...registry?.figures,
       ...trigger,
       ...starts,
       temporal_history_shards: cluster.historyShardCount ?? 0,

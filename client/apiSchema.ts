@@ -1508,7 +1508,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description every declared schedule */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1569,7 +1569,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the schedule's recent ticks, newest first */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1648,7 +1648,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the schedule's state now */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1754,7 +1754,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the schedule's state now */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1863,7 +1863,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description a tick was asked for now */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -1973,7 +1973,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description the backfill runs (or was running: attached) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2075,7 +2075,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the backfill's status */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2154,7 +2154,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description the backfill was asked to stop */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2276,7 +2276,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description one row per day of the range, in order */
                 200: {
                     headers: {
                         [name: string]: unknown;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const urlOrNull = (u: string): URL | null => (URL.canParse(u) ? new URL(u) : null);
+
 // Defaults are the local stack's (`scheduled-job stack env`), so a newcomer needs no setup to run the demo.
 const EnvSchema = z.object({
   DATABASE_URL: z
@@ -26,6 +28,17 @@ const EnvSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
+  // The Schema Registry's Confluent-compatible API (Apicurio: <base>/apis/ccompat/v7; Confluent's: its root), where
+  // consumers with wireFormat "confluent" read writer schemas by id. Credentials go in the two variables below: a URL
+  // with a user in it would end up in logs and status messages.
+  SCHEMA_REGISTRY_URL: z
+    .url('must be a URL such as http://127.0.0.1:8081/apis/ccompat/v7')
+    .refine((u) => /^https?:$/.test(urlOrNull(u)?.protocol ?? 'http:'), 'must be an http:// or https:// URL')
+    .refine((u) => !urlOrNull(u)?.username && !urlOrNull(u)?.password, 'must not hold credentials: set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD')
+    .default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  /** Basic auth for the registry (both or neither). */
+  SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
   S3_ENDPOINT: z.url('must be a URL such as http://127.0.0.1:7070').default('http://127.0.0.1:7070'),
   S3_BUCKET: z.string().min(3, 'must be a bucket name').default('scheduled-job'),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -45,6 +58,11 @@ const EnvSchema = z.object({
   // The worker's Prometheus endpoint (ours + the Temporal core SDK's metrics). Unset: off; 0: any free port (logged).
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+}).superRefine((e, ctx) => {
+  if ((e.SCHEMA_REGISTRY_USERNAME === undefined) !== (e.SCHEMA_REGISTRY_PASSWORD === undefined)) {
+    const missing = e.SCHEMA_REGISTRY_USERNAME === undefined ? 'SCHEMA_REGISTRY_USERNAME' : 'SCHEMA_REGISTRY_PASSWORD';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set too: basic auth for the schema registry takes both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD' });
+  }
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -18,10 +18,29 @@ export interface AvroDecoderOptions {
   wireFormat: WireFormat;
   /** The schema the code reads (the repo's schema); field names and types the validation expects. */
   readerSchema: Schema;
-  /** The schema producers write with, when it differs from the reader's (schema evolution); Avro resolves the two. */
+  /**
+   * The schema the message was written with, when it differs from the reader's (schema evolution); Avro resolves the
+   * two. For the Confluent format, the schema the registry holds under the message's id.
+   */
   writerSchema?: Schema;
-  /** Confluent only: the schema ids accepted in the header; any id when omitted. */
-  schemaIds?: readonly number[];
+}
+
+/**
+ * The schema id of a value in the Confluent wire format, or -1 when it is not framed as one (`confluentFramingProblem`
+ * says why). A number rather than a result object: it runs once or twice per message.
+ */
+export function confluentSchemaIdOf(value: Buffer | null): number {
+  if (value === null || value.length <= CONFLUENT_HEADER_BYTES || value[0] !== CONFLUENT_MAGIC) return -1;
+  return value.readUInt32BE(1);
+}
+
+/** Why a value is not in the Confluent wire format: the reason its message is dead-lettered with. */
+export function confluentFramingProblem(value: Buffer | null): string {
+  if (value === null) return 'no value (tombstone)';
+  if (value.length === 0) return 'empty value';
+  if (value.length < CONFLUENT_HEADER_BYTES) return `${value.length} bytes: too short for the Confluent wire format (magic byte + 4-byte schema id)`;
+  if (value[0] !== CONFLUENT_MAGIC) return `Confluent wire format: magic byte is ${value[0]}, expected 0`;
+  return 'Confluent wire format: no Avro payload after the header';
 }
 
 /**
@@ -36,30 +55,25 @@ export function createAvroDecoder(opts: AvroDecoderOptions): (value: Buffer | nu
     const writer = Type.forSchema(opts.writerSchema);
     if (!writer.fingerprint().equals(reader.fingerprint())) resolver = reader.createResolver(writer);
   }
-  const ids = opts.schemaIds ? new Set(opts.schemaIds) : undefined;
   return (value) => {
-    if (value === null) return { ok: false, reason: 'no value (tombstone)' };
-    if (value.length === 0) return { ok: false, reason: 'empty value' };
     let start = 0;
     if (opts.wireFormat === 'confluent') {
-      if (value.length < CONFLUENT_HEADER_BYTES) {
-        return { ok: false, reason: `${value.length} bytes: too short for the Confluent wire format (magic byte + 4-byte schema id)` };
-      }
-      if (value[0] !== CONFLUENT_MAGIC) return { ok: false, reason: `Confluent wire format: magic byte is ${value[0]}, expected 0` };
-      const id = value.readUInt32BE(1);
-      if (ids && !ids.has(id)) return { ok: false, reason: `Confluent wire format: unknown schema id ${id}` };
+      if (confluentSchemaIdOf(value) < 0) return { ok: false, reason: confluentFramingProblem(value) };
       start = CONFLUENT_HEADER_BYTES;
-      if (value.length === start) return { ok: false, reason: 'Confluent wire format: no Avro payload after the header' };
+    } else {
+      if (value === null) return { ok: false, reason: 'no value (tombstone)' };
+      if (value.length === 0) return { ok: false, reason: 'empty value' };
     }
+    const bytes = value!;
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = reader.decode(value, start, resolver);
+      decoded = reader.decode(bytes, start, resolver);
     } catch (err) {
       return { ok: false, reason: `invalid Avro: ${oneLine(err)}` };
     }
-    if (decoded.offset < 0) return { ok: false, reason: `truncated Avro record (${value.length - start} bytes)` };
-    if (decoded.offset !== value.length) {
-      return { ok: false, reason: `${value.length - decoded.offset} trailing bytes after the Avro record (wrong schema?)` };
+    if (decoded.offset < 0) return { ok: false, reason: `truncated Avro record (${bytes.length - start} bytes)` };
+    if (decoded.offset !== bytes.length) {
+      return { ok: false, reason: `${bytes.length - decoded.offset} trailing bytes after the Avro record (wrong schema?)` };
     }
     if (typeof decoded.value !== 'object' || decoded.value === null) return { ok: false, reason: 'Avro value is not a record' };
     return { ok: true, value: decoded.value as Record<string, unknown> };
@@ -76,7 +90,8 @@ export function encodeAvro(type: Type, record: unknown, framing: { wireFormat: W
   return Buffer.concat([header, body]);
 }
 
-function oneLine(err: unknown): string {
+/** An error as one short line, for a dead letter's reason. */
+export function oneLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.replace(/\s+/g, ' ').slice(0, 200);
 }

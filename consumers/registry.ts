@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { durationField, KAFKA_TOPIC, KAFKA_TOPIC_RULE, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../config/definitionFields';
 import { PACKAGE_ROOT } from '../config/packageRoot';
 import { WIRE_FORMATS, type Decoded } from './avro';
+import { ConfluentDecoders, type WriterSchemaSource } from './confluentDecoders';
 import type { ConsumerWorkflowSettings, IngestWorkflowSettings } from '../workflows/consumerTypes';
 import type { ConsumerDefinition } from './definition';
 import type { ConsumerHandler } from './handler';
@@ -19,7 +20,7 @@ export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'consumers', 'schemas');
 /** Turns a message value into a row for the handler's writer, or a reason for the dead-letter table. */
 export type MessageDecoder = (value: Buffer | null) => Decoded<object>;
 
-/** A validated definition with every default filled in and its decoder built. */
+/** A validated definition with every default filled in and its decoders ready. */
 export interface ResolvedConsumer {
   name: string;
   topics: string[];
@@ -37,7 +38,12 @@ export interface ResolvedConsumer {
   reportEveryMs: number;
   workflow: ConsumerWorkflowSettings;
   ingest: IngestWorkflowSettings;
-  decode: MessageDecoder;
+  /**
+   * The decoder for these message values. With the Confluent format it first fetches the writer schemas of the ids
+   * they carry that are not cached, and throws SchemaRegistryUnavailableError while the registry cannot answer
+   * (the caller waits: an outage is never a reason to dead-letter). Bad input is never an exception.
+   */
+  decoderFor(values: readonly (Buffer | null)[]): Promise<MessageDecoder>;
 }
 
 const isHandlerShaped = (h: Record<string, unknown>): boolean =>
@@ -82,8 +88,12 @@ export class ConsumerRegistry {
   private readonly byName = new Map<string, ResolvedConsumer>();
   private readonly handlers = new Map<string, ConsumerHandler>();
 
-  /** `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own). */
-  constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string } = {}) {
+  /**
+   * `handlers`: those a definition may name by `handler: '<name>'` (a definition may also hold its own).
+   * `writerSchemas`: where consumers with the Confluent format find writer schemas (the schema registry); a process
+   * that only lists consumers needs none.
+   */
+  constructor(defs: ConsumerDefinition[], opts: { handlers?: readonly ConsumerHandler[]; schemasDir?: string; writerSchemas?: WriterSchemaSource } = {}) {
     for (const h of opts.handlers ?? []) this.handlers.set(h.name, h);
     // A definition that holds its handler resolves to that object; by name, the shipped handlers come first. (A
     // CONSUMERS_MODULE in TypeScript loads its own copy of the shipped modules, so the same handler can arrive as
@@ -94,7 +104,7 @@ export class ConsumerRegistry {
     }
     const groups = new Map<string, string>();
     for (const def of defs) {
-      const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR);
+      const resolved = resolveConsumer(def, this.handlers, opts.schemasDir ?? SCHEMAS_DIR, opts.writerSchemas);
       if (this.byName.has(resolved.name)) throw new ConsumerDefinitionError(`consumer ${resolved.name}: name: defined twice`);
       const other = groups.get(resolved.groupId);
       if (other) {
@@ -126,7 +136,12 @@ export class ConsumerRegistry {
   }
 }
 
-function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, ConsumerHandler>, schemasDir: string): ResolvedConsumer {
+function resolveConsumer(
+  def: ConsumerDefinition,
+  handlers: ReadonlyMap<string, ConsumerHandler>,
+  schemasDir: string,
+  writerSchemas: WriterSchemaSource | undefined,
+): ResolvedConsumer {
   const label = `consumer ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
   const parsed = Shape.safeParse(def);
   if (!parsed.success) {
@@ -145,16 +160,27 @@ function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, 
   const readerSchema = readSchema(schemaFile(handler.readerSchema, schemasDir), `handler ${handler.name}: readerSchema`);
   let decode: MessageDecoder;
   try {
-    decode = handler.createDecoder({
-      wireFormat: def.wireFormat,
-      readerSchema,
-      writerSchema,
-      ...(def.schemaIds ? { schemaIds: def.schemaIds } : {}),
-    });
+    // Also for the Confluent format: the declared schema (what the topic's producers register) must resolve to the
+    // handler's, or the consumer would dead-letter every message.
+    decode = handler.createDecoder({ wireFormat: def.wireFormat, readerSchema, writerSchema });
   } catch (err) {
     throw new ConsumerDefinitionError(
       `${label}: schema: ${schemaPath} cannot be read as handler ${handler.name}'s ${handler.readerSchema}: ${(err as Error).message}`,
     );
+  }
+  let decoderFor: ResolvedConsumer['decoderFor'] = () => Promise.resolve(decode);
+  if (def.wireFormat === 'confluent') {
+    const decoders = writerSchemas
+      ? new ConfluentDecoders({
+          source: writerSchemas,
+          build: (writer) => handler.createDecoder({ wireFormat: 'confluent', readerSchema, writerSchema: writer }),
+          ...(def.schemaIds ? { schemaIds: def.schemaIds } : {}),
+        })
+      : undefined;
+    decoderFor = async (values) => {
+      if (!decoders) throw new ConsumerDefinitionError(`${label}: reads the Confluent wire format, and this process was given no schema registry`);
+      return decoders.decoderFor(values);
+    };
   }
   const t = def.timeouts ?? {};
   const heartbeatTimeoutMs = ms(t.heartbeat, 20_000);
@@ -189,7 +215,7 @@ function resolveConsumer(def: ConsumerDefinition, handlers: ReadonlyMap<string, 
       continueAsNewAfterBatches: def.ingestContinueAsNewAfter ?? 500,
       heartbeatTimeoutMs,
     },
-    decode,
+    decoderFor,
   };
 }
 

@@ -2,11 +2,14 @@ import { Gauge } from 'prom-client';
 import { logger } from './logger';
 import { registry } from './metrics';
 
-export type Dependency = 'postgres' | 'temporal';
+/** What /readyz and the worker's probes ask about. */
+export type ProbedDependency = 'postgres' | 'temporal';
+/** The schema registry is reported by the ingest side that uses it (a consumer with the Confluent format), not probed. */
+export type Dependency = ProbedDependency | 'schema-registry';
 
 const dependencyUp = new Gauge({
   name: 'scheduled_job_dependency_up',
-  help: '1 while this process reaches the dependency (postgres, temporal), 0 during an outage (see the log)',
+  help: '1 while this process reaches the dependency (postgres, temporal, schema-registry), 0 during an outage (see the log)',
   labelNames: ['dependency'] as const,
   registers: [registry],
 });
@@ -68,11 +71,11 @@ export function describe(err: unknown): string {
 
 /** A cheap round trip to one dependency; rejects when it does not answer. */
 export type Probe = () => Promise<unknown>;
-export type Probes = Record<Dependency, Probe>;
+export type Probes = Record<ProbedDependency, Probe>;
 
 /** Runs every probe at once, each bounded by `timeoutMs`: the reason per unreachable dependency, undefined if up. */
-export async function checkDependencies(probes: Probes, timeoutMs = 3_000): Promise<Record<Dependency, string | undefined>> {
-  const names = Object.keys(probes) as Dependency[];
+export async function checkDependencies(probes: Probes, timeoutMs = 3_000): Promise<Record<ProbedDependency, string | undefined>> {
+  const names = Object.keys(probes) as ProbedDependency[];
   const results = await Promise.all(
     names.map(async (name) => {
       try {
@@ -85,7 +88,7 @@ export async function checkDependencies(probes: Probes, timeoutMs = 3_000): Prom
       }
     }),
   );
-  return Object.fromEntries(names.map((n, i) => [n, results[i]])) as Record<Dependency, string | undefined>;
+  return Object.fromEntries(names.map((n, i) => [n, results[i]])) as Record<ProbedDependency, string | undefined>;
 }
 
 /**
@@ -93,8 +96,8 @@ export async function checkDependencies(probes: Probes, timeoutMs = 3_000): Prom
  * it. Temporal is asked often (a cheap call on the open channel; a dev server restarts in about a second), Postgres
  * less (each probe opens a connection).
  */
-export function watchDependencies(probes: Probes, everyMs: Record<Dependency, number>): () => void {
-  const timers = (Object.keys(probes) as Dependency[]).map((name) => {
+export function watchDependencies(probes: Probes, everyMs: Record<ProbedDependency, number>): () => void {
+  const timers = (Object.keys(probes) as ProbedDependency[]).map((name) => {
     let running = false;
     const tick = () => {
       if (running) return;

@@ -2,7 +2,7 @@ import type { LoggerOptions } from 'pino';
 
 /**
  * Keys whose values never reach the logs: tokens, passwords, authorization headers, connection strings (their
- * credentials), the AWS secret, the Kafka SASL password, the Temporal API key. Each is matched at the top of a log
+ * credentials), the AWS secret, the Kafka SASL password, the schema registry's password, the Temporal API key. Each is matched at the top of a log
  * object and up to two levels down (`{ env: {...} }`, `{ req: { headers: {...} } }`), where pino's redaction can
  * reach without scanning every object.
  */
@@ -27,6 +27,7 @@ const SECRET_KEYS = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_PASSWORD',
   'TEMPORAL_API_KEY',
 ];
 

@@ -96,18 +96,41 @@ cli days ingest_notification_views --from 2024-04-27 --to 2024-05-01
 echo "GET /jobs/ingest_notification_views/days -> $(curl -s "${auth[@]}" "$api_url/jobs/ingest_notification_views/days?from=2024-04-29&to=2024-04-30" | head -c 300)..."
 
 echo "== 7. the stream half: Avro events on Kafka, consumed by the long-running workflow consumer/curated_program"
+echo "   (Confluent wire format: the producer registers its schema under curated-program-events-value in the schema"
+echo "   registry at $SCHEMA_REGISTRY_URL and frames each message with the registry's id)"
+produce() { node --import tsx scripts/produce-curated-events.ts --topic curated-program-events "$@"; }
+field() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$1" "$2"; }
+dead_letters() { psql "$DATABASE_URL" -tAc "SELECT count(*) FROM kafka_dead_letters WHERE consumer = 'curated_program'"; }
+wait_rows() { # <prefix> <expected rows>
+  for _ in $(seq 1 120); do
+    rows=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM curated_program_events WHERE event_id LIKE '$1-%'")
+    [ "$rows" -ge "$2" ] && break
+    sleep 1
+  done
+}
 prefix="demo-$(date +%s)"
-produced=$(node --import tsx scripts/produce-curated-events.ts --topic curated-program-events --count 5000 --prefix "$prefix" --seed 7)
-valid=$(node -e 'console.log(JSON.parse(process.argv[1]).distinctValid)' "$produced")
-garbage=$(node -e 'console.log(JSON.parse(process.argv[1]).garbage)' "$produced")
-echo "produced 5000 messages: $valid distinct valid events (the rest repeat them), $garbage undecodable"
-for _ in $(seq 1 120); do
-  rows=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM curated_program_events WHERE event_id LIKE '$prefix-%'")
-  [ "$rows" -ge "$valid" ] && break
-  sleep 1
-done
+produced=$(produce --count 5000 --prefix "$prefix" --seed 7 --schemas v1)
+valid=$(field "$produced" distinctValid)
+garbage=$(field "$produced" garbage)
+echo "produced 5000 messages with schema v1 (id $(node -e 'console.log(JSON.parse(process.argv[1]).schemaIds.v1)' "$produced")): $valid distinct valid events (the rest repeat them), $garbage undecodable"
+wait_rows "$prefix" "$valid"
 echo "curated_program_events rows for this run: $rows (expected $valid)"
 psql "$DATABASE_URL" -c "SELECT reason, count(*) FROM kafka_dead_letters WHERE consumer = 'curated_program' GROUP BY 1 ORDER BY 2 DESC LIMIT 5" 2>/dev/null || true
+
+echo "== 7b. the schema changes mid-stream: v2 adds an optional field (curator_id); the consumer keeps reading with its v1 schema"
+before=$(dead_letters)
+produced=$(produce --count 3000 --prefix "$prefix-v2" --seed 8 --schemas v2 --garbage 0)
+valid=$(field "$produced" distinctValid)
+echo "produced 3000 messages with schema v2 (id $(node -e 'console.log(JSON.parse(process.argv[1]).schemaIds.v2)' "$produced")): $valid distinct events"
+wait_rows "$prefix-v2" "$valid"
+echo "curated_program_events rows written with v2: $rows (expected $valid); new dead letters: $(( $(dead_letters) - before )) (expected 0)"
+
+echo "== 7c. an incompatible schema (a required field without a default) is refused by the registry, before anything is produced"
+if produce --count 10 --prefix "$prefix-bad" --schemas incompatible --garbage 0 2>"$logs/refused.txt" >/dev/null; then
+  echo "unexpected: the registry accepted an incompatible schema"
+else
+  echo "producer exit $?: $(cat "$logs/refused.txt")"
+fi
 # The consumer reports lag to its workflow every few seconds; show the status once a report has caught up.
 for _ in $(seq 1 20); do
   st=$(temporal workflow query --workflow-id consumer/curated_program --type status --address "$TEMPORAL_ADDRESS" 2>/dev/null || true)

@@ -13,6 +13,7 @@ GO_TOOLCHAIN_FALLBACK=go1.25.5              # fetched from the Go module proxy w
 TEMPORAL_SERVER_VERSION=v1.32.0             # go.temporal.io/server: cmd/server and cmd/tools/sql
 TEMPORAL_UI_SERVER_VERSION=v2.54.1          # github.com/temporalio/ui-server/v2 (the built UI is embedded in the module)
 TEMPORAL_SERVER_GO_TOOLCHAIN=go1.27.3       # a newer toolchain than the module needs, fetched from the module proxy
+APICURIO_REGISTRY_VERSION=3.0.9             # Maven Central io.apicurio:apicurio-registry-app (3.0.x: the last on Java 17)
 
 # ---- addresses (the same as docker-compose.yml). SCHEDULED_JOB_PORT_OFFSET shifts every port, so a second
 # stack with its own SCHEDULED_JOB_STACK_DIR can run beside the first (fault tests restart services in it). ----
@@ -25,6 +26,8 @@ TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
 KAFKA_PORT=$((9092 + PORT_OFFSET))
 KAFKA_CONTROLLER_PORT=$((9093 + PORT_OFFSET))
 S3_PORT=$((7070 + PORT_OFFSET))
+REGISTRY_PORT=$((8081 + PORT_OFFSET))
+REGISTRY_MANAGEMENT_PORT=$((9081 + PORT_OFFSET))
 PG_USER=scheduled_job
 PG_PASSWORD=scheduled_job
 PG_DB=scheduled_job
@@ -42,7 +45,7 @@ STOP_TIMEOUT=${SCHEDULED_JOB_STOP_TIMEOUT:-30}
 LOGS=$STATE/logs
 RUN=$STATE/run
 
-SERVICES=(postgres temporal kafka s3)
+SERVICES=(postgres temporal kafka s3 registry)
 
 log() { printf '[%s] %s\n' "$1" "${*:2}"; }
 die() { printf 'stack: %s\n' "$*" >&2; exit 1; }

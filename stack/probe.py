@@ -6,12 +6,16 @@
                                       signed ListBuckets (SigV4, creds from AWS_* env); healthy when the
                                       bucket exists (created first with --create)
   probe.py http URL                   any HTTP response
+  probe.py registry BASE CCOMPAT [--compatibility LEVEL]
+                                      Apicurio Registry: /health/ready says UP and the Confluent-compatible API
+                                      (CCOMPAT) answers its global config (set to LEVEL first when given)
 
 Exit 0 when healthy, 1 otherwise; one line of detail on stdout.
 """
 import datetime
 import hashlib
 import hmac
+import json
 import os
 import socket
 import struct
@@ -127,12 +131,35 @@ def http(url):
         return "HTTP %d" % e.code
 
 
+def _json(url, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
+        return json.loads(r.read().decode())
+
+
+def registry(base, ccompat, compatibility=None):
+    health = _json(base + "/health/ready")
+    if health.get("status") != "UP":
+        raise RuntimeError("/health/ready: %s" % health.get("status"))
+    if compatibility:
+        _json(ccompat + "/config", "PUT", {"compatibility": compatibility})
+    level = _json(ccompat + "/config").get("compatibilityLevel")
+    if not level:
+        raise RuntimeError("%s/config has no compatibilityLevel" % ccompat)
+    return "ready; global compatibility %s" % level
+
+
 def main(argv):
     try:
         if argv[:1] == ["kafka"] and len(argv) == 2:
             print(kafka(argv[1]))
         elif argv[:1] == ["s3"] and len(argv) in (3, 4):
             print(s3(argv[1], argv[2], create="--create" in argv[3:]))
+        elif argv[:1] == ["registry"] and len(argv) == 3:
+            print(registry(argv[1], argv[2]))
+        elif argv[:1] == ["registry"] and len(argv) == 5 and argv[3] == "--compatibility":
+            print(registry(argv[1], argv[2], argv[4]))
         elif argv[:1] == ["http"] and len(argv) == 2:
             print(http(argv[1]))
         else:

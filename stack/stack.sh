@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local service stack for scheduled-job without Docker: PostgreSQL, Temporal (+ Web UI), Kafka (KRaft),
-# S3 (versitygw), all on 127.0.0.1 with the same ports as docker-compose.yml.
+# S3 (versitygw), a Schema Registry (Apicurio), all on 127.0.0.1 with the same ports as docker-compose.yml.
 #
 #   stack.sh install   install every piece that is missing (cache: $SCHEDULED_JOB_CACHE, /var/cache/scheduled-job)
 #   stack.sh up        install what is missing, start what is stopped, wait until healthy
@@ -28,6 +28,8 @@ source "$here/temporal.sh"
 source "$here/kafka.sh"
 # shellcheck source=stack/s3.sh
 source "$here/s3.sh"
+# shellcheck source=stack/registry.sh
+source "$here/registry.sh"
 
 # One stack command at a time per state dir (fd 9; daemons never inherit it).
 lock_state() {
@@ -190,6 +192,7 @@ export TEMPORAL_TASK_QUEUE='scheduled-job'
 export TEMPORAL_UI_URL='http://$HOST:$TEMPORAL_UI_PORT'
 export KAFKA_BROKERS='$HOST:$KAFKA_PORT'
 export S3_ENDPOINT='http://$HOST:$S3_PORT'
+export SCHEMA_REGISTRY_URL='$(registry_url)'
 export S3_BUCKET='$S3_BUCKET'
 export S3_REGION='$S3_REGION'
 export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY'

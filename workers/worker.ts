@@ -18,6 +18,7 @@ import { keepTrying } from '../client/keepTrying';
 import { fillPartitionKeys } from '../db/jobRuns';
 import { temporalConnectionOptions } from '../client/temporalConnection';
 import { createS3Client } from '../connections/s3';
+import { schemaRegistryFromEnv } from '../connections/schemaRegistry';
 import { loadConsumerRegistry } from '../consumers/load';
 import { keepEnsuringConsumers } from '../consumers/start';
 import { openIngestDatabase } from '../db/ingestDataSource';
@@ -45,7 +46,7 @@ export async function runWorker(): Promise<void> {
     rt.env.WORKER_METRICS_PORT === undefined
       ? undefined
       : await startWorkerMetrics({ host: rt.env.WORKER_METRICS_HOST, port: rt.env.WORKER_METRICS_PORT });
-  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE, { consumers: builtinConsumers, handlers: consumerHandlers });
+  const consumers = loadConsumerRegistry(rt.env.CONSUMERS_MODULE, { consumers: builtinConsumers, handlers: consumerHandlers }, schemaRegistryFromEnv(rt.env));
   // The ingest's writes go through the least-privilege role when INGEST_DATABASE_URL is set (README, Least privilege).
   const ingest = await openIngestDatabase(rt.env, rt.ds, POOL_SIZE);
   const shuttingDown = new AbortController();
@@ -72,7 +73,7 @@ export async function runWorker(): Promise<void> {
       taskQueue: rt.env.TEMPORAL_TASK_QUEUE,
       shutdownSignal: shuttingDown.signal,
     }),
-    ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader }),
+    ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader, temporal: rt.temporal }),
     ...createBatchWriteActivities(ingest.ds, consumers),
     ...featureActivities({ ds: rt.ds, ingestDs: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE, consumers }),
   };

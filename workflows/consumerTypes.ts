@@ -60,6 +60,18 @@ export interface ConsumerReport {
   delta: ConsumerCounts;
 }
 
+/**
+ * A partition whose ingest waits on a dependency without which it cannot decide what its messages are (the schema
+ * registry), sent by the ingest activity when the wait starts (`reason`) and when it ends (`reason: null`).
+ */
+export interface PartitionWait {
+  topic: string;
+  partition: number;
+  reason: string | null;
+  /** When the ingest activity saw it (ISO-8601). */
+  at: string;
+}
+
 export interface ConsumerCarried {
   paused: boolean;
   /** Runs of this workflow chain before this one (continue-as-new count). */
@@ -68,6 +80,7 @@ export interface ConsumerCarried {
   totals: ConsumerCounts;
   startedAt: string;
   lastError?: string;
+  waiting?: PartitionWait[];
 }
 
 export interface ConsumerWorkflowInput {
@@ -94,6 +107,8 @@ export interface ConsumerStatus {
   totals: ConsumerCounts;
   startedAt: string;
   lastError: string | null;
+  /** Partitions whose ingest is waiting, and on what (the schema registry unreachable), since when; empty when none. */
+  waiting: { topic: string; partition: number; reason: string; since: string }[];
 }
 
 /**

@@ -27,6 +27,7 @@ import type {
   PartitionIngestTotals,
   IngestWorkflowInput,
   KafkaRange,
+  PartitionWait,
 } from './consumerTypes';
 import { zeroConsumerCounts } from './consumerTypes';
 import { consumerWorkflowId, isIngestWorkflowIdOf } from './consumerIds';
@@ -37,6 +38,7 @@ import {
   ingestBatchSignal,
   ingestProgressQuery,
   ingestRangeSignal,
+  ingestWaitingSignal,
   pauseSignal,
   resumeSignal,
 } from './consumerSignals';
@@ -72,6 +74,7 @@ export async function kafkaConsumer(input: ConsumerWorkflowInput): Promise<void>
   setHandler(pauseSignal, () => consumer.pause());
   setHandler(resumeSignal, () => consumer.resume());
   setHandler(consumerReportSignal, (r) => consumer.report(r));
+  setHandler(ingestWaitingSignal, (w) => consumer.waitingChanged(w));
   setHandler(consumerStatusQuery, () => consumer.status());
 
   const acts = proxyActivities<KafkaConsumerActivities>({
@@ -143,6 +146,8 @@ class ConsumerSupervision {
   private readonly totals: ConsumerCounts;
   private readonly startedAt: string;
   private reportsThisRun = 0;
+  /** By `<topic>/<partition>`: what the partition's ingest waits on, as its activity last said. */
+  private readonly waiting = new Map<string, PartitionWait>();
 
   constructor(private readonly input: ConsumerWorkflowInput) {
     const c = input.carried;
@@ -152,6 +157,7 @@ class ConsumerSupervision {
     this.totals = { ...(c?.totals ?? zeroConsumerCounts()) };
     this.startedAt = c?.startedAt ?? new Date().toISOString();
     this.lastError = c?.lastError;
+    for (const w of c?.waiting ?? []) this.waiting.set(`${w.topic}/${w.partition}`, w);
   }
 
   pause(): void {
@@ -166,6 +172,15 @@ class ConsumerSupervision {
     this.lastReport = r;
     for (const k of Object.keys(this.totals) as (keyof ConsumerCounts)[]) this.totals[k] += r.delta[k];
     this.reportsThisRun++;
+  }
+
+  /** A later word from the partition replaces an earlier one; signals of one activity arrive in order, `at` orders attempts. */
+  waitingChanged(w: PartitionWait): void {
+    const key = `${w.topic}/${w.partition}`;
+    const before = this.waiting.get(key);
+    if (before && before.at > w.at) return;
+    if (w.reason === null) this.waiting.delete(key);
+    else this.waiting.set(key, before?.reason ? { ...w, at: before.at } : w);
   }
 
   failed(failure: unknown): void {
@@ -194,6 +209,7 @@ class ConsumerSupervision {
       totals: this.totals,
       startedAt: this.startedAt,
       lastError: this.lastError ?? null,
+      waiting: [...this.waiting.values()].map((w) => ({ topic: w.topic, partition: w.partition, reason: w.reason!, since: w.at })),
     };
   }
 
@@ -205,6 +221,7 @@ class ConsumerSupervision {
       totals: this.totals,
       startedAt: this.startedAt,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.waiting.size > 0 ? { waiting: [...this.waiting.values()] } : {}),
     };
   }
 }

@@ -41,8 +41,10 @@ export async function replayDeadLetters(
     afterId = rows[rows.length - 1]!.id;
     t.examined += rows.length;
     const decoded = new Map<string, { topic: string; partition: number; row: IngestRow }>();
+    // A schema registry that cannot answer fails the attempt (retried), never a dead letter's verdict.
+    const decode = await consumer.decoderFor(rows.map((r) => r.raw));
     for (const r of rows) {
-      const d = consumer.decode(r.raw);
+      const d = decode(r.raw);
       if (!d.ok) {
         t.stillDead++;
         continue;

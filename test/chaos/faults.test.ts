@@ -44,7 +44,7 @@ import { createS3Client } from '../../connections/s3';
 import { curatedProgramConsumer } from '../../features/curatedPrograms/consumer';
 import { consumerWorkflowId } from '../../workflows/consumerIds';
 import { generateDay, type ExpectedOutcome } from '../../scripts/generate-day';
-import { produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
+import { produceCuratedEvents, type ProduceOptions, type ProduceResult } from '../../scripts/produce-curated-events';
 import { Rng } from '../../scripts/rng';
 import { uploadGeneratedFiles } from '../../scripts/upload-day';
 import { consumerStatusQuery } from '../../workflows/consumers';
@@ -191,11 +191,13 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     failedActivities: (log.match(/Activity failed/g) ?? []).length,
     // The consumer logs each failed pass over its partitions with the Kafka client's error.
     kafkaErrors: (log.match(/"msg":"describing failed; retrying"/g) ?? []).length,
+    registryOutages: (log.match(/"dependency":"schema-registry"[^\n]*"msg":"schema registry at [^"]* unavailable/g) ?? []).length,
+    registryRecovered: (log.match(/"msg":"schema-registry reachable again"/g) ?? []).length,
   });
   type Evidence = ReturnType<typeof evidenceIn> & { historyRetries: number; retryReasons: string[] };
   const describeEvidence = (e: Evidence) =>
     `felt: ${e.postgresOutages} postgres and ${e.temporalOutages} temporal outage lines, ${e.recovered} recoveries (longest ${(e.longestOutageMs / 1000).toFixed(1)} s), ` +
-    `${e.failedActivities} failed activity attempts logged, ${e.historyRetries} activity retries or workflow task timeouts in history${e.retryReasons.length ? ` (${e.retryReasons.slice(0, 2).join(' | ')})` : ''}, ${e.kafkaErrors} Kafka error lines`;
+    `${e.failedActivities} failed activity attempts logged, ${e.historyRetries} activity retries or workflow task timeouts in history${e.retryReasons.length ? ` (${e.retryReasons.slice(0, 2).join(' | ')})` : ''}, ${e.kafkaErrors} Kafka error lines, ${e.registryOutages} schema-registry outage lines and ${e.registryRecovered} recoveries`;
 
   /**
    * What the Temporal history of a run and its child workflows (every run of each) says went wrong: activity attempts
@@ -372,10 +374,15 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
     total?: number;
   }
   /** Starts producing; the shipped consumer drains while it runs, so a drain fault can land before production ends. */
-  const startBacklog = async (seed: number, messages: number): Promise<Backlog> => {
+  const startBacklog = async (seed: number, messages: number, more: Partial<ProduceOptions> = {}): Promise<Backlog> => {
     const from = new Map((await kafka.highWatermarks(TOPIC)).map((high, partition) => [partition, high.toString()]));
     const prefix = uniqueTag(`chaos${seed}`);
-    const b: Backlog = { from, prefix, messages, produced: produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix }) };
+    const b: Backlog = {
+      from,
+      prefix,
+      messages,
+      produced: produceCuratedEvents({ kafka, topic: TOPIC, count: messages, partitions, seed, prefix, wireFormat: curatedProgramConsumer.wireFormat, ...more }),
+    };
     b.produced.then(
       (expected) => Object.assign(b, { expected, total: expected.distinctValid + expected.garbage }),
       () => undefined, // awaited by produced()
@@ -529,11 +536,16 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
       felt,
       extra.workers ? { workers: extra.workers } : {},
     );
-  const drainScenario = (name: string, opts: { seed: number; messages?: number }, inject: (b: Backlog, wt: Watch, faults: string[]) => Promise<void>, felt: (e: Evidence) => boolean) =>
+  const drainScenario = (
+    name: string,
+    opts: { seed: number; messages?: number; produce?: Partial<ProduceOptions> },
+    inject: (b: Backlog, wt: Watch, faults: string[]) => Promise<void>,
+    felt: (e: Evidence) => boolean,
+  ) =>
     scenario(
       name,
       async (wt, faults) => {
-        const b = await startBacklog(opts.seed, opts.messages ?? MODE.kafka.messages);
+        const b = await startBacklog(opts.seed, opts.messages ?? MODE.kafka.messages, opts.produce);
         await inject(b, wt, faults);
         const k = await finishBacklog(b, wt);
         return { lost: k.lost, duplicated: k.duplicated, note: k.note, check: k.check };
@@ -720,6 +732,44 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
 
   test('9. the Temporal server restarts mid-drain: exactly the distinct events and the dead letters', async () => {
     await drainScenario('temporal restart (drain)', { seed: 109 }, restartsMidDrain('temporal', [0.3]), (e) => e.temporalOutages > 0 && e.recovered > 0);
+  });
+
+  test('9b. the schema registry stops for 30 s mid-drain (schema versions and unknown ids keep needing it): no dead letter from it, the same final result, and status names the registry meanwhile', async () => {
+    await drainScenario(
+      'registry down 30 s (drain)',
+      // Every chunk carries ids no worker has cached (unknown ids are fresh per message), so the outage is met at once.
+      { seed: 111, produce: { versions: ['v1', 'v2', 'v3'], unknownIdShare: 0.01 } },
+      async (b, wt, faults) => {
+        const stored = await atDrained(b, 0.3, wt);
+        const down = Date.now();
+        await stack('stop', 'registry');
+        let named: string | undefined;
+        let stoppedFor = 0;
+        let startSeconds = 0;
+        try {
+          named = await eventually('the consumer\'s status to name the registry', async () => {
+            const w = (await safe(consumerStatus))?.waiting ?? [];
+            return w.find((x) => /^schema registry at \S+ unavailable: /.test(x.reason))?.reason;
+          }, 25_000, 250);
+          // Nothing is dead-lettered while it is away: the partitions wait.
+          const during = await countBacklog(b);
+          await sleep(Math.max(0, 30_000 - (Date.now() - down)));
+          const after = await countBacklog(b);
+          assert.equal(after.dead, during.dead, 'no dead letter while the registry is down');
+          assertSameWorkers(wt);
+        } finally {
+          stoppedFor = (Date.now() - down) / 1000;
+          startSeconds = await stack('start', 'registry');
+        }
+        faults.push(
+          `stopped at ${stored}/${b.total ?? `${b.messages} (producing)`} stored for ${stoppedFor.toFixed(1)} s, then ${startSeconds.toFixed(1)} s to start and answer; status said: ${named?.slice(0, 120)}`,
+        );
+        await eventually('the wait to end in the status', async () => ((await safe(consumerStatus))?.waiting.length === 0 ? {} : undefined), 120_000, 500);
+        const reasons = (await rt.ds.query(`SELECT DISTINCT reason FROM kafka_dead_letters WHERE consumer = $1 AND reason LIKE '%unavailable%'`, [CONSUMER])) as object[];
+        assert.deepEqual(reasons, [], 'no dead letter names the outage');
+      },
+      (e) => e.registryOutages >= 1 && e.registryRecovered >= 1,
+    );
   });
 
   // Last: the only scenario whose fault kills workers (their replacements start as an orchestrator's would).

@@ -226,7 +226,15 @@ describe('Consumer topologies on the real stack: shared ingest workflows, severa
     const shippedPartitions = await kafka.partitionCount(SHIPPED_TOPIC);
     const shippedFrom = await kafka.highWatermarks(SHIPPED_TOPIC);
     const shippedPrefix = uniqueTag('tt_shipped').replace(/-/g, '_');
-    const expectedShipped = await produceCuratedEvents({ kafka, topic: SHIPPED_TOPIC, count: 6_000, partitions: shippedPartitions, seed: 71, prefix: shippedPrefix });
+    const expectedShipped = await produceCuratedEvents({
+      kafka,
+      topic: SHIPPED_TOPIC,
+      count: 6_000,
+      partitions: shippedPartitions,
+      seed: 71,
+      prefix: shippedPrefix,
+      wireFormat: curatedProgramConsumer.wireFormat,
+    });
     const shippedTo = await kafka.highWatermarks(SHIPPED_TOPIC);
     assert.deepEqual(
       shippedTo.map((h, p) => h - shippedFrom[p]!),

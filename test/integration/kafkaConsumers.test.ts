@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
 import { startWorker, type WorkerProcess, bundleWorkflowsForWorkers, TEST_MODULES } from '../support/workerProcess';
+import { removeTestConsumers } from '../support/testConsumerCleanup';
 
 useStackEnv(TEST_MODULES);
 const run = promisify(execFile);
@@ -57,15 +58,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
 
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    // Long-running workflows of this file would otherwise wait forever on a task queue nobody polls.
-    for (const s of scenarios) {
-      const open = rt.temporal.workflow.list({
-        query: `(WorkflowId = "${consumerWorkflowId(s.name)}" OR WorkflowId STARTS_WITH "ingest/${s.name}/") AND ExecutionStatus = "Running"`,
-      });
-      for await (const wf of open) await rt.temporal.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
-    }
-    await kafka.deleteGroups(scenarios.map((s) => s.group)).catch(() => undefined);
-    await kafka.deleteTopics(scenarios.map((s) => s.topic)).catch(() => undefined);
+    await removeTestConsumers(rt.temporal, kafka, scenarios);
     await kafka.close();
     await rt.close();
   });

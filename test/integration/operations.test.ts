@@ -171,7 +171,8 @@ describe('operations: retention and replay on the real stack', { timeout: 600_00
   test('replay_dead_letters re-decodes with the consumer’s current decoder, exactly once', async () => {
     const tag = uniqueTag('dl').replace(/[^a-z0-9]/g, '_');
     const name = `dl_${tag}`;
-    const consumers = new ConsumerRegistry([{ ...curatedProgramConsumer, name, groupId: `${name}.group` }]);
+    // Raw Avro, so the letters below are built without a registry (replay through the registry: schemaRegistry.test.ts).
+    const consumers = new ConsumerRegistry([{ ...curatedProgramConsumer, name, groupId: `${name}.group`, wireFormat: 'avro-raw' }]);
     const c = consumers.get(name);
     const type = Type.forSchema(JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'CuratedProgramEvent.avsc'), 'utf8')));
     const event = (id: string) =>

@@ -207,7 +207,7 @@ describe('schedules, backfills and days on the real stack', { timeout: 600_000 }
     const cases: [string, 'GET' | 'POST', string, unknown, number, RegExp][] = [
       ['days: from after to', 'GET', `/jobs/test_day_steps/days?from=2024-05-02&to=2024-05-01`, undefined, 400, /from \(2024-05-02\) is after to \(2024-05-01\)/],
       ['days: over ten years', 'GET', `/jobs/test_day_steps/days?from=2000-01-01&to=2024-01-01`, undefined, 400, /at most ten years/],
-      ['days: not a day', 'GET', `/jobs/test_day_steps/days?from=2024-02-30&to=2024-03-01`, undefined, 400, /from: invalid day "2024-02-30"/],
+      ['days: not a day', 'GET', `/jobs/test_day_steps/days?from=2024-02-30&to=2024-03-01`, undefined, 400, /query parameter from: must be a calendar day/],
       ['days: no partition', 'GET', `/jobs/test_steps/days?from=2024-05-01&to=2024-05-02`, undefined, 400, /job test_steps declares no partition/],
       ['days: unknown job', 'GET', `/jobs/nope/days?from=2024-05-01&to=2024-05-02`, undefined, 404, /unknown job nope/],
       ['backfill: unknown job', 'POST', '/jobs/nope/backfills', { from: d, to: d }, 404, /unknown job nope/],

@@ -76,6 +76,8 @@ describe('schemathesis fuzzes the API against its OpenAPI document', { timeout: 
     const st = await run(
       path.join(venv, 'bin', 'schemathesis'),
       [
+        '--config-file',
+        path.join(REPO, 'test', 'contract', 'schemathesis.toml'),
         'run',
         `${api.base}/openapi.json`,
         '--header',

@@ -121,6 +121,24 @@ describe('smoke: each service of the local stack, through the libraries the proj
       await kafka.close();
     }
   });
+  test('the schema registry: in `stack status` and `stack env`, on the stack\'s shifted port, listening on loopback only', async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run('bash', [path.join(REPO, 'stack', 'stack.sh'), 'status'], { env: process.env });
+    const line = stdout.split('\n').find((l) => l.startsWith('registry '));
+    assert.ok(line, stdout);
+    const url = env().SCHEMA_REGISTRY_URL;
+    assert.match(line, new RegExp(`${url.replace(/[./]/g, '\\$&')}\\s+running \\(pid \\d+\\)\\s+healthy`));
+    const offset = Number(process.env['SCHEDULED_JOB_PORT_OFFSET'] ?? 0);
+    assert.equal(new URL(url).port, String(8081 + offset), 'its port moves with SCHEDULED_JOB_PORT_OFFSET as the others do');
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
+    const pid = /running \(pid (\d+)\)/.exec(line)![1];
+    const listening = (await run('ss', ['-Hltnp'])).stdout.split('\n').filter((l) => l.includes(`pid=${pid},`));
+    assert.ok(listening.length > 0, 'it listens');
+    for (const l of listening) assert.match(l.split(/\s+/)[3]!, /^(\[::ffff:)?127\.0\.0\.1\]?:\d+$/, `bound to loopback: ${l}`);
+    const config = (await (await fetch(`${url}/config`)).json()) as { compatibilityLevel: string };
+    assert.equal(config.compatibilityLevel, 'BACKWARD', 'set at set-up');
+  });
+
   test('`stack status` names the Temporal that answers on the address: the dev server or the server, and its shards', async () => {
     const { stdout } = await promisify(execFile)('bash', [path.join(REPO, 'stack', 'stack.sh'), 'status'], { env: process.env });
     const line = stdout.split('\n').find((l) => l.startsWith('temporal '));

@@ -35,6 +35,7 @@ import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerId
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
 import { openRuntime } from '../../workers/runtime';
 import { catalogWorkflowId } from '../../workflows/catalogTypes';
+import { consumerStatusQuery, ingestWaitingSignal } from '../../workflows/consumers';
 import { awaitTick, triggerSchedule } from '../../client/schedules';
 import { backfillWorkflowId } from '../../workflows/backfillTypes';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
@@ -178,6 +179,14 @@ async function main(): Promise<void> {
       // The descriptor flow; the row flow's histories (consumerIngest-local-writes, -activity-writes,
       // kafkaConsumer-running) stay as recorded: they are what runs from before it replay.
       await save('kafkaConsumer-descriptors', consumerWorkflowId(consumerName));
+      // A partition that waits on the schema registry and then goes on: the two signals its ingest activity sends.
+      const consumer = rt.temporal.workflow.getHandle(consumerWorkflowId(consumerName));
+      const reason = `schema registry at ${rt.env.SCHEMA_REGISTRY_URL} unavailable: GET /schemas/ids/3: ECONNREFUSED`;
+      await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason, at: new Date().toISOString() });
+      await eventually('the status to name the registry', async () => (await consumer.query(consumerStatusQuery)).waiting[0]?.reason === reason);
+      await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason: null, at: new Date().toISOString() });
+      await eventually('the wait to end', async () => ((await consumer.query(consumerStatusQuery)).waiting.length === 0 ? {} : undefined));
+      await save('kafkaConsumer-ingest-waiting', consumerWorkflowId(consumerName));
       await save('consumerIngest-kafka-ranges', ingestId);
       await save('jobCatalog', catalogWorkflowId(queue));
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -10,6 +10,8 @@ import { loadConsumerRegistry } from '../../consumers/load';
 import { ConsumerDefinitionError, ConsumerRegistry } from '../../consumers/registry';
 import { consumerHandlers } from '../../app/consumerHandlers';
 import { curatedProgramEventsHandler } from '../../features/curatedPrograms/handler';
+import { SCHEMA_VERSIONS } from '../../scripts/produce-curated-events';
+import { FixedSchemas } from '../support/fixedSchemas';
 
 const shipped = { consumers: builtinConsumers, handlers: consumerHandlers };
 const registry = (defs: ConsumerDefinition[]) => new ConsumerRegistry(defs, { handlers: consumerHandlers });
@@ -89,15 +91,20 @@ describe('consumer definitions', () => {
     assert.throws(() => registry([base({}), base({ name: 'second' })]), /consumer second: groupId: demo\.group is already the group of consumer demo_consumer/);
   });
 
-  test('Confluent consumers with accepted schema ids; declared values win over defaults', () => {
-    const c = registry([
-      base({ wireFormat: 'confluent', schemaIds: [3], batchSize: 50, timeouts: { heartbeat: '5s', kafkaSession: '6s' }, ingestContinueAsNewAfter: 10 }),
-    ]).get('demo_consumer');
+  test('Confluent consumers with accepted schema ids; declared values win over defaults', async () => {
+    const def = base({ wireFormat: 'confluent', schemaIds: [3], batchSize: 50, timeouts: { heartbeat: '5s', kafkaSession: '6s' }, ingestContinueAsNewAfter: 10 });
+    const schemas = new FixedSchemas({ 3: readFileSync(SCHEMA_VERSIONS.v1, 'utf8') });
+    const c = new ConsumerRegistry([def], { handlers: consumerHandlers, writerSchemas: schemas }).get('demo_consumer');
     assert.equal(c.batchSize, 50);
     assert.equal(c.workflow.heartbeatTimeoutMs, 5000);
     assert.equal(c.ingest.continueAsNewAfterBatches, 10);
     assert.equal(c.kafkaSessionTimeoutMs, 6000);
-    assert.equal(c.decode(Buffer.from([0, 0, 0, 0, 4, 1])).ok, false);
+    const other = Buffer.from([0, 0, 0, 0, 4, 1]);
+    assert.deepEqual((await c.decoderFor([other]))(other), { ok: false, reason: "schema id 4 is not one of the consumer's schemaIds (3)" });
+    assert.deepEqual(schemas.asked, [], 'an id outside schemaIds is never looked up');
+    // A process that only lists consumers has no registry; decoding there is a mistake, said as one.
+    const listing = registry([def]).get('demo_consumer');
+    await assert.rejects(listing.decoderFor([other]), /consumer demo_consumer: reads the Confluent wire format, and this process was given no schema registry/);
   });
 
   test('an unknown consumer and a CONSUMERS_MODULE without `consumers` are clear errors', () => {

@@ -71,6 +71,23 @@ describe('docker-compose.yml and the Dockerfile (no Docker engine needed)', { ti
     assert.equal(services['temporal']?.image, `temporalio/temporal:${temporalCli}`);
     const kafka = /<kafka.version>([^<]+)</.exec(read('stack/kafka/pom.xml'))![1];
     assert.equal(services['kafka']?.image, `apache/kafka:${kafka}`);
+    const registry = /^APICURIO_REGISTRY_VERSION=(\S+)/m.exec(read('stack/lib.sh'))![1];
+    assert.equal(services['schema-registry']?.image, `apicurio/apicurio-registry:${registry}`);
+  });
+
+  test('the schema registry keeps its schemas, is set to BACKWARD before the worker starts, and is what the worker reads', () => {
+    const registry = services['schema-registry']!;
+    assert.deepEqual(registry.ports, ['127.0.0.1:8081:8080'], 'the local stack\'s port, on loopback');
+    assert.equal(registry.environment?.['APICURIO_STORAGE_KIND'], 'sql');
+    assert.match(String(registry.environment?.['APICURIO_DATASOURCE_URL']), /^jdbc:h2:file:\/data\//);
+    assert.ok(registry.volumes?.some((v) => v.startsWith('registry-data:/data')), 'the H2 file lives in a volume');
+    const init = services['schema-registry-init']!;
+    assert.equal(init.depends_on?.['schema-registry']?.condition, 'service_healthy');
+    assert.match(JSON.stringify(init), /\/apis\/ccompat\/v7\/config/);
+    assert.match(JSON.stringify(init), /\\"compatibility\\":\\"BACKWARD\\"/);
+    assert.equal(services['worker']?.depends_on?.['schema-registry-init']?.condition, 'service_completed_successfully');
+    assert.equal(services['worker']?.environment?.['SCHEMA_REGISTRY_URL'], 'http://schema-registry:8080/apis/ccompat/v7');
+    assert.match(read('stack/registry.sh'), /\/apis\/ccompat\/v7/);
   });
 
   test('every variable set for the worker and the API is one the processes read', () => {

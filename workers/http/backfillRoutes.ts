@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as backfills from '../../client/backfills';
 import type { JobsClient } from '../../client/jobsClient';
+import { dayArg } from '../../jobs/args';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
 import type { ApiApp } from './app';
 import { COMMON_ERRORS, ErrorBody } from './errors';
@@ -50,8 +51,8 @@ const Started = z
 
 const BackfillBody = z
   .strictObject({
-    from: z.string().describe('first day, YYYY-MM-DD'),
-    to: z.string().describe('last day, YYYY-MM-DD (at most ten years after from)'),
+    from: dayArg.describe('first day, YYYY-MM-DD'),
+    to: dayArg.describe('last day, YYYY-MM-DD (at most ten years after from)'),
     concurrency: z.number().int().min(1).max(backfills.MAX_CONCURRENCY).optional().describe('days in flight at once (default 2)'),
     force: z.boolean().optional().describe('run days that already succeeded too'),
     args: z.record(z.string(), z.unknown()).optional().describe("arguments for every day beside the day's own"),
@@ -60,7 +61,12 @@ const BackfillBody = z
   .meta({ id: 'BackfillRequest' });
 
 const JobParams = z.object({ job: z.string().describe('a job that declares a partition') });
-const BackfillParams = JobParams.extend({ id: z.string().describe('<from>..<to>, e.g. 2024-05-01..2024-05-31') });
+const BackfillParams = JobParams.extend({
+  id: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$/, 'must be <from>..<to>, e.g. 2024-05-01..2024-05-31')
+    .describe('<from>..<to>, e.g. 2024-05-01..2024-05-31'),
+});
 const BACKFILL_ERRORS = { ...COMMON_ERRORS, 404: ErrorBody.describe('unknown job or backfill') } as const;
 
 /** Durable backfills: start (or attach), status, cancel; the CLI's `backfill` does the same through the same module. */
@@ -75,7 +81,7 @@ export function backfillRoutes(app: ApiApp, client: JobsClient): void {
         summary: 'start the durable backfill of a range of days, or attach to the one running for it',
         params: JobParams,
         body: BackfillBody,
-        response: { 202: Started, ...BACKFILL_ERRORS },
+        response: { 202: Started.describe('the backfill runs (or was running: attached)'), ...BACKFILL_ERRORS },
       },
     },
     async (req, reply) => {
@@ -86,7 +92,7 @@ export function backfillRoutes(app: ApiApp, client: JobsClient): void {
 
   app.get(
     '/jobs/:job/backfills/:id',
-    { schema: { tags: ['backfills'], summary: "a backfill's status and progress", params: BackfillParams, response: { 200: Backfill, ...BACKFILL_ERRORS } } },
+    { schema: { tags: ['backfills'], summary: "a backfill's status and progress", params: BackfillParams, response: { 200: Backfill.describe("the backfill's status"), ...BACKFILL_ERRORS } } },
     async (req) => backfills.backfillStatus(deps, req.params.job, req.params.id),
   );
 
@@ -97,7 +103,7 @@ export function backfillRoutes(app: ApiApp, client: JobsClient): void {
         tags: ['backfills'],
         summary: 'stop the backfill: no more days start, and the runs it started are cancelled',
         params: BackfillParams,
-        response: { 202: z.object({ id: z.string(), workflowId: z.string(), status: z.literal('cancelling') }), 409: ErrorBody.describe('it has already ended'), ...BACKFILL_ERRORS },
+        response: { 202: z.object({ id: z.string(), workflowId: z.string(), status: z.literal('cancelling') }).describe('the backfill was asked to stop'), 409: ErrorBody.describe('it has already ended'), ...BACKFILL_ERRORS },
       },
     },
     async (req, reply) => reply.code(202).send({ ...(await backfills.cancelBackfill(deps, req.params.job, req.params.id)), status: 'cancelling' as const }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobDays, type DayRow } from '../../client/days';
 import type { JobsClient } from '../../client/jobsClient';
+import { dayArg } from '../../jobs/args';
 import type { ApiApp } from './app';
 import { JOB_ERRORS } from './errors';
 
@@ -30,8 +31,8 @@ export function dayRoutes(app: ApiApp, client: JobsClient): void {
         summary: "each day's latest status (missing where no run exists), attempts, rows, rejects, duration and run ID",
         description: 'The answer carries its server time in a Server-Timing header.',
         params: z.object({ job: z.string().describe('a job that declares a partition') }),
-        querystring: z.object({ from: z.string().describe('first day, YYYY-MM-DD'), to: z.string().describe('last day, at most ten years after from') }),
-        response: { 200: z.object({ days: z.array(Day) }), ...JOB_ERRORS },
+        querystring: z.object({ from: dayArg.describe('first day, YYYY-MM-DD'), to: dayArg.describe('last day, at most ten years after from') }),
+        response: { 200: z.object({ days: z.array(Day) }).describe('one row per day of the range, in order'), ...JOB_ERRORS },
       },
     },
     async (req, reply) => {
