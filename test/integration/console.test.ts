@@ -10,7 +10,9 @@ import { eventually, uniqueTag, useStackEnv } from '../support/stack';
 import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProcess } from '../support/workerProcess';
 
 const TOKEN = 'console-test-token';
-useStackEnv({ ...TEST_MODULES, API_TOKEN: TOKEN });
+// A job of this test's own with a concurrency limit of 2 (test/support/jobs.ts), so its queue is its own.
+const LIMITED = `console_limited_${uniqueTag('l').replace(/-/g, '_')}`.slice(0, 50);
+useStackEnv({ ...TEST_MODULES, API_TOKEN: TOKEN, TEST_LIMITED_JOB: LIMITED, TEST_LIMIT: '2' });
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -224,6 +226,33 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
     for (const h of hostile) assert.ok(samples.includes(h), `${h} shown as text`);
     assert.equal(await page.locator('main script, main img').count(), 0, 'no element made from a line');
     assert.equal(await page.evaluate('window.pwned'), undefined, 'no line ran');
+  });
+
+  test('a limited job: its limit with the runs running and queued on the Jobs and job pages; a queued run shows its place and can be cancelled', async () => {
+    const first = freshDay();
+    const days = [0, 1, 2].map((i) => new Date(Date.parse(`${first}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10));
+    const runIds = [];
+    for (const day of days) runIds.push(await trigger(LIMITED, { day, steps: 60, stepMs: 500 }));
+    await eventually('two running, one queued', async () => {
+      const [row] = (await rt.ds.query(`SELECT count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM job_runs WHERE job_name = $1`, [LIMITED])) as { running: number; queued: number }[];
+      return row!.running === 2 && row!.queued === 1;
+    }, 60_000, 200);
+    await visit('/console', 'jobs (limited job)');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: LIMITED, exact: true }) });
+    assert.match(await row.innerText(), /2 at once: 2 running, 1 queued/);
+    await visit(`/console/jobs/${LIMITED}`, 'job (limited)');
+    assert.match(await page.locator('main').innerText(), /Concurrency limit\s+2 at once: 2 running, 1 queued/);
+    await visit(`/console/jobs/${LIMITED}/runs/${runIds[2]}`, 'run (queued)');
+    assert.match(await page.locator('#live').innerText(), /queued\s+place 1 in the queue for a permit/);
+    for (const runId of runIds) {
+      await page.goto(`${api.base}/console/jobs/${LIMITED}/runs/${runId}`);
+      await Promise.all([page.waitForURL(/\/cancel$/), page.getByRole('link', { name: 'Cancel this run…' }).click()]);
+      await Promise.all([page.waitForURL(/notice=cancel/), page.getByRole('button', { name: 'Cancel the run' }).click()]);
+    }
+    await eventually('every run cancelled in job_runs', async () => {
+      const rows = (await rt.ds.query(`SELECT status FROM job_runs WHERE job_name = $1`, [LIMITED])) as { status: string }[];
+      return rows.length === 3 && rows.every((r) => r.status === 'cancelled');
+    }, 60_000);
   });
 
   test('read-only mode: no action on any page, and an action request is refused', async () => {
