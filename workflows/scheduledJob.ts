@@ -142,10 +142,15 @@ async function runHandler(job: ResolvedJob, name: string, attempt: number, progr
   // A scope of its own, so the deadline cancels the handler's activities and children but not the run log.
   const scope = new CancellationScope();
   let timedOut = false;
-  void sleep(job.attemptTimeoutMs).then(() => {
-    timedOut = true;
-    scope.cancel();
-  });
+  // A cancelled run cancels this timer too: its rejection is expected, and left unhandled it would fail every workflow
+  // task until the timer fired (the cancel would wait out the attempt's timeout, and so would a permit's release).
+  void sleep(job.attemptTimeoutMs).then(
+    () => {
+      timedOut = true;
+      scope.cancel();
+    },
+    () => undefined,
+  );
   try {
     return await scope.run(run);
   } catch (err) {

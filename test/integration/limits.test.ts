@@ -1,9 +1,9 @@
 /**
  * Concurrency limits against the real stack: runs over the limit wait `queued` in the order they came (HTTP, CLI,
  * job_runs and GET /jobs say so, with their place), never more than the limit run, a run terminated from the
- * `temporal` CLI gives its permit back at once, a retry waits its backoff without one, a limit per group holds per
- * group, a changed limit applies at the next worker start without touching the running run, and a bad declaration
- * stops the worker naming the job and the field.
+ * `temporal` CLI gives its permit back at once, and so does one that times out or is cancelled while it runs, a retry
+ * waits its backoff without one, a limit per group holds per group, a changed limit applies at the next worker start
+ * without touching the running run, and a bad declaration stops the worker naming the job and the field.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -139,6 +139,32 @@ describe('concurrency limits on the real stack', { timeout: 600_000 }, () => {
     assert.equal(await runningNow(JOB, days), 2, 'the terminated run is no longer shown running');
     for (const r of runs) await rt.temporal.workflow.getHandle(r.workflowId).terminate('limits test done').catch(() => undefined);
     await eventually('the terminated runs closed', async () => (await rowsOf(JOB)).filter((r) => days.includes(r.partition_key)).every((r) => r.status === 'failed'), 30_000);
+  });
+
+  test('a run that times out or is cancelled while it runs gives its permit back: the next queued run starts within 10 s', async () => {
+    const job = `${JOB}_deadline`;
+    const tag = uniqueTag('d');
+    const runs = [];
+    for (const name of ['times-out', 'cancelled', 'last']) runs.push(await rt.client.trigger(job, { steps: 100, stepMs: 500, tag: `${tag}-${name}` }));
+    const [timesOut, cancelled, last] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
+    // The first holds the only permit until its 3 s attempt timeout; the second then takes it.
+    assert.equal((await rt.client.waitFor(job, timesOut.runId, undefined, 100)).status, 'timed_out');
+    const timedOutAt = Date.now();
+    await eventually('the second run to start', async () => (await rt.client.status(job, cancelled.runId)).status === 'running', 30_000, 100);
+    const afterTimeout = Date.now() - timedOutAt;
+    // Cancelled while it runs (well within its own 3 s): the third takes the permit.
+    const t0 = Date.now();
+    await rt.client.cancel(job, cancelled.runId);
+    await eventually('the third run to start', async () => (await rt.client.status(job, last.runId)).status === 'running', 30_000, 100);
+    const afterCancel = Date.now() - t0;
+    console.log(`limit 1: the next queued run started ${afterTimeout} ms after the holder timed out, ${afterCancel} ms after the holder was cancelled`);
+    assert.equal((await rt.client.waitFor(job, cancelled.runId, undefined, 100)).status, 'cancelled');
+    // The cancel ended it at once: no workflow task failed on the way (a cancelled attempt timer once did, until it fired).
+    const history = await rt.temporal.workflow.getHandle(cancelled.workflowId, cancelled.runId).fetchHistory();
+    assert.deepEqual((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes!.failure?.message), []);
+    assert.ok(afterTimeout < 10_000, `${afterTimeout} ms after the timeout`);
+    assert.ok(afterCancel < 10_000, `${afterCancel} ms after the cancel`);
+    assert.equal((await rt.client.waitFor(job, last.runId, undefined, 100)).status, 'timed_out');
   });
 
   test('a queued run that is cancelled leaves the queue without ever running; the runs behind it move up', async () => {

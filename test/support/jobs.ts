@@ -100,6 +100,17 @@ export const jobs = [
           lockKey: ['tag'],
           concurrency: { limit: 1 },
         }),
+        // One at a time, each attempt cut after 3 s (the timer starts once the run holds its permit), never retried.
+        defineJob({
+          name: `${process.env['TEST_LIMITED_JOB']}_deadline`,
+          description: 'example_steps, one at a time, each attempt timed out after 3 s',
+          handler: 'example_steps',
+          args: z.object({ steps: z.number().int().min(1), stepMs: z.number().int().min(0), tag: z.string().min(1) }),
+          retry: { retries: 0 },
+          timeouts: { attempt: '3s', activityHeartbeat: '3s' },
+          lockKey: ['tag'],
+          concurrency: { limit: 1 },
+        }),
       ]
     : []),
   // Alerts to the webhook in TEST_ALERT_URL (signed with TEST_ALERT_SECRET), declared only by the workers of the test
