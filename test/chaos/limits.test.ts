@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { freshDay } from '../support/days';
-import { eventually, REPO, stackEnv, uniqueTag, useStackEnv } from '../support/stack';
+import { eventually, REPO, uniqueTag, useChaosStack, useStackEnv } from '../support/stack';
 import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProcess } from '../support/workerProcess';
 
 /*
@@ -15,13 +15,7 @@ import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProces
  * must start within limit - 1 places of its turn in the queue. A killed worker is never restarted: a new process
  * takes its place.
  */
-process.env['SCHEDULED_JOB_PORT_OFFSET'] ??= '100';
-process.env['SCHEDULED_JOB_STACK_DIR'] ??= path.join(REPO, '.stack', 'chaos');
-if (process.env['SCHEDULED_JOB_PORT_OFFSET'] === '0' && process.env['CHAOS_ALLOW_MAIN_STACK'] !== '1') {
-  throw new Error('the limits fault test restarts Temporal: run it on a stack of its own (SCHEDULED_JOB_PORT_OFFSET, scripts/chaos.sh)');
-}
-const STACK = stackEnv();
-Object.assign(process.env, STACK);
+const STACK = useChaosStack('the limits fault test restarts Temporal');
 const JOB = `chaos_limited_${uniqueTag('l').replace(/-/g, '_')}`.slice(0, 50);
 const LIMIT = 2;
 const RUNS = 50;

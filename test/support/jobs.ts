@@ -163,12 +163,18 @@ export const jobs = [
             every: process.env['TEST_TICK_EVERY'] ?? '3s',
             partitionOffset: 0,
             overlap: process.env['TEST_TICK_OVERLAP'] === 'buffer_one' ? 'buffer_one' : 'skip',
-            catchupWindow: '10m',
+            catchupWindow: process.env['TEST_TICK_CATCHUP'] ?? '10m',
             paused: process.env['TEST_TICK_PAUSED'] === '1',
           },
-          // With TEST_TICK_ALERTS=1, a skipped tick alerts the webhook of the alerts test.
-          ...(process.env['TEST_TICK_ALERTS'] === '1'
-            ? { alerts: { webhook: { urlEnv: 'TEST_ALERT_URL', secretEnv: 'TEST_ALERT_SECRET' }, on: ['tick_skipped' as const] } }
+          // With TEST_TICK_ALERTS=1, a skipped tick alerts the webhook of the alerts test; with =missed, ticks the server
+          // counts missed (TEST_TICK_CATCHUP: its catch-up window) alert it.
+          ...(process.env['TEST_TICK_ALERTS'] === '1' || process.env['TEST_TICK_ALERTS'] === 'missed'
+            ? {
+                alerts: {
+                  webhook: { urlEnv: 'TEST_ALERT_URL', secretEnv: 'TEST_ALERT_SECRET' },
+                  on: [process.env['TEST_TICK_ALERTS'] === 'missed' ? ('tick_missed' as const) : ('tick_skipped' as const)],
+                },
+              }
             : {}),
         }),
       ]
