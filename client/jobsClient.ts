@@ -1,13 +1,16 @@
 import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
-import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
+import { OPEN_STATUSES, TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import * as jobRuns from '../db/jobRuns';
 import type { JobRunRow } from '../db/jobRuns';
+import { describeJob } from '../jobs/catalog';
+import { concurrencyQueueOf } from '../jobs/concurrency';
 import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
+import type { JobDescription } from '../workflows/catalogTypes';
 import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
@@ -64,6 +67,10 @@ export interface RunView {
   finishedAt: string | null;
   error: string | null;
   metrics: JobMetrics;
+  /** A queued run's place in its job's (or group's) queue: 1 runs next. Null unless queued. */
+  queuePosition: number | null;
+  /** When a run of a limited job entered the queue; null for a job without a limit. */
+  queuedAt: string | null;
 }
 
 
@@ -76,8 +83,11 @@ export class JobsClient {
     readonly taskQueue: string,
   ) {}
 
-  /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
-  async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+  /**
+   * Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. A run
+   * of a job with a concurrency limit starts `queued`: it runs once it holds a permit (at once when one is free).
+   */
+  async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs; status: 'queued' | 'running' }> {
     const def = this.jobs.get(job);
     let args: JobArgs;
     try {
@@ -105,10 +115,12 @@ export class JobsClient {
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         });
         const runId = handle.firstExecutionRunId;
-        // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
+        // Opened here so a status call right after the trigger finds the run (a limited job's in its place in the
+        // queue, from now); the attempt's own upsert completes it.
+        const concurrencyQueue = def.concurrency ? concurrencyQueueOf(job, def.concurrency, args) : null;
+        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args), concurrencyQueue });
         events.trigger(job, 'started');
-        return { workflowId, runId, args };
+        return { workflowId, runId, args, status: concurrencyQueue ? 'queued' : 'running' };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const running = await this.temporal.workflow.getHandle(workflowId).describe();
@@ -120,15 +132,33 @@ export class JobsClient {
     }
   }
 
-  /** A run's state, following whole-job retries to the latest attempt. */
+  /** A run's state, following whole-job retries to the latest attempt; a queued run's with its place in the queue. */
   async status(job: string, runId: string): Promise<RunView> {
     const latest = await jobRuns.latestOfChain(this.ds, job, runId);
     if (!latest) return this.startedNotRecorded(job, runId);
-    const view = toView(latest);
-    if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
-      return this.followTemporal(view, latest.first_run_id);
+    let view = toView(latest);
+    if (OPEN_STATUSES.includes(view.status) || view.status === 'failed' || view.status === 'timed_out') {
+      view = await this.followTemporal(view, latest.first_run_id);
     }
-    return view;
+    return (await this.withQueuePositions([view]))[0]!;
+  }
+
+  /** Each queued view with its place in its queue. */
+  private async withQueuePositions(views: RunView[]): Promise<RunView[]> {
+    const queued = views.filter((v) => v.status === 'queued').map((v) => v.latestRunId);
+    if (queued.length === 0) return views;
+    const places = await jobRuns.queuePositions(this.ds, queued);
+    return views.map((v) => (v.status === 'queued' ? { ...v, queuePosition: places.get(v.latestRunId) ?? null } : v));
+  }
+
+  /**
+   * Every job as `GET /jobs`, `scheduled-job jobs` and the console list it: its description (limit and alert settings
+   * included, never a webhook's URL or secret) with how many of its runs run and wait for a permit now.
+   */
+  async describeJobs(): Promise<(JobDescription & { running: number; queued: number })[]> {
+    const defs = this.jobs.list();
+    const counts = await jobRuns.openCounts(this.ds, defs.map((d) => d.name));
+    return defs.map((def) => ({ ...describeJob(def), ...(counts.get(def.name) ?? { running: 0, queued: 0 }) }));
   }
 
   /**
@@ -154,6 +184,9 @@ export class JobsClient {
         finishedAt: wf.closeTime ? wf.closeTime.toISOString() : null,
         error: mapped.error,
         metrics: {},
+        // Without its row nothing says whether it waits for a permit: it reads as Temporal has it.
+        queuePosition: null,
+        queuedAt: null,
       };
     }
     throw new RunNotFoundError(runId, job);
@@ -173,19 +206,31 @@ export class JobsClient {
       throw err;
     }
     const sameChain = (current.raw.workflowExecutionInfo?.firstRunId || current.runId) === firstRunId;
-    if (!sameChain) return view.status === 'running' ? this.withTemporalOutcome(view) : view;
+    if (!sameChain) return OPEN_STATUSES.includes(view.status) ? this.withTemporalOutcome(view) : view;
     const mapped = runStatusFromTemporal(current.status.name);
-    if (mapped.status === 'running') return { ...view, status: 'running', finishedAt: null };
+    // Open in Temporal: queued while its latest attempt waits for a permit, else running (a retry between attempts too).
+    if (mapped.status === 'running') return { ...view, status: view.status === 'queued' ? 'queued' : 'running', finishedAt: null };
     if (current.runId === view.latestRunId) return this.withTemporalOutcome(view);
     return view;
   }
 
   /** A `running` view of a run that Temporal has ended, as the reconciler will record it. */
   private async withTemporalOutcome(view: RunView): Promise<RunView> {
-    if (view.status !== 'running') return view;
+    if (!OPEN_STATUSES.includes(view.status)) return view;
     const outcome = await this.temporalOutcome(view.workflowId, view.latestRunId);
     if (outcome.status === 'running') return view;
     return { ...view, status: outcome.status, error: view.error ?? outcome.error, finishedAt: outcome.closedAt };
+  }
+
+  /**
+   * Closes the row of run `runId` when Temporal has ended it without its code (terminated, timed out, deleted), as the
+   * reconciler would; returns whether it did. A permit's waiter calls it for a slot's last holder before taking it.
+   */
+  async closeIfEnded(row: { workflow_id: string; run_id: string }): Promise<boolean> {
+    const outcome = await this.temporalOutcome(row.workflow_id, row.run_id);
+    if (outcome.status === 'running') return false;
+    await jobRuns.closeFromTemporal(this.ds, { runId: row.run_id, ...outcome });
+    return true;
   }
 
   private async temporalOutcome(workflowId: string, runId: string): Promise<{ status: RunStatus; error: string | null; closedAt: string }> {
@@ -250,10 +295,12 @@ export class JobsClient {
 
   async runs(job: string, limit = 20): Promise<RunView[]> {
     this.jobs.get(job);
-    return (await jobRuns.latestPerChain(this.ds, job))
-      .map(toView)
-      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-      .slice(0, limit);
+    return this.withQueuePositions(
+      (await jobRuns.latestPerChain(this.ds, job))
+        .map(toView)
+        .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+        .slice(0, limit),
+    );
   }
 
   /** Every attempt of a run (the chain its trigger started), first attempt first. */
@@ -288,9 +335,9 @@ export class JobsClient {
   }
 
   /** Starts the job again with the arguments of an earlier run. */
-  async rerun(job: string, runId: string): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+  async rerun(job: string, runId: string): Promise<{ workflowId: string; runId: string; args: JobArgs; status: 'queued' | 'running' }> {
     const view = await this.status(job, runId);
-    if (view.status === 'running') throw new AlreadyRunningError(view.workflowId, view.runId);
+    if (OPEN_STATUSES.includes(view.status)) throw new AlreadyRunningError(view.workflowId, view.runId);
     return this.trigger(job, view.args);
   }
 
@@ -332,5 +379,7 @@ function toView(r: JobRunRow): RunView {
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     error: r.error,
     metrics: r.metrics,
+    queuePosition: null,
+    queuedAt: r.queued_at ? r.queued_at.toISOString() : null,
   };
 }

@@ -43,7 +43,8 @@ function exitCodeOf(v: RunView): number {
 async function waitWithProgress(rt: Runtime, job: string, runId: string): Promise<RunView> {
   let last = '';
   return rt.client.waitFor(job, runId, (v) => {
-    const line = `[${new Date().toISOString()}] ${v.status} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
+    const place = v.queuePosition !== null ? ` (place ${v.queuePosition} in the queue)` : '';
+    const line = `[${new Date().toISOString()}] ${v.status}${place} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
     if (line.slice(27) !== last) console.error(line);
     last = line.slice(27);
   });
@@ -59,11 +60,33 @@ program
       const run = await load.tracing().withSpan('scheduled-job trigger', { attributes: { 'scheduled_job.job': job } }, () =>
         rt.client.trigger(job, opts.args),
       );
-      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: 'running' }));
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: run.status }));
       if (!opts.wait) return 0;
       const view = await waitWithProgress(rt, job, run.runId);
       printRun(view);
       return exitCodeOf(view);
+    });
+  });
+
+program
+  .command('jobs')
+  .description('every job: its lock, concurrency limit with its running and queued runs, schedule and alert settings')
+  .option('--json', 'print what GET /jobs answers')
+  .action(async (opts: { json?: boolean }) => {
+    await withRuntime(async (rt) => {
+      const jobs = await rt.client.describeJobs();
+      if (opts.json) return console.log(JSON.stringify({ jobs }, null, 2));
+      console.table(
+        jobs.map((j) => ({
+          job: j.name,
+          lock: [j.name, ...j.lockKey.map((k) => `<${k}>`)].join('/'),
+          limit: j.concurrency ? `${j.concurrency.limit}${j.concurrency.groupBy.length > 0 ? ` per ${j.concurrency.groupBy.join(', ')}` : ''}` : '',
+          running: j.running,
+          queued: j.queued,
+          schedule: j.schedule ?? '',
+          alerts: j.alerts ? `${j.alerts.on.join(', ')}${j.alerts.signed ? ' (signed)' : ''}${j.alerts.expectedBy ? `; by ${j.alerts.expectedBy}` : ''}` : '',
+        })),
+      );
     });
   });
 
@@ -106,7 +129,7 @@ program
   .action(async (job: string, runId: string, opts: { wait?: boolean }) => {
     process.exitCode = await withRuntime(async (rt) => {
       const run = await rt.client.rerun(job, runId);
-      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: 'running' }));
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: run.status }));
       if (!opts.wait) return 0;
       const view = await waitWithProgress(rt, job, run.runId);
       printRun(view);

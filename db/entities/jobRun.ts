@@ -1,7 +1,11 @@
 import { EntitySchema } from 'typeorm';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+/** `queued`: a run of a job with a concurrency limit, waiting for a permit (it has not started its work). */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export type TerminalStatus = Exclude<RunStatus, 'queued' | 'running'>;
+/** A run that has not ended: waiting for a permit, or running. */
+export const OPEN_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
 export interface JobRun {
   id: string;
@@ -18,6 +22,9 @@ export interface JobRun {
   metrics: Record<string, number>;
   updatedAt: Date;
   partitionKey: string | null;
+  concurrencyQueue: string | null;
+  queuedAt: Date | null;
+  permitSlot: number | null;
 }
 
 export const JobRunEntity = new EntitySchema<JobRun>({
@@ -38,5 +45,8 @@ export const JobRunEntity = new EntitySchema<JobRun>({
     metrics: { type: 'jsonb' },
     updatedAt: { name: 'updated_at', type: 'timestamptz' },
     partitionKey: { name: 'partition_key', type: 'text', nullable: true },
+    concurrencyQueue: { name: 'concurrency_queue', type: 'text', nullable: true },
+    queuedAt: { name: 'queued_at', type: 'timestamptz', nullable: true },
+    permitSlot: { name: 'permit_slot', type: 'integer', nullable: true },
   },
 });

@@ -13,7 +13,9 @@ import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProces
 
 const TOKEN = 'console-test-token';
 const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * 86_400_000).toISOString().slice(0, 10);
-useStackEnv({ ...TEST_MODULES, API_TOKEN: TOKEN });
+// A job of this test's own with a concurrency limit of 2 (test/support/jobs.ts), so its queue is its own.
+const LIMITED = `console_limited_${uniqueTag('l').replace(/-/g, '_')}`.slice(0, 50);
+useStackEnv({ ...TEST_MODULES, API_TOKEN: TOKEN, TEST_LIMITED_JOB: LIMITED, TEST_LIMIT: '2' });
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -286,6 +288,33 @@ describe('the console in a browser', { timeout: 600_000 }, () => {
     assert.equal(cells.length, 365);
     assert.equal(cells.filter((s) => s === 'missing').length, 365 - 358);
     await page.locator('table.grid').screenshot({ path: process.env['CONSOLE_SCREENSHOT'] ?? path.join(tmpdir(), 'console-days.png') });
+  });
+
+  test('a limited job: its limit with the runs running and queued on the Jobs and job pages; a queued run shows its place and can be cancelled', async () => {
+    const first = freshDay();
+    const days = [0, 1, 2].map((i) => new Date(Date.parse(`${first}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10));
+    const runIds = [];
+    for (const day of days) runIds.push(await trigger(LIMITED, { day, steps: 60, stepMs: 500 }));
+    await eventually('two running, one queued', async () => {
+      const [row] = (await rt.ds.query(`SELECT count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM job_runs WHERE job_name = $1`, [LIMITED])) as { running: number; queued: number }[];
+      return row!.running === 2 && row!.queued === 1;
+    }, 60_000, 200);
+    await visit('/console', 'jobs (limited job)');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: LIMITED, exact: true }) });
+    assert.match(await row.innerText(), /2 at once: 2 running, 1 queued/);
+    await visit(`/console/jobs/${LIMITED}`, 'job (limited)');
+    assert.match(await page.locator('main').innerText(), /Concurrency limit\s+2 at once: 2 running, 1 queued/);
+    await visit(`/console/jobs/${LIMITED}/runs/${runIds[2]}`, 'run (queued)');
+    assert.match(await page.locator('#live').innerText(), /queued\s+place 1 in the queue for a permit/);
+    for (const runId of runIds) {
+      await page.goto(`${api.base}/console/jobs/${LIMITED}/runs/${runId}`);
+      await Promise.all([page.waitForURL(/\/cancel$/), page.getByRole('link', { name: 'Cancel this run…' }).click()]);
+      await Promise.all([page.waitForURL(/notice=cancel/), page.getByRole('button', { name: 'Cancel the run' }).click()]);
+    }
+    await eventually('every run cancelled in job_runs', async () => {
+      const rows = (await rt.ds.query(`SELECT status FROM job_runs WHERE job_name = $1`, [LIMITED])) as { status: string }[];
+      return rows.length === 3 && rows.every((r) => r.status === 'cancelled');
+    }, 60_000);
   });
 
   test('read-only mode: no action on any page, and an action request is refused', async () => {
