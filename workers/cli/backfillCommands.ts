@@ -1,6 +1,9 @@
+import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import type { BackfillDeps, BackfillView } from '../../client/backfills';
+import { isDependencyOutage } from '../../connections/untilReachable';
 import { InvalidRequestError } from '../../jobs/requestErrors';
+import { describe } from '../../observability/dependencies';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
 import type { JobArgs } from '../../workflows/types';
 import type { Runtime } from '../runtime';
@@ -41,8 +44,24 @@ async function follow(rt: Runtime, job: string, id: string): Promise<number> {
   let started = false;
   let view: BackfillView;
   try {
+    let away = false;
     for (;;) {
-      view = await b.backfillStatus(deps(rt), job, id);
+      try {
+        view = await b.backfillStatus(deps(rt), job, id);
+      } catch (err) {
+        // The backfill runs on the server: an outage of Temporal (or of its database) only pauses the following.
+        if (!isDependencyOutage(err) && !(err instanceof NamespaceNotFoundError)) throw err;
+        if (!away) console.error(`\nTemporal did not answer (${describe(err)}): still following, the backfill goes on in Temporal`);
+        away = true;
+        if (detached) {
+          console.error(`detached: backfill ${id} of ${job} goes on in Temporal; follow it again with scheduled-job backfill status ${job} ${id} --follow`);
+          return DETACHED_EXIT;
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+        continue;
+      }
+      if (away) console.error('Temporal answers again');
+      away = false;
       const p = view.progress;
       if (p) {
         const payload = { counts: countsLine(p) || 'starting', flight: p.inFlight.length ? `in flight: ${p.inFlight.map((f) => f.day).join(' ')}` : '' };
