@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO } from './stack';
 
-export const BIN = path.join(REPO, 'bin', 'scheduled-job.js');
+export const BIN = path.join(REPO, 'bin', 'scheduled-job');
 
 export interface CliResult {
   code: number | null;
