@@ -1,27 +1,16 @@
-import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { DataSource } from 'typeorm';
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
-import { TERMINAL_STATUSES, type RunStatus } from '../db/entities/jobRun';
 import * as jobRuns from '../db/jobRuns';
-import type { JobRunRow } from '../db/jobRuns';
+import { TERMINAL_STATUSES, type Queryable } from '../db/jobRuns';
 import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
 import type { scheduledJob } from '../workflows/scheduledJob';
-import type { JobArgs, JobMetrics } from '../workflows/types';
-import { runStatusFromTemporal } from './statusMapping';
+import type { JobArgs } from '../workflows/types';
+import { recentRuns, RunNotFoundError, runStatus, toView, type RunView } from './runViews';
 import { workflowIdFor } from './workflowId';
-
-const GRPC_INVALID_ARGUMENT = 3;
-/** The advisory lock that lets one worker at a time reconcile (db/dataSource.ts holds the migrations' lock). */
-const RECONCILER_LOCK = 7_170_002;
-
-/** The gRPC status code of a client error: the SDK's ServiceError carries the gRPC error as its cause. */
-function grpcCodeOf(err: unknown): number | undefined {
-  if (isGrpcServiceError(err)) return err.code;
-  return err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause.code : undefined;
-}
 
 /** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
 const MAX_WORKFLOW_ID_BYTES = 1000;
@@ -37,38 +26,11 @@ export class AlreadyRunningError extends Error {
   }
 }
 
-export class RunNotFoundError extends Error {
-  override name = 'RunNotFound';
-  constructor(
-    readonly runId: string,
-    readonly job: string,
-  ) {
-    super(`no run ${runId} of job ${job}: a run ID is the runId its trigger returned`);
-  }
-}
-
-export interface RunView {
-  job: string;
-  workflowId: string;
-  /** The run the trigger returned; stays the same across whole-job retries. */
-  runId: string;
-  /** The run of the latest attempt. */
-  latestRunId: string;
-  attempt: number;
-  status: RunStatus;
-  args: JobArgs;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-  metrics: JobMetrics;
-}
-
-
 /** Everything that starts, inspects or stops job runs goes through here: the HTTP API, the CLI and the tests. */
 export class JobsClient {
   constructor(
     readonly temporal: Client,
-    readonly ds: DataSource,
+    readonly db: Queryable,
     readonly jobs: JobRegistry,
     readonly taskQueue: string,
   ) {}
@@ -103,7 +65,7 @@ export class JobsClient {
         });
         const runId = handle.firstExecutionRunId;
         // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.ds, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
+        await jobRuns.openRun(this.db, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
         events.trigger(job, 'started');
         return { workflowId, runId, args };
       } catch (err) {
@@ -119,123 +81,24 @@ export class JobsClient {
 
   /** A run's state, following whole-job retries to the latest attempt. */
   async status(job: string, runId: string): Promise<RunView> {
-    const latest = await jobRuns.latestOfChain(this.ds, job, runId);
-    if (!latest) throw new RunNotFoundError(runId, job);
-    const view = toView(latest);
-    if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
-      return this.followTemporal(view, latest.first_run_id);
-    }
-    return view;
-  }
-
-  /**
-   * The log can lag Temporal: between a failed attempt and the retry's first step the chain is still running, and a
-   * terminate or timeout leaves no row update. Temporal's view of the chain decides those cases; the row itself is
-   * closed by the workers' reconciler (reconcileStale), so a status read never writes.
-   */
-  private async followTemporal(view: RunView, firstRunId: string): Promise<RunView> {
-    let current;
-    try {
-      current = await this.temporal.workflow.getHandle(view.workflowId).describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return view;
-      throw err;
-    }
-    const sameChain = (current.raw.workflowExecutionInfo?.firstRunId || current.runId) === firstRunId;
-    if (!sameChain) return view.status === 'running' ? this.withTemporalOutcome(view) : view;
-    const mapped = runStatusFromTemporal(current.status.name);
-    if (mapped.status === 'running') return { ...view, status: 'running', finishedAt: null };
-    if (current.runId === view.latestRunId) return this.withTemporalOutcome(view);
-    return view;
-  }
-
-  /** A `running` view of a run that Temporal has ended, as the reconciler will record it. */
-  private async withTemporalOutcome(view: RunView): Promise<RunView> {
-    if (view.status !== 'running') return view;
-    const outcome = await this.temporalOutcome(view.workflowId, view.latestRunId);
-    if (outcome.status === 'running') return view;
-    return { ...view, status: outcome.status, error: view.error ?? outcome.error, finishedAt: outcome.closedAt };
-  }
-
-  private async temporalOutcome(workflowId: string, runId: string): Promise<{ status: RunStatus; error: string | null; closedAt: string }> {
-    try {
-      const d = await this.temporal.workflow.getHandle(workflowId, runId).describe();
-      return { ...runStatusFromTemporal(d.status.name), closedAt: (d.closeTime ?? new Date()).toISOString() };
-    } catch (err) {
-      // INVALID_ARGUMENT: an ID Temporal could never have issued (a row written by hand); no later look can close it.
-      if (!(err instanceof WorkflowNotFoundError) && grpcCodeOf(err) !== GRPC_INVALID_ARGUMENT) throw err;
-      return { status: 'failed', error: 'run no longer known to Temporal', closedAt: new Date().toISOString() };
-    }
-  }
-
-  /**
-   * Closes `running` rows whose runs Temporal has already ended (terminate, timeout, deleted): the workers call this
-   * on a timer, and one of them at a time does the pass (a session advisory lock, released with its connection if
-   * the worker dies), so several workers do not repeat each other's Temporal calls. The updates are autocommitted
-   * one by one, so no row stays locked while Temporal is asked about the next.
-   */
-  async reconcileStale(olderThanMs: number, limit = 100): Promise<number> {
-    const gate = this.ds.createQueryRunner();
-    await gate.connect();
-    try {
-      const [lock] = (await gate.query(`SELECT pg_try_advisory_lock($1) AS leader`, [RECONCILER_LOCK])) as { leader: boolean }[];
-      if (!lock?.leader) return 0;
-      try {
-        return await this.reconcilePass(olderThanMs, limit);
-      } finally {
-        await gate.query(`SELECT pg_advisory_unlock($1)`, [RECONCILER_LOCK]).catch(() => undefined);
-      }
-    } finally {
-      await gate.release();
-    }
-  }
-
-  private async reconcilePass(olderThanMs: number, limit: number): Promise<number> {
-    const rows = await jobRuns.staleRunning(this.ds, olderThanMs, limit);
-    let closed = 0;
-    let firstError: unknown;
-    for (const row of rows) {
-      let outcome;
-      try {
-        outcome = await this.temporalOutcome(row.workflow_id, row.run_id);
-      } catch (err) {
-        firstError ??= err;
-        // A row that cannot be looked at now goes to the back of the queue instead of blocking every row behind it;
-        // with Temporal away, no other row can be looked at either.
-        await jobRuns.touch(this.ds, row.run_id).catch(() => undefined);
-        if (isTemporalUnavailable(err)) break;
-        continue;
-      }
-      if (outcome.status === 'running') {
-        await jobRuns.touch(this.ds, row.run_id);
-        continue;
-      }
-      await jobRuns.closeFromTemporal(this.ds, { runId: row.run_id, ...outcome });
-      closed++;
-    }
-    if (firstError !== undefined) throw firstError;
-    return closed;
+    return runStatus(this.db, async () => this.temporal, job, runId);
   }
 
   async runs(job: string, limit = 20): Promise<RunView[]> {
-    this.jobs.get(job);
-    return (await jobRuns.latestPerChain(this.ds, job))
-      .map(toView)
-      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-      .slice(0, limit);
+    return recentRuns(this.db, this.jobs, job, limit);
   }
 
   /** Every attempt of a run (the chain its trigger started), first attempt first. */
   async attempts(job: string, runId: string): Promise<RunView[]> {
     this.jobs.get(job);
-    const rows = await jobRuns.attemptsOfChain(this.ds, job, runId);
+    const rows = await jobRuns.attemptsOfChain(this.db, job, runId);
     if (rows.length === 0) throw new RunNotFoundError(runId, job);
     return rows.map(toView);
   }
 
   /** Each job's latest run and how its runs of the last `days` days ended. */
   async records(days: number): Promise<{ job: string; last: RunView | null; succeeded: number; finished: number }[]> {
-    const records = await jobRuns.jobRecords(this.ds, this.jobs.list().map((d) => d.name), days);
+    const records = await jobRuns.jobRecords(this.db, this.jobs.list().map((d) => d.name), days);
     return records.map((r) => ({ ...r, last: r.last ? toView(r.last) : null }));
   }
 
@@ -286,20 +149,4 @@ export class JobsClient {
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
-}
-
-function toView(r: JobRunRow): RunView {
-  return {
-    job: r.job_name,
-    workflowId: r.workflow_id,
-    runId: r.first_run_id,
-    latestRunId: r.run_id,
-    attempt: r.attempt,
-    status: r.status,
-    args: r.args,
-    startedAt: r.started_at.toISOString(),
-    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
-    error: r.error,
-    metrics: r.metrics,
-  };
 }

@@ -1,7 +1,5 @@
 import { EntitySchema } from 'typeorm';
-
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+import type { RunStatus } from '../jobRuns';
 
 export interface JobRun {
   id: string;

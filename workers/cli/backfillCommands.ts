@@ -3,9 +3,8 @@ import type { BackfillDeps, BackfillView } from '../../client/backfills';
 import { InvalidRequestError } from '../../jobs/requestErrors';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
 import type { JobArgs } from '../../workflows/types';
-import type { Runtime } from '../runtime';
+import { withCli, type CliContext } from './context';
 import { jsonArgs, wholeNumber } from './options';
-import type { WithRuntime } from './scheduleCommands';
 
 // Loaded when a command runs, not when the CLI starts (see workers/cli.ts).
 const load = {
@@ -19,7 +18,7 @@ export const DETACHED_EXIT = 130;
 /** Up to this many days, the closing summary is the days table; past it, the counts and the days that failed. */
 const TABLE_DAYS = 100;
 
-const deps = (rt: Runtime): BackfillDeps => ({ temporal: rt.temporal, jobs: rt.jobs, taskQueue: rt.env.TEMPORAL_TASK_QUEUE });
+const deps = async (cx: CliContext): Promise<BackfillDeps> => ({ temporal: await cx.temporal(), jobs: cx.jobs(), taskQueue: cx.env.TEMPORAL_TASK_QUEUE });
 
 const countsLine = (p: BackfillProgress) =>
   Object.entries(p.counts)
@@ -32,7 +31,7 @@ const countsLine = (p: BackfillProgress) =>
  * how to come back or cancel. Returns the exit code: 0 when every day succeeded or was skipped, 1 otherwise, 130
  * when detached.
  */
-async function follow(rt: Runtime, job: string, id: string): Promise<number> {
+async function follow(cx: CliContext, job: string, id: string): Promise<number> {
   const b = load.backfills();
   let detached = false;
   const onSigint = () => (detached = true);
@@ -42,7 +41,7 @@ async function follow(rt: Runtime, job: string, id: string): Promise<number> {
   let view: BackfillView;
   try {
     for (;;) {
-      view = await b.backfillStatus(deps(rt), job, id);
+      view = await b.backfillStatus(await deps(cx), job, id);
       const p = view.progress;
       if (p) {
         const payload = { counts: countsLine(p) || 'starting', flight: p.inFlight.length ? `in flight: ${p.inFlight.map((f) => f.day).join(' ')}` : '' };
@@ -65,17 +64,17 @@ async function follow(rt: Runtime, job: string, id: string): Promise<number> {
     );
     return DETACHED_EXIT;
   }
-  return summarize(rt, job, view);
+  return summarize(cx, job, view);
 }
 
-async function summarize(rt: Runtime, job: string, view: BackfillView): Promise<number> {
+async function summarize(cx: CliContext, job: string, view: BackfillView): Promise<number> {
   const p = view.progress;
   if (!p) {
     console.log(JSON.stringify({ id: view.id, status: view.status, error: view.error }));
     return 1;
   }
   if (p.total <= TABLE_DAYS) {
-    const days = await load.days().jobDays(rt.ds, rt.jobs, job, p.from, p.to);
+    const days = await load.days().jobDays(cx.db, cx.jobs(), job, p.from, p.to);
     console.table(days.map((d) => ({ day: d.day, status: d.status, attempts: d.attempts, rows: d.rows ?? '', runId: d.runId ?? '', error: (d.error ?? '').slice(0, 60) })));
   } else if (p.failed.length > 0) {
     console.table(p.failed.slice(0, TABLE_DAYS).map((f) => ({ day: f.day, outcome: f.outcome, runId: f.runId ?? '', error: (f.error ?? '').slice(0, 60) })));
@@ -89,7 +88,7 @@ async function summarize(rt: Runtime, job: string, view: BackfillView): Promise<
  * `backfill <job> --from --to` starts (or attaches to) the durable backfill and follows it; `backfill status <job>
  * <id>` and `backfill cancel <job> <id>` operate one by its ID (`<from>..<to>`).
  */
-export function registerBackfillCommands(program: Command, withRuntime: WithRuntime): void {
+export function registerBackfillCommands(program: Command): void {
   program
     .command('backfill')
     .usage('<job> --from DAY --to DAY [options]\n       scheduled-job backfill status <job> <id> [--follow]\n       scheduled-job backfill cancel <job> <id>')
@@ -118,13 +117,13 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
         if (first === 'status' || first === 'cancel') {
           const [job, id, ...extra] = rest;
           if (!job || !id || extra.length > 0) throw new InvalidRequestError(`usage: scheduled-job backfill ${first} <job> <id>`);
-          process.exitCode = await withRuntime(async (rt) => {
+          process.exitCode = await withCli(async (cx) => {
             if (first === 'cancel') {
-              console.log(JSON.stringify({ ...(await b.cancelBackfill(deps(rt), job, id)), status: 'cancelling' }));
+              console.log(JSON.stringify({ ...(await b.cancelBackfill(await deps(cx), job, id)), status: 'cancelling' }));
               return 0;
             }
-            if (opts.follow) return follow(rt, job, id);
-            const view = await b.backfillStatus(deps(rt), job, id);
+            if (opts.follow) return follow(cx, job, id);
+            const view = await b.backfillStatus(await deps(cx), job, id);
             console.log(JSON.stringify(view, null, 2));
             return 0;
           });
@@ -133,8 +132,8 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
         if (rest.length > 0) throw new InvalidRequestError(`unexpected ${rest.join(' ')}: usage: scheduled-job backfill <job> --from DAY --to DAY`);
         if (!opts.from || !opts.to) throw new InvalidRequestError('--from and --to are required: scheduled-job backfill <job> --from DAY --to DAY');
         const job = first;
-        process.exitCode = await withRuntime(async (rt) => {
-          const started = await b.startBackfill(deps(rt), job, {
+        process.exitCode = await withCli(async (cx) => {
+          const started = await b.startBackfill(await deps(cx), job, {
             from: opts.from!,
             to: opts.to!,
             concurrency: opts.concurrency,
@@ -144,7 +143,7 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
           });
           console.log(JSON.stringify(started));
           if (started.attached) console.error(`a backfill of ${started.id} was running: following it (its own options stand)`);
-          return opts.detach ? 0 : follow(rt, job, started.id);
+          return opts.detach ? 0 : follow(cx, job, started.id);
         });
       },
     );

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { JobsClient, RunView } from '../../../client/jobsClient';
+import type { JobsClient } from '../../../client/jobsClient';
+import type { RunView } from '../../../client/runViews';
 import type { ApiApp } from '../app';
 import type { PageData, View } from './render';
 
