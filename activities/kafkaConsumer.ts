@@ -10,10 +10,10 @@ import { ingestWorkflowId } from '../workflows/consumerIds';
 import type { ConsumerRegistry, ResolvedConsumer } from '../consumers/registry';
 import { logger } from '../observability/logger';
 import { backoffMs } from '../domain/backoff';
-import { appliedOffsets } from '../consumers/store';
+import { consumerProgress, ensureConsumerControl, recordConsumerHost, startAppliedOffset } from '../consumers/store';
 import { events } from '../observability/events';
 import { consumerReportSignal, consumerIngestWorkflowType, ingestRangeSignalName } from '../workflows/consumerSignals';
-import { zeroConsumerCounts, type ConsumerCounts, type ConsumerReport, type IngestWorkflowInput, type KafkaRange, type PartitionLag } from '../workflows/consumerTypes';
+import type { ConsumerReport, IngestWorkflowInput, KafkaRange, PartitionLag } from '../workflows/consumerTypes';
 
 interface Deps {
   ds: DataSource;
@@ -31,6 +31,19 @@ interface Deps {
 
 /** How often the consumer looks for new messages while there is nothing to describe (light traffic's latency). */
 const POLL_MS = 200;
+/**
+ * How often the activity writes that it is alive (kafka_consumer_hosts): `consumers status` calls a consumer `stale`
+ * when this has not happened for STALE_AFTER_MS (client/consumersClient.ts).
+ */
+export const HOST_REPORT_MS = 1_000;
+/** The window of the messages-per-second figure. */
+const RATE_WINDOW_MS = 60_000;
+/**
+ * A partition whose applied offset has not moved for this long while offsets are handed over gets them described
+ * again: an ingest workflow that was lost (ended on a dead task queue, terminated by hand) gets a new one. A live one
+ * drops the descriptor as a redelivery.
+ */
+const REDESCRIBE_AFTER_MS = 60_000;
 
 /** The consumer side of the stream half: one activity that describes new offsets for as long as it is not cancelled. */
 export function createKafkaConsumerActivities(deps: Deps) {
@@ -40,7 +53,8 @@ export function createKafkaConsumerActivities(deps: Deps) {
      * that made Temporal run it elsewhere). Per partition: the offsets between what it described and the high
      * watermark become a descriptor signalled into the partition's ingest workflow, and only once that signal is
      * accepted is the group offset committed. A crash at any point describes the range again from the committed
-     * offset; the ingest workflow drops what it had already accepted.
+     * offset; the ingest workflow drops what it had already accepted. While its consumer is paused
+     * (kafka_consumer_controls) it describes nothing and keeps reporting.
      */
     async consumeKafka(input: { consumer: string }): Promise<void> {
       const ctx = Context.current();
@@ -73,6 +87,8 @@ interface PartitionState {
   applied: bigint;
   /** Where this session started describing: the base of the lead until the ingest side writes something. */
   start: bigint;
+  /** When `applied` last moved (or this session started): a lead that stays unwritten longer is described again. */
+  appliedMovedAt: number;
 }
 
 /**
@@ -82,8 +98,11 @@ interface PartitionState {
  */
 class ConsumerSession {
   private stopping = false;
-  private delta = zeroConsumerCounts();
+  private paused = false;
   private parts = new Map<string, PartitionState>();
+  /** Messages applied (all partitions, from Postgres) at the passes of the last minute: the rate's window. */
+  private samples: { at: number; messages: number }[] = [];
+  private readonly startedAt = new Date();
   private lastReported = '';
   private readonly host = { pid: process.pid, hostname: os.hostname() };
   private readonly log;
@@ -121,6 +140,9 @@ class ConsumerSession {
     void this.report(true).catch((err: unknown) => this.log.warn({ err: (err as Error)?.message ?? err }, 'first report failed'));
     ctx.heartbeat(this.snapshot());
     const heartbeats = setInterval(() => ctx.heartbeat(this.snapshot()), Math.max(500, Math.floor(c.workflow.heartbeatTimeoutMs / 4)));
+    // Apart from the passes, so a pass stuck on Kafka or Temporal still says the consumer is alive.
+    const hostReports = setInterval(() => void this.reportHost(), HOST_REPORT_MS);
+    void this.reportHost();
     let reported = Date.now();
     try {
       for (let failures = 0; ; ) {
@@ -152,23 +174,29 @@ class ConsumerSession {
     } finally {
       this.stopping = true;
       clearInterval(heartbeats);
+      clearInterval(hostReports);
       await Promise.all([this.admin.close().catch(() => undefined), this.kafka.close().catch(() => undefined)]);
       this.log.info('consumer stopped');
     }
   }
 
-  /** Where each partition resumes: the group's committed offset, else the earliest or latest offset. */
+  /**
+   * Where each partition resumes: the group's committed offset, else the earliest or latest offset. A partition the
+   * consumer has never described gets its applied offset just below where it starts; one whose applied offset is
+   * behind what was handed over gets that stretch described again (its ingest workflow may be gone).
+   */
   private async init(): Promise<void> {
     const c = this.c;
     const topics = await this.admin.listTopics();
     const missing = c.topics.filter((t) => !topics.includes(t));
     // Consumers never create topics; wait for whoever owns the topic to create it.
     if (missing.length > 0) throw ApplicationFailure.retryable(`topic ${missing.join(', ')} does not exist (yet); retrying`, 'TopicMissing');
-    const [low, high, committed, applied] = await Promise.all([
+    await ensureConsumerControl(this.deps.ds, c.name);
+    const [low, high, committed, progress] = await Promise.all([
       this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.EARLIEST }),
       this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
       this.committedOffsets(),
-      this.appliedOffsets(),
+      consumerProgress(this.deps.ds, c.name),
     ]);
     const parts = new Map<string, PartitionState>();
     for (const topic of c.topics) {
@@ -177,24 +205,50 @@ class ConsumerSession {
         const key = `${topic}/${partition}`;
         const at = committed.get(key);
         const start = at ?? (c.fromBeginning ? low.get(topic)![partition]! : highs[partition]!);
-        parts.set(key, { topic, partition, next: start, committed: at ?? null, high: highs[partition]!, applied: applied.get(key) ?? -1n, start });
+        let applied = progress.applied.get(key);
+        if (applied === undefined && at === undefined) {
+          await startAppliedOffset(this.deps.ds, c.name, topic, partition, start);
+          applied = start - 1n;
+        }
+        parts.set(key, { topic, partition, next: start, committed: at ?? null, high: highs[partition]!, applied: applied ?? -1n, start, appliedMovedAt: Date.now() });
       }
     }
     this.parts = parts;
-    this.log.info({ partitions: [...parts.values()].map((p) => `${p.topic}/${p.partition}@${p.next}`) }, 'consumer running');
+    this.paused = progress.paused;
+    this.log.info({ partitions: [...parts.values()].map((p) => `${p.topic}/${p.partition}@${p.next}`), paused: this.paused }, 'consumer running');
+    await this.describeAgain([...parts.values()].filter((p) => p.applied >= 0n && p.applied + 1n < p.next));
+  }
+
+  /** Hands each partition's stretch between its applied offset and what was handed over to its ingest workflow again. */
+  private async describeAgain(parts: PartitionState[]): Promise<void> {
+    if (parts.length === 0) return;
+    await Promise.all(
+      parts.map((p) =>
+        this.signal({ topic: p.topic, partition: p.partition, firstOffset: (p.applied + 1n).toString(), lastOffset: (p.next - 1n).toString(), messages: Number(p.next - p.applied - 1n) }),
+      ),
+    );
+    for (const p of parts) p.appliedMovedAt = Date.now();
+    this.log.info({ partitions: parts.map((p) => `${p.topic}/${p.partition}: ${p.applied + 1n}-${p.next - 1n}`) }, 'described again what was handed over and not yet written');
   }
 
   /** One pass: new high watermarks and applied offsets, a descriptor per partition with room, then their commit. */
   private async step(): Promise<number> {
     const c = this.c;
-    const [high, applied] = await Promise.all([
+    const [high, progress] = await Promise.all([
       this.kafka.listOffsets({ topics: c.topics, timestamp: ListOffsetTimestamps.LATEST }),
-      this.appliedOffsets(),
+      consumerProgress(this.deps.ds, c.name),
     ]);
+    this.paused = progress.paused;
+    this.sample(progress.messages);
     const ranges: { p: PartitionState; range: KafkaRange }[] = [];
+    const stalled: PartitionState[] = [];
     for (const p of this.parts.values()) {
       p.high = high.get(p.topic)?.[p.partition] ?? p.high;
-      p.applied = applied.get(`${p.topic}/${p.partition}`) ?? p.applied;
+      const applied = progress.applied.get(`${p.topic}/${p.partition}`) ?? p.applied;
+      if (applied !== p.applied) p.appliedMovedAt = Date.now();
+      p.applied = applied;
+      if (this.paused) continue;
+      if (p.applied >= 0n && p.applied + 1n < p.next && Date.now() - p.appliedMovedAt > REDESCRIBE_AFTER_MS) stalled.push(p);
       const room = BigInt(c.maxLead) - this.leadOf(p);
       const available = p.high - p.next;
       if (available > 0n && room > 0n) {
@@ -218,19 +272,50 @@ class ConsumerSession {
       if (sent[i]!.status !== 'fulfilled') return;
       p.next += BigInt(range.messages);
       described += range.messages;
-      this.delta.messages += range.messages;
-      this.delta.signals++;
       events.consumerSignalled(c.name);
     });
     const toCommit = [...this.parts.values()].filter((p) => p.committed !== p.next);
     if (toCommit.length > 0) await this.commit(toCommit);
     const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const p of this.parts.values()) {
-      const lag = p.high - (p.committed ?? p.start);
-      events.consumerLag(c.name, p.topic, p.partition, Number(lag > 0n ? lag : 0n));
-    }
+    for (const p of this.parts.values()) events.consumerLag(c.name, p.topic, p.partition, this.lagOf(p));
+    if (stalled.length > 0) await this.describeAgain(stalled);
     return described;
+  }
+
+  /** Offsets not yet applied: the high watermark minus the next offset to apply. */
+  private lagOf(p: PartitionState): number {
+    const lag = p.high - (p.applied >= 0n ? p.applied + 1n : p.start);
+    return Number(lag > 0n ? lag : 0n);
+  }
+
+  private sample(messages: number): void {
+    const now = Date.now();
+    this.samples.push({ at: now, messages });
+    while (this.samples.length > 2 && now - this.samples[1]!.at >= RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Messages applied per second over the last minute (or since this attempt started), by Postgres's counts. */
+  private rate(): number | null {
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    if (!first || !last || last.at - first.at < 1_000) return null;
+    return Math.max(0, ((last.messages - first.messages) * 1000) / (last.at - first.at));
+  }
+
+  private async reportHost(): Promise<void> {
+    try {
+      await recordConsumerHost(this.deps.ds, this.c.name, {
+        hostname: this.host.hostname,
+        pid: this.host.pid,
+        attempt: this.ctx.info.attempt,
+        startedAt: this.startedAt,
+        messagesPerSecond: this.rate(),
+      });
+    } catch (err) {
+      // Postgres away: `consumers status` cannot be read either; the next tick tries again.
+      this.log.debug({ err: (err as Error)?.message ?? err }, 'host report failed');
+    }
   }
 
   private leadOf(p: PartitionState): bigint {
@@ -241,7 +326,7 @@ class ConsumerSession {
 
   private async signal(range: KafkaRange): Promise<void> {
     const c = this.c;
-    const args: IngestWorkflowInput = { consumer: c.name, handler: c.handler, settings: c.ingest };
+    const args: IngestWorkflowInput = { consumer: c.name, settings: c.ingest };
     // By name, not by importing the workflow: activities stay apart from workflow code.
     await this.deps.temporal.workflow.signalWithStart(consumerIngestWorkflowType, {
       workflowId: ingestWorkflowId(c.name, range.topic, range.partition, c.partitionsPerIngestWorkflow),
@@ -274,36 +359,27 @@ class ConsumerSession {
     return out;
   }
 
-  private async appliedOffsets(): Promise<Map<string, bigint>> {
-    return appliedOffsets(this.deps.ds, this.c.name);
-  }
-
   /** Reports to the consumer workflow when something changed (always when `force`). */
   private async report(force: boolean): Promise<void> {
     const report = this.snapshot();
-    const key = JSON.stringify(report.partitions);
-    if (!force && key === this.lastReported && this.delta.messages === 0) return;
+    const key = JSON.stringify([report.partitions, report.paused]);
+    if (!force && key === this.lastReported) return;
     const wf = this.ctx.info.workflowExecution;
     if (wf) await this.deps.temporal.workflow.getHandle(wf.workflowId, wf.runId).signal(consumerReportSignal, report);
     this.lastReported = key;
-    // Descriptors may have been counted while the signal was in flight: take away only what was reported.
-    for (const k of Object.keys(this.delta) as (keyof ConsumerCounts)[]) this.delta[k] -= report.delta[k];
   }
 
   private snapshot(): ConsumerReport {
-    const partitions: PartitionLag[] = [...this.parts.values()].map((p) => {
-      const lag = p.high - (p.committed ?? p.start);
-      return {
-        topic: p.topic,
-        partition: p.partition,
-        committed: p.committed === null ? null : p.committed.toString(),
-        high: p.high.toString(),
-        lag: Number(lag > 0n ? lag : 0n),
-        described: p.next.toString(),
-        applied: p.applied >= 0n ? p.applied.toString() : null,
-        lead: Number(this.leadOf(p)),
-      };
-    });
+    const partitions: PartitionLag[] = [...this.parts.values()].map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      committed: p.committed === null ? null : p.committed.toString(),
+      high: p.high.toString(),
+      lag: this.lagOf(p),
+      described: p.next.toString(),
+      applied: p.applied >= 0n ? p.applied.toString() : null,
+      lead: Number(this.leadOf(p)),
+    }));
     return {
       at: new Date().toISOString(),
       host: this.host,
@@ -312,7 +388,7 @@ class ConsumerSession {
       lag: partitions.reduce((n, p) => n + p.lag, 0),
       lead: partitions.reduce((n, p) => n + (p.lead ?? 0), 0),
       maxLead: this.c.maxLead,
-      delta: { ...this.delta },
+      paused: this.paused,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Consumer, type ClusterMetadata } from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps, type ClusterMetadata } from '@platformatic/kafka';
 import type { Env } from '../config/env';
 import { kafkaClientOptions } from '../connections/kafka';
 
@@ -8,6 +8,8 @@ export interface RangeChunk {
   values: (Buffer | null)[];
   /** The last offset this chunk accounts for (past transaction markers and compacted gaps), at most the range's end. */
   upTo: bigint;
+  /** Set when Kafka's retention deleted offsets `first`..`upTo` before they could be read: the chunk has no messages. */
+  lostFrom?: bigint;
 }
 
 // Bit 5 of a record batch's attributes marks a control batch (transaction commit and abort markers): no messages.
@@ -67,6 +69,10 @@ export class KafkaRangeReader {
           topics: [{ topicId: t.id, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: from, lastFetchedEpoch: -1, partitionMaxBytes: FETCH_BYTES }] }],
         });
       } catch (err) {
+        if (isOffsetOutOfRange(err)) {
+          const lost = await this.lostBefore(topic, partition, from, to);
+          if (lost) return lost;
+        }
         // A moved leader or a restarting broker: fresh metadata and a few quick tries before the activity retries.
         if (attempt >= 5) throw err;
         await new Promise((r) => setTimeout(r, 200 * attempt));
@@ -98,6 +104,17 @@ export class KafkaRangeReader {
     }
   }
 
+  /**
+   * The chunk of offsets from `from` that Kafka's retention deleted (the partition's log now starts past `from`), or
+   * undefined when `from` is out of range for another reason (past the end: the fetch is retried).
+   */
+  private async lostBefore(topic: string, partition: number, from: bigint, to: bigint): Promise<RangeChunk | undefined> {
+    const starts = await this.consumer().listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: ListOffsetTimestamps.EARLIEST });
+    const logStart = starts.get(topic)?.[partition];
+    if (logStart === undefined || logStart <= from) return undefined;
+    return { offsets: [], values: [], upTo: logStart - 1n < to ? logStart - 1n : to, lostFrom: from };
+  }
+
   private async metadata(topic: string, forceUpdate: boolean): Promise<ClusterMetadata> {
     return this.consumer().metadata({ topics: [topic], forceUpdate });
   }
@@ -106,4 +123,10 @@ export class KafkaRangeReader {
     await this.client?.close().catch(() => undefined);
     this.client = undefined;
   }
+}
+
+/** Kafka's OFFSET_OUT_OF_RANGE for the partition fetched: the offset is before the log's start or past its end. */
+function isOffsetOutOfRange(err: unknown): boolean {
+  const errors = (err as { errors?: { apiId?: string }[] } | undefined)?.errors;
+  return Array.isArray(errors) && errors.some((e) => e?.apiId === 'OFFSET_OUT_OF_RANGE');
 }

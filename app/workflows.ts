@@ -7,7 +7,8 @@ registerJobHandlers(jobHandlers);
 
 export { scheduledJob, progressQuery } from '../workflows/scheduledJob';
 export { ingestObjectBatch } from '../features/notificationViews/workflows';
-export { kafkaConsumer, consumerIngest } from '../workflows/consumers';
+export { kafkaConsumer } from '../workflows/kafkaConsumer';
+export { consumerIngest } from '../workflows/consumerIngest';
 export { jobCatalog } from '../workflows/catalog';
 export { scheduleTick } from '../workflows/scheduleTick';
 export { backfill, backfillProgressQuery } from '../workflows/backfill';

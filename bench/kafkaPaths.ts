@@ -19,7 +19,7 @@ import { createCuratedProgramDecoder, type CuratedProgramEvent } from '../featur
 import { produceCuratedEvents, SCHEMA_PATH } from '../scripts/produce-curated-events';
 import { sampleRss } from '../test/support/rss';
 import { eventually, uniqueTag } from '../test/support/stack';
-import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumers';
+import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumerSignals';
 import { seconds, type BenchContext, type BenchRow } from './context';
 import { filledLike, psqlCopy } from './copyLimit';
 

@@ -13,7 +13,7 @@ import { produceCuratedEvents, type ProduceOptions, type ProduceResult } from '.
 import type { TestConsumerSpec } from '../test/support/consumers';
 import { eventually, uniqueTag } from '../test/support/stack';
 import { consumerWorkflowId } from '../workflows/consumerIds';
-import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumers';
+import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumerSignals';
 import { ConsumerRegistry } from '../consumers/registry';
 import type { BenchContext, BenchRow } from './context';
 import { measureCpu, type CpuSeconds } from './cpuTime';

@@ -1029,7 +1029,7 @@ export interface paths {
         put?: never;
         /**
          * start a run of replay_dead_letters
-         * @description Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, and `reason` (a prefix).
+         * @description Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, `reason` (a prefix), and `reasonClass` (a group of `scheduled-job consumers dead-letters`: the reason with its numbers as <n>).
          */
         post: {
             parameters: {
@@ -2333,6 +2333,421 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/consumers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** every consumer's state, lag, lead, rate, totals and dead letters, computed now */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description every consumer */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consumers: components["schemas"]["Consumer"][];
+                        };
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres, Temporal or Kafka is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** one consumer, per partition: Kafka's end offset, the committed and applied offsets, lag, totals */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a consumer name, see GET /consumers */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the consumer, computed now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Consumer"];
+                    };
+                };
+                /** @description the request does not fit its schema: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown consumer: the message names the known ones */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres, Temporal or Kafka is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{name}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** stop describing and writing: answers once the writes in flight have committed; nothing is written after it until resume */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a consumer name, see GET /consumers */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description paused: no write of it commits until resume */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsumerPause"];
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown consumer: the message names the known ones */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres, Temporal or Kafka is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** go on from exactly where the pause stopped */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a consumer name, see GET /consumers */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description resumed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConsumerPause"];
+                    };
+                };
+                /** @description the request does not fit: malformed JSON, or the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description sent with the console's session cookie but without its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown consumer: the message names the known ones */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is over 64 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the body is not JSON: send Content-Type: application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres, Temporal or Kafka is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{name}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** dead letters grouped by reason (numbers taken out): counts, offsets, a sample, the replay command */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only reasons starting with this */
+                    reason?: string;
+                    /** @description groups shown, largest first */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description a consumer name, see GET /consumers */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the groups, largest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeadLetters"];
+                    };
+                };
+                /** @description the request does not fit its schema: the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description missing or wrong bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description unknown consumer: the message names the known ones */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres, Temporal or Kafka is unreachable: retry later (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/notifications/{id}/views": {
         parameters: {
             query?: never;
@@ -2478,8 +2893,133 @@ export interface components {
                 consumer: string;
                 topic?: string;
                 reason?: string;
+                reasonClass?: string;
                 batchSize?: number;
             };
+        };
+        ConsumerTotals: {
+            /** @description messages applied: rows given to the writer plus dead letters (transaction markers are offsets, not messages) */
+            messages: number;
+            /** @description new rows written */
+            rows: number;
+            /** @description valid messages whose row was there already (repeats of an event) */
+            duplicates: number;
+            /** @description messages that did not decode */
+            deadLetters: number;
+            /** @description offsets Kafka's retention deleted before they were applied (one `retention` dead letter per stretch) */
+            lostOffsets: number;
+        };
+        ConsumerPartition: {
+            topic: string;
+            partition: number;
+            /** @description Kafka's end offset (high watermark): the offset the next message gets */
+            endOffset: string;
+            /** @description the first offset Kafka still holds */
+            startOffset: string;
+            /** @description the group's committed offset: what the consumer has handed to the ingest side */
+            committed: string | null;
+            /** @description Postgres: every offset below it is written (null before the first write) */
+            applied: string | null;
+            /** @description endOffset - applied: offsets not yet written */
+            lag: number;
+            /** @description committed - applied: handed over and not yet written */
+            lead: number;
+            totals: components["schemas"]["ConsumerTotals"];
+            /** @description the first offset the totals count, for partitions written before they existed */
+            countedFrom: string | null;
+            /** @description the ingest workflow's write being retried, and why (detail only) */
+            ingestError?: string | null;
+        };
+        Consumer: {
+            name: string;
+            topics: string[];
+            groupId: string;
+            handler: string;
+            /**
+             * @description stale: the activity hosting the consumer has not reported for staleAfterSeconds
+             * @enum {string}
+             */
+            state: "running" | "paused" | "backing_off" | "stale" | "starting" | "stopped";
+            paused: boolean;
+            pausedAt: string | null;
+            pausedBy: string | null;
+            host: {
+                hostname: string;
+                pid: number;
+                attempt: number;
+                since: string;
+            } | null;
+            /** @description when the hosting activity last reported that it is alive */
+            reportedAt: string | null;
+            reportAgeSeconds: number | null;
+            staleAfterSeconds: number;
+            lag: number;
+            lead: number;
+            /** @description the bound of the lead, per partition */
+            maxLead: number;
+            /** @description over the last minute; null while stale */
+            messagesPerSecond: number | null;
+            /** @description dead letters in kafka_dead_letters now */
+            deadLetters: number;
+            /** @description since the consumer was first started */
+            totals: components["schemas"]["ConsumerTotals"];
+            lastError: string | null;
+            lastErrorAt: string | null;
+            /** @description partitions whose ingest waits on a dependency it needs to decode (the schema registry), why and since when; empty when none (as the workflow's status says) */
+            waiting: {
+                topic: string;
+                partition: number;
+                reason: string;
+                since: string;
+            }[];
+            workflow: {
+                workflowId: string;
+                runId: string;
+                status: string;
+                taskQueue: string;
+                generation: number | null;
+            } | null;
+            partitions: components["schemas"]["ConsumerPartition"][];
+        };
+        ConsumerPause: {
+            consumer: string;
+            paused: boolean;
+            changedAt: string;
+            changedBy: string | null;
+            /** @description whether the consumer workflow took the signal too; the pause holds in Postgres either way */
+            signalled: boolean;
+        };
+        DeadLetterGroup: {
+            /** @description the reason with its numbers as <n>: what the group has in common */
+            reasonClass: string;
+            count: number;
+            firstAt: string;
+            lastAt: string;
+            partitions: {
+                topic: string;
+                partition: number;
+                count: number;
+                firstOffset: string;
+                lastOffset: string;
+            }[];
+            sample: {
+                topic: string;
+                partition: number;
+                offset: string;
+                reason: string;
+                bytes: number | null;
+                /** @description the first 32 bytes */
+                hex: string | null;
+            };
+            /** @description the command that replays the group after a fix; null when the messages are gone */
+            replay: string | null;
+        };
+        DeadLetters: {
+            consumer: string;
+            total: number;
+            groups: components["schemas"]["DeadLetterGroup"][];
+            /** @description groups left out by the limit */
+            moreGroups: number;
         };
         Error: {
             /** @description a stable code, e.g. invalid_request, unknown_job, unauthorized, unavailable */

@@ -61,6 +61,11 @@ export class KafkaTools {
     return (await this.offsets.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
   }
 
+  /** The first offset each partition still holds (retention deletes below it), by partition number. */
+  async lowWatermarks(topic: string): Promise<bigint[]> {
+    return (await this.offsets.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic) ?? [];
+  }
+
   /** The group's committed offsets of a topic, by partition (partitions without a commit are absent). */
   async committedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
     const out = new Map<number, bigint>();

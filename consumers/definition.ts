@@ -34,8 +34,6 @@ export interface ConsumerDefinition {
   maxLead?: number;
   /** Partitions per ingest workflow (default 1: one ingest workflow per partition). */
   partitionsPerIngestWorkflow?: number;
-  /** Accepted for definitions written before descriptors; unused (every partition's ingest runs on its own). */
-  partitionsConsumedConcurrently?: number;
   /** An ingest workflow continues as new after this many descriptors (default 500), or earlier when Temporal suggests it. */
   ingestContinueAsNewAfter?: number;
   /** The consumer workflow continues as new after this many status reports (default 1000), or when suggested. */
@@ -43,8 +41,6 @@ export interface ConsumerDefinition {
   timeouts?: {
     /** Temporal heartbeat timeout of the consumer activity (default 20s): the fail-over time. */
     heartbeat?: Duration;
-    /** Kafka consumer-group session timeout (default 30s; the broker's minimum is 6s). */
-    kafkaSession?: Duration;
     /**
      * How often the consumer reports lag and lead to its workflow while something changes (default 5s); also the
      * heartbeat timeout of the ingest side's range activity is `heartbeat`.

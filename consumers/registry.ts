@@ -15,6 +15,17 @@ export class ConsumerDefinitionError extends Error {
   override name = 'ConsumerDefinitionError';
 }
 
+/** A name no definition has: a request to fix (CLI exit 2, HTTP 404), with the names there are. */
+export class UnknownConsumerError extends Error {
+  override name = 'UnknownConsumerError';
+  constructor(
+    readonly consumer: string,
+    readonly known: string[],
+  ) {
+    super(`unknown consumer ${consumer} (known: ${known.join(', ') || 'none'})`);
+  }
+}
+
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'consumers', 'schemas');
 
 /** Turns a message value into a row for the handler's writer, or a reason for the dead-letter table. */
@@ -34,7 +45,6 @@ export interface ResolvedConsumer {
   rangeMaxMessages: number;
   maxLead: number;
   partitionsPerIngestWorkflow: number;
-  kafkaSessionTimeoutMs: number;
   reportEveryMs: number;
   workflow: ConsumerWorkflowSettings;
   ingest: IngestWorkflowSettings;
@@ -74,10 +84,9 @@ const Shape = z.object({
   rangeMaxMessages: z.number().int().min(1).max(10_000_000).optional(),
   maxLead: z.number().int().min(1).max(100_000_000).optional(),
   partitionsPerIngestWorkflow: z.number().int().min(1).max(1024).optional(),
-  partitionsConsumedConcurrently: z.number().int().min(1).max(64).optional(),
   ingestContinueAsNewAfter: z.number().int().min(1).max(5_000).optional(),
   continueAsNewAfterReports: z.number().int().min(1).max(5_000).optional(),
-  timeouts: z.object({ heartbeat: durationField, kafkaSession: durationField, report: durationField }).optional(),
+  timeouts: z.object({ heartbeat: durationField, report: durationField }).optional(),
   retry: z.object({ initialInterval: durationField, maximumInterval: durationField }).optional(),
 });
 
@@ -125,13 +134,9 @@ export class ConsumerRegistry {
     return this.byName.has(name);
   }
 
-  handlerNamed(name: string): ConsumerHandler | undefined {
-    return this.handlers.get(name);
-  }
-
   get(name: string): ResolvedConsumer {
     const c = this.byName.get(name);
-    if (!c) throw new ConsumerDefinitionError(`unknown consumer ${name} (known: ${[...this.byName.keys()].join(', ') || 'none'})`);
+    if (!c) throw new UnknownConsumerError(name, [...this.byName.keys()]);
     return c;
   }
 }
@@ -143,6 +148,15 @@ function resolveConsumer(
   writerSchemas: WriterSchemaSource | undefined,
 ): ResolvedConsumer {
   const label = `consumer ${typeof def?.name === 'string' ? def.name : JSON.stringify(def?.name)}`;
+  // Settings that did nothing (the consumer joins no Kafka group) are refused by name rather than silently ignored.
+  for (const [field, present] of [
+    ['partitionsConsumedConcurrently', (def as { partitionsConsumedConcurrently?: unknown })?.partitionsConsumedConcurrently !== undefined],
+    ['timeouts.kafkaSession', (def?.timeouts as { kafkaSession?: unknown } | undefined)?.kafkaSession !== undefined],
+  ] as const) {
+    if (present) {
+      throw new ConsumerDefinitionError(`${label}: ${field}: no longer a setting (the consumer joins no Kafka group: each partition has its own ingest workflow); remove it`);
+    }
+  }
   const parsed = Shape.safeParse(def);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
@@ -186,10 +200,6 @@ function resolveConsumer(
   const heartbeatTimeoutMs = ms(t.heartbeat, 20_000);
   const retryInitialIntervalMs = ms(def.retry?.initialInterval, 1_000);
   const retryMaximumIntervalMs = ms(def.retry?.maximumInterval, 30_000);
-  const kafkaSessionTimeoutMs = ms(t.kafkaSession, 30_000);
-  if (kafkaSessionTimeoutMs < 6_000) {
-    throw new ConsumerDefinitionError(`${label}: timeouts.kafkaSession: must be at least 6s (the broker's group.min.session.timeout.ms)`);
-  }
   return {
     name: def.name,
     topics: [...def.topics],
@@ -201,7 +211,6 @@ function resolveConsumer(
     rangeMaxMessages: def.rangeMaxMessages ?? 50_000,
     maxLead: Math.max(def.maxLead ?? 200_000, def.rangeMaxMessages ?? 1),
     partitionsPerIngestWorkflow: def.partitionsPerIngestWorkflow ?? 1,
-    kafkaSessionTimeoutMs,
     reportEveryMs: ms(t.report, 5_000),
     workflow: {
       heartbeatTimeoutMs,

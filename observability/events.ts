@@ -1,9 +1,14 @@
+import { CONSUMER_STATES } from '../client/consumerViews';
 import {
   activityDuration,
   consumerRowsWritten,
   httpRequests,
   ingestCounters,
+  kafkaApplied,
+  kafkaConsumerState,
+  kafkaDeadLetters,
   kafkaLag,
+  kafkaReportAge,
   kafkaMessages,
   kafkaSignals,
   runDuration,
@@ -44,6 +49,24 @@ export const events = {
 
   consumerLag(consumer: string, topic: string, partition: number, lag: number): void {
     kafkaLag.set({ consumer, topic, partition: String(partition) }, lag);
+  },
+
+  /** A consumer's status as computed for `consumers status` (and the API's /metrics before each scrape). */
+  consumerStatus(c: {
+    name: string;
+    state: string;
+    reportAgeSeconds: number | null;
+    deadLetters: number;
+    totals: { messages: number; rows: number; duplicates: number; deadLetters: number; lostOffsets: number };
+    partitions: { topic: string; partition: number; lag: number }[];
+  }): void {
+    for (const p of c.partitions) kafkaLag.set({ consumer: c.name, topic: p.topic, partition: String(p.partition) }, p.lag);
+    const kinds = { messages: c.totals.messages, rows: c.totals.rows, duplicates: c.totals.duplicates, dead_letters: c.totals.deadLetters, lost_offsets: c.totals.lostOffsets };
+    for (const [kind, n] of Object.entries(kinds)) kafkaApplied.set({ consumer: c.name, kind }, n);
+    kafkaDeadLetters.set({ consumer: c.name }, c.deadLetters);
+    for (const state of CONSUMER_STATES) kafkaConsumerState.set({ consumer: c.name, state }, state === c.state ? 1 : 0);
+    if (c.reportAgeSeconds === null) kafkaReportAge.remove({ consumer: c.name });
+    else kafkaReportAge.set({ consumer: c.name }, c.reportAgeSeconds);
   },
 
   trigger(job: string, outcome: 'started' | 'already_running' | 'invalid'): void {

@@ -85,8 +85,36 @@ export const consumerRowsWritten = new Counter({
 
 export const kafkaLag = new Gauge({
   name: 'scheduled_job_kafka_consumer_lag',
-  help: 'Messages not yet committed by the consumer group, per partition, at the consumer activity\'s last refresh',
+  help: 'Offsets not yet written, per partition: Kafka\'s end offset minus the applied offset in Postgres (the worker: at its consumer\'s last pass; the API: at the scrape)',
   labelNames: ['consumer', 'topic', 'partition'] as const,
+  registers: [registry],
+});
+
+export const kafkaApplied = new Gauge({
+  name: 'scheduled_job_kafka_consumer_applied',
+  help: 'What a consumer has applied since it was first started, from Postgres (exactly once; survives restarts): messages, rows (new), duplicates, dead_letters, lost_offsets (deleted by Kafka retention before they were applied)',
+  labelNames: ['consumer', 'kind'] as const,
+  registers: [registry],
+});
+
+export const kafkaDeadLetters = new Gauge({
+  name: 'scheduled_job_kafka_consumer_dead_letters',
+  help: 'Dead letters of a consumer in kafka_dead_letters now (after replays and retention)',
+  labelNames: ['consumer'] as const,
+  registers: [registry],
+});
+
+export const kafkaConsumerState = new Gauge({
+  name: 'scheduled_job_kafka_consumer_state',
+  help: 'A consumer\'s state as `scheduled-job consumers` shows it: 1 for the current state (running, paused, backing_off, stale, starting, stopped), 0 for the others',
+  labelNames: ['consumer', 'state'] as const,
+  registers: [registry],
+});
+
+export const kafkaReportAge = new Gauge({
+  name: 'scheduled_job_kafka_consumer_report_age_seconds',
+  help: 'Seconds since the activity hosting a consumer last reported that it is alive (stale past 5)',
+  labelNames: ['consumer'] as const,
   registers: [registry],
 });
 

@@ -4,15 +4,19 @@ import { consoleExtensions } from '../app/consoleExtensions';
 import { env, requireApiToken } from '../config/env';
 import { logger } from '../observability/logger';
 import type { ApiApp } from './http/app';
+import { openConsumers } from './openConsumers';
 import { openRuntime, type Runtime } from './runtime';
 
 /** The API `scheduled-job api` serves: the job routes, the features' routes (app/apiRoutes.ts) and the console. */
 export function serviceApi(rt: Runtime, token: string): ApiApp {
-  return buildApi({
+  // Its Kafka client opens on the first status and closes with the app.
+  const consumers = openConsumers(rt, 'scheduled-job.api');
+  const app = buildApi({
     client: rt.client,
     token,
     probes: rt.probes,
     routes: apiRoutes(rt.ds),
+    consumers: consumers.client,
     console: {
       readOnly: rt.env.CONSOLE_READ_ONLY === 'true',
       temporalUiUrl: rt.env.TEMPORAL_UI_URL,
@@ -20,6 +24,8 @@ export function serviceApi(rt: Runtime, token: string): ApiApp {
       extensions: consoleExtensions(rt.ds),
     },
   });
+  app.addHook('onClose', () => consumers.close());
+  return app;
 }
 
 /** `scheduled-job api`: the HTTP trigger and status API. */

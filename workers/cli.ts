@@ -152,6 +152,7 @@ program
     process.exitCode = r.status ?? 1;
   });
 
+(require('./cli/consumerCommands') as typeof import('./cli/consumerCommands')).registerConsumerCommands(program);
 
 /** SQLSTATE of a missing table: the commands do not migrate, and nothing has yet. */
 const UNDEFINED_TABLE = '42P01';

@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { featureActivities } from '../app/activities';
 import { consumerHandlers } from '../app/consumerHandlers';
 import { builtinConsumers } from '../app/consumers';
-import { createBatchWriteActivities } from '../activities/consumerBatchWrites';
+import { createConsumerControlActivities } from '../activities/consumerControl';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createKafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import { KafkaRangeReader } from '../activities/kafkaRangeReader';
@@ -68,7 +68,7 @@ export async function runWorker(): Promise<void> {
       shutdownSignal: shuttingDown.signal,
     }),
     ...createKafkaRangeIngestActivities({ ds: ingest.ds, consumers, reader: rangeReader, temporal: rt.temporal }),
-    ...createBatchWriteActivities(ingest.ds, consumers),
+    ...createConsumerControlActivities(ingest.ds),
     ...featureActivities({ ds: rt.ds, ingestDs: ingest.ds, s3: createS3Client(rt.env), bucket: rt.env.S3_BUCKET, poolSize: POOL_SIZE, consumers }),
   };
   const worker = await untilReachable('temporal', rt.env.TEMPORAL_ADDRESS, () => Worker.create({

@@ -1,5 +1,13 @@
 // Pure types of the stream half, shared by workflow code, activities and clients; no runtime imports.
 
+/**
+ * The names of the stream half's workflow types, signals and queries: what the `temporal` CLI and callers without
+ * workflow code (the CLI, the API) address them by.
+ */
+export const CONSUMER_WORKFLOW_TYPE = 'kafkaConsumer';
+export const INGEST_WORKFLOW_TYPE = 'consumerIngest';
+export const consumerMessages = { pause: 'pause', resume: 'resume', report: 'report', status: 'status', range: 'range', progress: 'progress', ingestWaiting: 'ingestWaiting' } as const;
+
 /** Activity options of a consumer workflow, resolved from its definition when the worker starts it. */
 export interface ConsumerWorkflowSettings {
   heartbeatTimeoutMs: number;
@@ -20,10 +28,11 @@ export interface IngestWorkflowSettings {
 export interface PartitionLag {
   topic: string;
   partition: number;
-  /** The group's committed offset (the next message to read); null before the first commit. */
+  /** The group's committed offset (the next message to describe); null before the first commit. */
   committed: string | null;
   /** High watermark: the offset the next produced message gets. */
   high: string;
+  /** Offsets not yet applied: `high` minus the next offset to apply (reports before this release: minus `committed`). */
   lag: number;
   /** The next offset the consumer will describe (hand to the ingest side); null before the consumer looked. */
   described?: string | null;
@@ -32,19 +41,6 @@ export interface PartitionLag {
   /** Offsets described but not yet written: what the backpressure bound (`maxLead`) limits. */
   lead?: number;
 }
-
-/**
- * The consumer's counts. Since batches became descriptors the consumer no longer decodes: `messages` counts offsets
- * described and `signals` descriptors sent; rows and dead letters are the ingest workflows' (`progress`).
- */
-export interface ConsumerCounts {
-  messages: number;
-  rows: number;
-  deadLetters: number;
-  signals: number;
-}
-
-export const zeroConsumerCounts = (): ConsumerCounts => ({ messages: 0, rows: 0, deadLetters: 0, signals: 0 });
 
 /** What the consumer activity reports to its workflow when something changed (also its heartbeat details). */
 export interface ConsumerReport {
@@ -56,8 +52,8 @@ export interface ConsumerReport {
   /** Sum of the partitions' leads, and the bound per partition the consumer keeps it under. */
   lead?: number;
   maxLead?: number;
-  /** Counts since the previous report of the same activity attempt (redeliveries after a crash count again). */
-  delta: ConsumerCounts;
+  /** Whether the consumer saw itself paused (kafka_consumer_controls) when it made the report. */
+  paused?: boolean;
 }
 
 /**
@@ -77,7 +73,6 @@ export interface ConsumerCarried {
   /** Runs of this workflow chain before this one (continue-as-new count). */
   generation: number;
   report?: ConsumerReport;
-  totals: ConsumerCounts;
   startedAt: string;
   lastError?: string;
   waiting?: PartitionWait[];
@@ -89,6 +84,10 @@ export interface ConsumerWorkflowInput {
   carried?: ConsumerCarried;
 }
 
+/**
+ * What the consumer workflow itself knows (its `status` query): its state and the activity's last report. The totals,
+ * and lag computed at the time of asking, are `scheduled-job consumers status` (Postgres and Kafka, no report).
+ */
 export interface ConsumerStatus {
   consumer: string;
   state: 'running' | 'paused' | 'backing_off';
@@ -104,7 +103,6 @@ export interface ConsumerStatus {
   maxLead: number | null;
   host: ConsumerReport['host'] | null;
   reportedAt: string | null;
-  totals: ConsumerCounts;
   startedAt: string;
   lastError: string | null;
   /** Partitions whose ingest is waiting, and on what (the schema registry unreachable), since when; empty when none. */
@@ -140,29 +138,20 @@ export interface RangeIngestResult {
   deadLetters: number;
   /** Offsets of the range that an earlier write had already applied. */
   skipped: number;
-  /** The partition's applied offset after this write. */
+  /** Offsets Kafka's retention deleted before they were read (recorded as `retention` dead letters). */
+  lost?: number;
+  /** The partition's applied offset after this write: short of the range's end when the write was handed back. */
   appliedOffset: string;
+  /** Handed back because the consumer stayed paused until the activity's timeout drew near. */
+  paused?: boolean;
 }
 
-/** A decoded message for a batch writer: the handler's row plus its Kafka offset. */
+/** A decoded message for a consumer's writer: the handler's row plus its Kafka offset. */
 export type IngestRow = Record<string, unknown> & { offset: string };
 
-/**
- * Before descriptors: one signal of decoded rows. Only runs started before the change (and consumer activities of
- * workers not yet upgraded) send these; the ingest workflow still writes them (see consumerIngest).
- */
-export interface IngestBatch {
-  topic: string;
-  partition: number;
-  firstOffset: string;
-  lastOffset: string;
-  rows: IngestRow[];
-  /** Serialized size, so the workflow can bound what it carries across continue-as-new. */
-  bytes: number;
-}
-
+/** What an ingest workflow chain has written (each write's result, summed): its `progress`. */
 export interface PartitionIngestTotals {
-  /** Writes done: ranges (and row batches of the old flow). */
+  /** Range writes (activities) completed. */
   batches: number;
   rows: number;
   inserted: number;
@@ -170,11 +159,10 @@ export interface PartitionIngestTotals {
   messages?: number;
   deadLetters?: number;
   skipped?: number;
+  lost?: number;
 }
 
 export interface IngestCarried {
-  /** Row batches of the old flow not yet written (empty once every sender runs the descriptor flow). */
-  pending: IngestBatch[];
   /** Descriptors accepted and not yet written, in order. */
   ranges?: KafkaRange[];
   /** Highest offset accepted per `topic/partition`: a descriptor at or below it is a redelivery and is dropped. */
@@ -187,7 +175,6 @@ export interface IngestCarried {
 
 export interface IngestWorkflowInput {
   consumer: string;
-  handler: string;
   settings: IngestWorkflowSettings;
   carried?: IngestCarried;
 }
@@ -195,27 +182,13 @@ export interface IngestWorkflowInput {
 export interface IngestProgress {
   consumer: string;
   generation: number;
-  pendingBatches: number;
-  /** Serialized size of the old flow's row batches not yet written. */
-  pendingBytes: number;
   /** Descriptors accepted and not yet written, and the offsets they cover. */
-  pendingRanges?: number;
-  pendingMessages?: number;
-  acceptedUpTo?: Record<string, string>;
+  pendingRanges: number;
+  pendingMessages: number;
+  acceptedUpTo: Record<string, string>;
   batchesThisRun: number;
   historyLength: number;
   totals: PartitionIngestTotals;
   writtenUpTo: Record<string, string>;
   lastError: string | null;
-}
-
-export interface WriteBatchesInput {
-  consumer: string;
-  handler: string;
-  batches: IngestBatch[];
-}
-
-export interface WriteBatchesResult {
-  rows: number;
-  inserted: number;
 }

@@ -7,6 +7,7 @@ import { AddRetentionIndexes1700000000006 } from './1700000000006-AddRetentionIn
 import { CreateKafkaAppliedOffsets1700000000007 } from './1700000000007-CreateKafkaAppliedOffsets';
 import { AddJobRunPartitionKey1700000000008 } from './1700000000008-AddJobRunPartitionKey';
 import { CreateScheduleTicks1700000000009 } from './1700000000009-CreateScheduleTicks';
+import { AddConsumerTotalsAndControls1700000000010 } from './1700000000010-AddConsumerTotalsAndControls';
 
 // Numbered and append-only: a shipped migration is never edited, a change is a new file.
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   CreateKafkaAppliedOffsets1700000000007,
   AddJobRunPartitionKey1700000000008,
   CreateScheduleTicks1700000000009,
+  AddConsumerTotalsAndControls1700000000010,
 ];

@@ -20,11 +20,11 @@ export interface DeadLetterReplayTotals {
   stillDead: number;
 }
 
-/** Re-decodes one consumer's dead letters (optionally one topic, or reasons starting with `reason`). */
+/** Re-decodes one consumer's dead letters (optionally one topic, reasons starting with `reason`, or one reason class). */
 export async function replayDeadLetters(
   ds: DataSource,
   consumer: ResolvedConsumer,
-  input: { topic?: string; reason?: string; batchSize: number },
+  input: { topic?: string; reason?: string; reasonClass?: string; batchSize: number },
   onBatch: (t: DeadLetterReplayTotals) => void = () => undefined,
 ): Promise<DeadLetterReplayTotals> {
   const t: DeadLetterReplayTotals = { examined: 0, replayed: 0, alreadyPresent: 0, stillDead: 0 };
@@ -35,6 +35,7 @@ export async function replayDeadLetters(
       afterId,
       ...(input.topic !== undefined ? { topic: input.topic } : {}),
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      ...(input.reasonClass !== undefined ? { reasonClass: input.reasonClass } : {}),
       limit: input.batchSize,
     });
     if (rows.length === 0) return t;
@@ -79,7 +80,7 @@ export async function replayDeadLetters(
 /** The replay job's activity; `ds` is the ingest's connection (INGEST_DATABASE_URL when set). */
 export function createDeadLetterReplayActivities(deps: { ds: DataSource; consumers: ConsumerRegistry }) {
   return {
-    async replayDeadLetters(input: { consumer: string; topic?: string; reason?: string; batchSize: number }): Promise<DeadLetterReplayTotals> {
+    async replayDeadLetters(input: { consumer: string; topic?: string; reason?: string; reasonClass?: string; batchSize: number }): Promise<DeadLetterReplayTotals> {
       if (!deps.consumers.has(input.consumer)) {
         throw ApplicationFailure.nonRetryable(
           `this worker has no consumer named ${input.consumer} (known: ${deps.consumers.list().map((c) => c.name).join(', ') || 'none'}); do all workers load the same CONSUMERS_MODULE?`,

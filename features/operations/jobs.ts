@@ -31,12 +31,13 @@ const replayBatch = z.number().int().min(1).max(10_000);
 export const replayDeadLetters = defineJob({
   name: 'replay_dead_letters',
   description:
-    "Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, and `reason` (a prefix).",
+    "Re-decodes one consumer's dead letters (kafka_dead_letters) with its current schema and decoder: messages that now decode are written by its batch writer (idempotently) and leave the table in the same transaction. Optional `topic`, `reason` (a prefix), and `reasonClass` (a group of `scheduled-job consumers dead-letters`: the reason with its numbers as <n>).",
   handler: 'replay_dead_letters',
   args: z.object({
     consumer: z.string().regex(LOWER_SNAKE_NAME, 'must be a consumer name (lower_snake_case)'),
     topic: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name').optional(),
     reason: reasonPrefix.optional(),
+    reasonClass: reasonPrefix.optional(),
     batchSize: replayBatch,
   }),
   defaultArgs: { batchSize: 1000 },

@@ -45,6 +45,7 @@ export const replayDeadLetters: JobHandler<ArgsOf<typeof ReplayDeadLettersJob>> 
     consumer: args.consumer,
     ...(args.topic !== undefined ? { topic: args.topic } : {}),
     ...(args.reason !== undefined ? { reason: args.reason } : {}),
+    ...(args.reasonClass !== undefined ? { reasonClass: args.reasonClass } : {}),
     batchSize: args.batchSize,
   });
   return { ...totals };

@@ -47,7 +47,7 @@ import { generateDay, type ExpectedOutcome } from '../../scripts/generate-day';
 import { produceCuratedEvents, type ProduceOptions, type ProduceResult } from '../../scripts/produce-curated-events';
 import { Rng } from '../../scripts/rng';
 import { uploadGeneratedFiles } from '../../scripts/upload-day';
-import { consumerStatusQuery } from '../../workflows/consumers';
+import { consumerStatusQuery } from '../../workflows/consumerSignals';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
 const FULL = process.env['CHAOS_MODE'] === 'full';

@@ -39,7 +39,7 @@ import { apiClient } from '../../client/apiClient';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
-import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumers';
+import { consumerStatusQuery, ingestProgressQuery } from '../../workflows/consumerSignals';
 import { dayPrefix, successMarkerKey } from '../../domain/day';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
@@ -589,7 +589,7 @@ describe('hostile input on the real stack', { timeout: 900_000 }, () => {
       const p = st.partitions.find((x) => x.topic === topic && x.partition === 0);
       if (p?.committed == null || BigInt(p.committed) < end) return undefined;
       const ingest = await rt.temporal.workflow.getHandle(ingestWorkflowId(consumerName, topic, 0)).query(ingestProgressQuery);
-      return ingest.pendingBatches === 0 ? ingest : undefined;
+      return ingest.pendingRanges === 0 ? ingest : undefined;
     }, 60_000, 500);
 
     const rows = (await rt.ds.query(`SELECT event_id, kafka_offset::text AS off FROM curated_program_events WHERE topic = $1`, [topic])) as { event_id: string; off: string }[];

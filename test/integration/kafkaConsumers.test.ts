@@ -14,7 +14,7 @@ import { KafkaTools } from '../../connections/kafkaTools';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
 import { GARBAGE_KINDS, GARBAGE_REASONS, produceCuratedEvents, type ProduceResult } from '../../scripts/produce-curated-events';
 import type { ConsumerReport, ConsumerStatus, IngestProgress } from '../../workflows/consumerTypes';
-import { consumerStatusQuery, ingestProgressQuery, kafkaConsumer, pauseSignal, resumeSignal } from '../../workflows/consumers';
+import { consumerStatusQuery, consumerWorkflowType, ingestProgressQuery, pauseSignal, resumeSignal } from '../../workflows/consumerSignals';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
 const PARTITIONS = 4;
@@ -333,26 +333,29 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
 
   let restarted: { s: Scenario; expected: ProduceResult } | undefined;
 
-  test('pause leaves the group and lets lag build up, resume catches up; cancel stops the consumer gracefully', async () => {
+  test('the raw pause signal holds in Postgres: the backlog waits uncommitted and unwritten; resume catches up; cancel stops the consumer gracefully', async () => {
     assert.ok(restarted, 'runs after the Temporal-restart test');
     const { s, expected } = restarted;
     const handle = rt.temporal.workflow.getHandle(consumerWorkflowId(s.name));
     const groupState = () => kafka.groupState(s.group);
+    const pausedInPostgres = async () =>
+      ((await rt.ds.query(`SELECT paused FROM kafka_consumer_controls WHERE consumer = $1`, [s.name])) as { paused: boolean }[])[0]?.paused === true;
+    const signalledAt = Date.now();
     await handle.signal(pauseSignal);
-    // The consumer never joins its group (its workflow is the lock), so the group stays empty; pausing is done when
-    // the consumer activity has ended.
-    await eventually('the consumer activity to end, the group empty', async () =>
-      (await groupState()) === 'Empty' && ((await handle.describe()).raw.pendingActivities?.length ?? 0) === 0, 30_000);
+    // The workflow writes the signal to kafka_consumer_controls, where the consumer and every range write read it.
+    await eventually('the pause in Postgres', pausedInPostgres, 30_000, 50);
+    console.log(`pause signal to the pause in Postgres: ${Date.now() - signalledAt} ms`);
     assert.equal((await status(s)).state, 'paused');
     const more = await produceCuratedEvents({ kafka, topic: s.topic, count: 3000, partitions: PARTITIONS, seed: 31, prefix: `${s.name}-more` });
-    // Positive evidence that nobody can consume them: the group has no member and no consumer activity is open.
-    assert.equal(await groupState(), 'Empty', 'still no member in the group after the produce');
-    assert.equal((await handle.describe()).raw.pendingActivities?.length ?? 0, 0, 'no consumer activity while paused');
+    // The consumer never joins its group (its workflow is the lock), so the group stays empty.
+    assert.equal(await groupState(), 'Empty', 'no member in the group');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(((await handle.describe()).raw.pendingActivities ?? []).length, 1, 'the consumer activity runs on while paused');
     const paused = await counts(s);
-    assert.deepEqual(paused, { rows: expected.distinctValid, dead: expected.garbage }, 'nothing is consumed while paused');
+    assert.deepEqual(paused, { rows: expected.distinctValid, dead: expected.garbage }, 'nothing is written while paused');
     assert.equal((await kafka.committedOffsets(s.group, s.topic)).size, PARTITIONS, 'every partition has a commit');
     const lag = await kafka.groupLag(s.group, s.topic);
-    assert.equal(lag, 3000, 'the new messages wait, uncommitted');
+    assert.equal(lag, 3000, 'the new messages wait, not handed over');
 
     const resumedAt = Date.now();
     await handle.signal(resumeSignal);
@@ -373,7 +376,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
     const s = scenario('nokafka', {});
     scenarios.push(s);
     // A run of this consumer left behind on a task queue no worker polls (as a finished test's would be).
-    const orphan = await rt.temporal.workflow.start(kafkaConsumer, {
+    const orphan = await rt.temporal.workflow.start(consumerWorkflowType, {
       workflowId: consumerWorkflowId(s.name),
       taskQueue: uniqueTag('dead-queue'),
       args: [{ consumer: s.name, settings: { heartbeatTimeoutMs: 5000, retryInitialIntervalMs: 200, retryMaximumIntervalMs: 2000, continueAsNewAfterReports: 10 } }],

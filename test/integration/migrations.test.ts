@@ -78,6 +78,29 @@ const ROWS: Record<number, { table: string; insert: string }[]> = {
   ],
 };
 
+/** Rows for the tables a migration adds, keyed by its name (so migrations numbered in between do not move them). */
+const ROWS_BY_MIGRATION: Record<string, { table: string; insert: string }[]> = {
+  AddConsumerTotalsAndControls1700000000010: [
+    {
+      table: 'kafka_consumer_controls',
+      insert: `INSERT INTO kafka_consumer_controls (consumer, paused, changed_at, changed_by) VALUES ('curated_program', true, '2024-05-01T00:05:00Z', 'cli ops@host')`,
+    },
+    {
+      table: 'kafka_consumer_hosts',
+      insert: `INSERT INTO kafka_consumer_hosts (consumer, hostname, pid, attempt, started_at, seen_at, messages_per_second)
+        VALUES ('curated_program', 'worker-1', 4242, 3, '2024-05-01T00:00:00Z', '2024-05-01T00:06:00Z', 812.5)`,
+    },
+  ],
+};
+
+/**
+ * Columns a migration adds with a value on the rows that were there (checked on their own below), not null: the
+ * consumer totals start at 0 and count from the partition's next offset.
+ */
+const FILLED_ON_UPGRADE: Record<string, string[]> = {
+  kafka_applied_offsets: ['messages', 'rows_inserted', 'duplicates', 'dead_letters', 'lost_offsets', 'counted_from'],
+};
+
 const contents = async (ds: DataSource, table: string) =>
   ((await ds.query(`SELECT row_to_json(t)::text AS r FROM ${table} t ORDER BY 1`)) as { r: string }[]).map((x) => x.r);
 
@@ -91,8 +114,8 @@ async function snapshot(ds: DataSource, tables: string[]): Promise<Record<string
 const norm = (snap: Record<string, string[]>) => Object.fromEntries(Object.entries(snap).map(([t, rows]) => [t, rows.map((r) => JSON.stringify(JSON.parse(r)))]));
 
 /**
- * The rows of `after` in the columns `before` had: a migration may add a column (null on the rows that were there),
- * but never change or drop what a row held.
+ * The rows of `after` in the columns `before` had: a migration may add a column (null on the rows that were there,
+ * unless FILLED_ON_UPGRADE names it), but never change or drop what a row held.
  */
 function asBefore(before: Record<string, string[]>, after: Record<string, string[]>): Record<string, string[]> {
   return Object.fromEntries(
@@ -103,7 +126,7 @@ function asBefore(before: Record<string, string[]>, after: Record<string, string
         rows.map((r) => {
           const row = JSON.parse(r) as Record<string, unknown>;
           for (const k of Object.keys(row).filter((c) => !had.has(c))) {
-            assert.equal(row[k], null, `${table}.${k}, a column added since, is null on a row from before`);
+            if (!FILLED_ON_UPGRADE[table]?.includes(k)) assert.equal(row[k], null, `${table}.${k}, a column added since, is null on a row from before`);
             delete row[k];
           }
           return JSON.stringify(row);
@@ -115,7 +138,7 @@ function asBefore(before: Record<string, string[]>, after: Record<string, string
 
 async function insertRowsOf(ds: DataSource, step: number): Promise<string[]> {
   const tables: string[] = [];
-  for (const r of ROWS[step] ?? []) {
+  for (const r of [...(ROWS[step] ?? []), ...(ROWS_BY_MIGRATION[ALL[step - 1]!] ?? [])]) {
     await ds.query(r.insert);
     tables.push(r.table);
   }
@@ -193,11 +216,27 @@ describe('migrations on real Postgres', { timeout: 300_000 }, () => {
       });
     }
     const tables = Object.keys(kept).sort();
-    assert.deepEqual(tables, ['curated_program_events', 'ingest_objects', 'ingest_rejects', 'job_runs', 'kafka_applied_offsets', 'kafka_dead_letters', 'notification_views', 'schedule_ticks']);
+    assert.deepEqual(tables, [
+      'curated_program_events',
+      'ingest_objects',
+      'ingest_rejects',
+      'job_runs',
+      'kafka_applied_offsets',
+      'kafka_consumer_controls',
+      'kafka_consumer_hosts',
+      'kafka_dead_letters',
+      'notification_views',
+      'schedule_ticks',
+    ]);
     for (const t of tables) assert.ok(kept[t]!.length > 0, `${t} holds rows`);
     await withDs(createDataSource(db.url, 2), async (ds) => {
       assert.deepEqual(await migrate(ds), [], 'nothing left to apply');
       assert.deepEqual(await snapshot(ds, tables), kept);
+      // A partition written before the consumer totals existed counts from its next offset, from zero.
+      assert.deepEqual(
+        await ds.query(`SELECT counted_from::text, messages::int, rows_inserted::int, dead_letters::int, lost_offsets::int FROM kafka_applied_offsets`),
+        [{ counted_from: '42', messages: 0, rows_inserted: 0, dead_letters: 0, lost_offsets: 0 }],
+      );
       assert.deepEqual(await appliedMigrations(ds), ALL);
       assert.deepEqual(await describeSchema(ds), expectedSchema);
     });

@@ -25,6 +25,12 @@ useStackEnv({
   TEST_CONSUMER_NAME: consumerName,
   TEST_CONSUMER_TOPIC: topic,
   TEST_CONSUMER_BATCH_SIZE: '20',
+  // Small enough that 300 messages take several descriptors, both workflows continue as new, and the recorded runs
+  // start from carried state.
+  TEST_CONSUMER_RANGE_MAX: '40',
+  TEST_CONSUMER_MAX_LEAD: '80',
+  TEST_CONSUMER_INGEST_CAN_AFTER: '3',
+  TEST_CONSUMER_CAN_AFTER_REPORTS: '3',
 });
 
 import { execFile } from 'node:child_process';
@@ -32,10 +38,12 @@ import { promisify } from 'node:util';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { createS3Client } from '../../connections/s3';
 import { consumerWorkflowId, ingestWorkflowId } from '../../workflows/consumerIds';
+import { CONSUMER_WORKFLOW_TYPE, type ConsumerWorkflowInput } from '../../workflows/consumerTypes';
+import { openConsumers } from '../../workers/openConsumers';
 import { produceCuratedEvents } from '../../scripts/produce-curated-events';
-import { openRuntime } from '../../workers/runtime';
+import { openRuntime, type Runtime } from '../../workers/runtime';
 import { catalogWorkflowId } from '../../workflows/catalogTypes';
-import { consumerStatusQuery, ingestWaitingSignal } from '../../workflows/consumers';
+import { consumerStatusQuery, ingestWaitingSignal } from '../../workflows/consumerSignals';
 import { awaitTick, triggerSchedule } from '../../client/schedules';
 import { backfillWorkflowId } from '../../workflows/backfillTypes';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
@@ -164,37 +172,9 @@ async function main(): Promise<void> {
     }
 
     if (want('consumers')) {
-      const kafka = new KafkaTools(rt.env, 'record-histories');
-      await produceCuratedEvents({ kafka, topic, count: 300, partitions: 1, createTopic: true, seed: 7, prefix: consumerName });
-      const ingestId = ingestWorkflowId(consumerName, topic, 0);
-      await eventually(
-        'the consumer to hand over and the ingest to write every message',
-        async () => {
-          const status = await rt.temporal.workflow.getHandle(consumerWorkflowId(consumerName)).query<{ totals: { messages: number } }>('status');
-          const p = await rt.temporal.workflow.getHandle(ingestId).query<{ pendingBatches: number }>('progress').catch(() => undefined);
-          return status.totals.messages >= 300 && p?.pendingBatches === 0;
-        },
-        120_000,
-      );
-      // The descriptor flow; the row flow's histories (consumerIngest-local-writes, -activity-writes,
-      // kafkaConsumer-running) stay as recorded: they are what runs from before it replay.
-      await save('kafkaConsumer-descriptors', consumerWorkflowId(consumerName));
-      // A partition that waits on the schema registry and then goes on: the two signals its ingest activity sends.
-      const consumer = rt.temporal.workflow.getHandle(consumerWorkflowId(consumerName));
-      const reason = `schema registry at ${rt.env.SCHEMA_REGISTRY_URL} unavailable: GET /schemas/ids/3: ECONNREFUSED`;
-      await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason, at: new Date().toISOString() });
-      await eventually('the status to name the registry', async () => (await consumer.query(consumerStatusQuery)).waiting[0]?.reason === reason);
-      await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason: null, at: new Date().toISOString() });
-      await eventually('the wait to end', async () => ((await consumer.query(consumerStatusQuery)).waiting.length === 0 ? {} : undefined));
-      await save('kafkaConsumer-ingest-waiting', consumerWorkflowId(consumerName));
-      await save('consumerIngest-kafka-ranges', ingestId);
+      await recordConsumers(rt, queue, save);
       await save('jobCatalog', catalogWorkflowId(queue));
-
-      for (const id of [consumerWorkflowId(consumerName), ingestId, catalogWorkflowId(queue)]) {
-        await rt.temporal.workflow.getHandle(id).terminate('histories recorded').catch(() => undefined);
-      }
-  await kafka.deleteTopics([topic]).catch(() => undefined);
-  await kafka.close();
+      await rt.temporal.workflow.getHandle(catalogWorkflowId(queue)).terminate('histories recorded').catch(() => undefined);
     }
     // Merged: the histories recorded before (and kept) need their IDs too.
     const manifest = path.join(OUT, 'workflow-ids.json');
@@ -203,6 +183,76 @@ async function main(): Promise<void> {
   } finally {
     await worker.stop();
     await rt.close();
+  }
+}
+
+type Save = (name: string, workflowId: string, runId?: string) => Promise<void>;
+
+/**
+ * The consumer's and the ingest's paths: descriptors, continue-as-new of both with their state carried into the
+ * next run, pause and resume (through the operators' client: Postgres and the signal), and the consumer's back-off
+ * after a non-retryable failure.
+ */
+async function recordConsumers(rt: Runtime, queue: string, save: Save): Promise<void> {
+  const kafka = new KafkaTools(rt.env, 'record-histories');
+  const consumers = openConsumers(rt, 'record-histories');
+  const applied = async () =>
+    Number(((await rt.ds.query(`SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1`, [consumerName])) as { o: string }[])[0]?.o ?? -1);
+  const runs = async (workflowId: string) => {
+    const out: string[] = [];
+    for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId = "${workflowId}"` })) out.push(wf.runId);
+    return out;
+  };
+  try {
+    const consumerId = consumerWorkflowId(consumerName);
+    const ingestId = ingestWorkflowId(consumerName, topic, 0);
+    await produceCuratedEvents({ kafka, topic, count: 300, partitions: 1, createTopic: true, seed: 7, prefix: consumerName });
+    await eventually('every message written and both workflows continued as new', async () => {
+      if ((await applied()) < 299) return undefined;
+      const [c, i] = await Promise.all([runs(consumerId), runs(ingestId)]);
+      return c.length >= 2 && i.length >= 2;
+    }, 120_000);
+    await consumers.client.pause(consumerName, 'record-histories');
+    await produceCuratedEvents({ kafka, topic, count: 50, partitions: 1, seed: 8, prefix: `${consumerName}-more` });
+    await new Promise((r) => setTimeout(r, 2000));
+    await consumers.client.resume(consumerName, 'record-histories');
+    await eventually('the messages produced while paused written', async () => (await applied()) >= 349, 60_000);
+    const consumerRuns = (await runs(consumerId)).reverse();
+    const ingestRuns = (await runs(ingestId)).reverse();
+    await save('kafkaConsumer-pause-in-postgres-continued-as-new', consumerId, consumerRuns[0]);
+    await save('kafkaConsumer-pause-in-postgres-carried-paused-resumed', consumerId);
+    await save('consumerIngest-deprecated-patch-continued-as-new', ingestId, ingestRuns[0]);
+    await save('consumerIngest-deprecated-patch-carried', ingestId);
+
+    // A partition that waits on the schema registry and then goes on: the two signals its ingest activity sends.
+    const consumer = rt.temporal.workflow.getHandle(consumerId);
+    const reason = `schema registry at ${rt.env.SCHEMA_REGISTRY_URL} unavailable: GET /schemas/ids/3: ECONNREFUSED`;
+    await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason, at: new Date().toISOString() });
+    await eventually('the status to name the registry', async () => (await consumer.query(consumerStatusQuery)).waiting[0]?.reason === reason);
+    await consumer.signal(ingestWaitingSignal, { topic, partition: 0, reason: null, at: new Date().toISOString() });
+    await eventually('the wait to end', async () => ((await consumer.query(consumerStatusQuery)).waiting.length === 0 ? {} : undefined));
+    await save('kafkaConsumer-ingest-waiting', consumerId);
+
+    // A consumer no worker defines: its activity fails non-retryably, the workflow backs off, then tries again.
+    const unknown = `${consumerName}_unknown`;
+    const input: ConsumerWorkflowInput = {
+      consumer: unknown,
+      settings: { heartbeatTimeoutMs: 5000, retryInitialIntervalMs: 200, retryMaximumIntervalMs: 1000, continueAsNewAfterReports: 100 },
+    };
+    await rt.temporal.workflow.start(CONSUMER_WORKFLOW_TYPE, { workflowId: consumerWorkflowId(unknown), taskQueue: queue, args: [input] });
+    await eventually('two consumer activities around a back-off', async () => {
+      const { events } = await rt.temporal.workflow.getHandle(consumerWorkflowId(unknown)).fetchHistory();
+      return (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length >= 2;
+    }, 60_000);
+    await save('kafkaConsumer-non-retryable-back-off', consumerWorkflowId(unknown));
+
+    for (const id of [consumerId, ingestId, consumerWorkflowId(unknown)]) {
+      await rt.temporal.workflow.getHandle(id).terminate('histories recorded').catch(() => undefined);
+    }
+    await kafka.deleteTopics([topic]).catch(() => undefined);
+  } finally {
+    await consumers.close();
+    await kafka.close();
   }
 }
 

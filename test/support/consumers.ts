@@ -38,7 +38,7 @@ export function testConsumer(spec: TestConsumerSpec): ConsumerDefinition {
     ...(spec.partitionsPerIngestWorkflow !== undefined ? { partitionsPerIngestWorkflow: spec.partitionsPerIngestWorkflow } : {}),
     ingestContinueAsNewAfter: spec.ingestContinueAsNewAfter ?? 100,
     continueAsNewAfterReports: spec.continueAsNewAfterReports ?? 1000,
-    timeouts: { heartbeat: '5s', kafkaSession: '6s', report: '1s' },
+    timeouts: { heartbeat: '5s', report: '1s' },
     retry: { initialInterval: '200ms', maximumInterval: '2s' },
   });
 }

@@ -63,7 +63,8 @@ describe('consumer definitions', () => {
     ['schemaIds without the Confluent format', { schemaIds: [1] }, /consumer demo_consumer: schemaIds: only applies to wireFormat "confluent"/],
     ['a zero batch size', { batchSize: 0 }, /consumer demo_consumer: batchSize/],
     ['a bad duration', { timeouts: { heartbeat: 'soon' as never } }, /consumer demo_consumer: timeouts\.heartbeat: must be a duration/],
-    ['a Kafka session under the broker minimum', { timeouts: { kafkaSession: '2s' } }, /consumer demo_consumer: timeouts\.kafkaSession: must be at least 6s/],
+    ['the removed Kafka session setting', { timeouts: { kafkaSession: '30s' } as never }, /consumer demo_consumer: timeouts\.kafkaSession: no longer a setting .*; remove it/],
+    ['the removed partitionsConsumedConcurrently', { partitionsConsumedConcurrently: 4 } as never, /consumer demo_consumer: partitionsConsumedConcurrently: no longer a setting .*; remove it/],
     ['no description', { description: '' }, /consumer demo_consumer: description/],
   ];
   for (const [what, over, message] of invalid) {
@@ -78,7 +79,6 @@ describe('consumer definitions', () => {
   test('a definition may hold its handler instead of naming a shipped one; a handler object must have its parts', () => {
     const own = new ConsumerRegistry([base({ handler: curatedProgramEventsHandler })]);
     assert.equal(own.get('demo_consumer').handler, 'curated_program_events');
-    assert.equal(own.handlerNamed('curated_program_events'), curatedProgramEventsHandler);
     assert.throws(
       () => new ConsumerRegistry([base({ handler: { ...curatedProgramEventsHandler, write: undefined } as never })]),
       /consumer demo_consumer: handler: must name a handler or be one/,
@@ -92,13 +92,13 @@ describe('consumer definitions', () => {
   });
 
   test('Confluent consumers with accepted schema ids; declared values win over defaults', async () => {
-    const def = base({ wireFormat: 'confluent', schemaIds: [3], batchSize: 50, timeouts: { heartbeat: '5s', kafkaSession: '6s' }, ingestContinueAsNewAfter: 10 });
+    const def = base({ wireFormat: 'confluent', schemaIds: [3], batchSize: 50, timeouts: { heartbeat: '5s', report: '2s' }, ingestContinueAsNewAfter: 10 });
     const schemas = new FixedSchemas({ 3: readFileSync(SCHEMA_VERSIONS.v1, 'utf8') });
     const c = new ConsumerRegistry([def], { handlers: consumerHandlers, writerSchemas: schemas }).get('demo_consumer');
     assert.equal(c.batchSize, 50);
     assert.equal(c.workflow.heartbeatTimeoutMs, 5000);
     assert.equal(c.ingest.continueAsNewAfterBatches, 10);
-    assert.equal(c.kafkaSessionTimeoutMs, 6000);
+    assert.equal(c.reportEveryMs, 2000);
     const other = Buffer.from([0, 0, 0, 0, 4, 1]);
     assert.deepEqual((await c.decoderFor([other]))(other), { ok: false, reason: "schema id 4 is not one of the consumer's schemaIds (3)" });
     assert.deepEqual(schemas.asked, [], 'an id outside schemaIds is never looked up');

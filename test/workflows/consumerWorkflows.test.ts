@@ -1,11 +1,12 @@
 /**
  * The stream half's two workflows on Temporal's time-skipping test server, with their activities mocked (no Kafka,
  * no Postgres). `kafkaConsumer`: its consumer activity kept alive through retryable failures with the definition's
- * backoff, restarted after a pause when a non-retryable one reaches it, cancelled by `pause` and not restarted until
- * `resume`, the status built from the activity's reports, and continue-as-new after `continueAsNewAfterReports`
- * reports with its state carried. `consumerIngest`: descriptors written in offset order, redeliveries dropped,
- * contiguous descriptors merged, a failing write retried while the partition waits, and continue-as-new after
- * `continueAsNewAfterBatches` descriptors with the unwritten ones carried.
+ * backoff, restarted after a pause when a non-retryable one reaches it, `pause` and `resume` written to the control
+ * store in the order they came (the activity keeps running), a chain's first run taking the pause the store holds,
+ * the status built from the activity's reports, and continue-as-new after `continueAsNewAfterReports` reports with its
+ * state carried. `consumerIngest`: descriptors written in offset order, redeliveries dropped, contiguous descriptors
+ * merged, a failing write retried while the partition waits, a write handed back part-way (paused) resumed where it
+ * stopped, and continue-as-new after `continueAsNewAfterBatches` descriptors with the unwritten ones carried.
  *
  * Settings come from the shipped consumer's definition through the registry, the consumer workflow is started by the
  * worker's own start-up call and the ingest workflows by the signal-with-start the consumer activity sends, under the
@@ -28,10 +29,8 @@ import {
   ingestRangeSignalName,
   pauseSignal,
   resumeSignal,
-} from '../../workflows/consumers';
+} from '../../workflows/consumerSignals';
 import {
-  zeroConsumerCounts,
-  type ConsumerCounts,
   type ConsumerReport,
   type ConsumerStatus,
   type IngestProgress,
@@ -88,6 +87,8 @@ interface IngestCall {
 
 interface IngestMock {
   calls: IngestCall[];
+  /** Where an attempt stops short of its range's end, as a write handed back while its consumer stayed paused. */
+  handBackAt?: (call: IngestCall) => bigint | undefined;
   /** How often each offset was written (succeeded) per `topic/partition`. */
   writes: Map<string, Map<bigint, number>>;
   /** Awaited before an attempt writes: a test holds a write open with it. */
@@ -114,22 +115,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
     }
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/**
- * Skips `ms` on the server's clock. A run an earlier test left with a lock on that clock would make this wait in real
- * time instead: that fails here, named, rather than as the whole file's timeout.
- */
-async function skip(bed: WorkflowTestBed, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the test server did not skip ${ms} ms within 10 s: its clock is locked`)), 10_000);
-  });
-  try {
-    await Promise.race([bed.env.sleep(ms), stuck]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -179,7 +164,7 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       try {
         const failure = m.failure?.(call);
         if (failure) throw failure;
-        if (m.reportOnStart) await sendReport(call, { high: 0, committed: null, applied: null, delta: zeroConsumerCounts() });
+        if (m.reportOnStart) await sendReport(call, { high: 0, committed: null, applied: null });
         await heartbeatUntilCancelled(ctx).catch((err: unknown) => {
           call.cancelled = ctx.cancellationSignal.aborted;
           throw err;
@@ -200,17 +185,28 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       const key = `${input.topic}/${input.partition}`;
       const counts = m.writes.get(key) ?? new Map<bigint, number>();
       m.writes.set(key, counts);
-      for (let o = BigInt(input.firstOffset); o <= BigInt(input.lastOffset); o++) counts.set(o, (counts.get(o) ?? 0) + 1);
+      const upTo = m.handBackAt?.(call) ?? BigInt(input.lastOffset);
+      for (let o = BigInt(input.firstOffset); o <= upTo; o++) counts.set(o, (counts.get(o) ?? 0) + 1);
       call.ok = true;
-      const messages = Number(BigInt(input.lastOffset) - BigInt(input.firstOffset) + 1n);
-      return { messages, rows: messages, inserted: messages, deadLetters: 0, skipped: 0, appliedOffset: input.lastOffset };
+      const messages = Number(upTo - BigInt(input.firstOffset) + 1n);
+      const handedBack = upTo < BigInt(input.lastOffset);
+      return { messages, rows: messages, inserted: messages, deadLetters: 0, skipped: 0, appliedOffset: upTo.toString(), ...(handedBack ? { paused: true } : {}) };
+    },
+    // The consumer workflow's pause store (kafka_consumer_controls in the product), in memory.
+    async consumerPaused(input: { consumer: string }): Promise<boolean> {
+      return pauseStore.get(input.consumer)?.at(-1) ?? false;
+    },
+    async setConsumerPaused(input: { consumer: string; paused: boolean }): Promise<void> {
+      pauseStore.set(input.consumer, [...(pauseStore.get(input.consumer) ?? []), input.paused]);
     },
   };
+  /** Per consumer, every pause state written to the store, in order (the last is the current one). */
+  const pauseStore = new Map<string, boolean[]>();
 
   /** A report as the consumer activity sends it: to its own workflow run, one partition of the consumer's topic. */
   const sendReport = async (
     call: ConsumeCall,
-    p: { high: number; committed: number | null; applied: number | null; delta: ConsumerCounts; maxLead?: number },
+    p: { high: number; committed: number | null; applied: number | null; maxLead?: number; paused?: boolean },
   ): Promise<ConsumerReport> => {
     const committed = p.committed ?? 0;
     const lead = p.committed === null ? 0 : committed - (p.applied === null ? 0 : p.applied + 1);
@@ -233,7 +229,7 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       lag: p.high - committed,
       lead,
       maxLead: p.maxLead ?? 200_000,
-      delta: p.delta,
+      paused: p.paused ?? false,
     };
     await bed.env.client.workflow.getHandle(call.workflowId, call.runId).signal(consumerReportSignal, report);
     return report;
@@ -281,7 +277,7 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       /** signalWithStart, exactly as the consumer activity describes a range. */
       describe: async (first: number, last: number) => {
         const range: KafkaRange = { topic: TOPIC, partition, firstOffset: String(first), lastOffset: String(last), messages: last - first + 1 };
-        const args: IngestWorkflowInput = { consumer: c.name, handler: c.handler, settings: c.ingest };
+        const args: IngestWorkflowInput = { consumer: c.name, settings: c.ingest };
         await bed.env.client.workflow.signalWithStart(consumerIngestWorkflowType, {
           workflowId,
           taskQueue: TASK_QUEUE,
@@ -333,48 +329,67 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
 
     test('a non-retryable failure reaches the workflow: backing_off with the error, then a new activity after the maximum interval', async () => {
       const c = consumerNamed('cwf_non_retryable');
+      let failed = false;
       const { m, status } = await startConsumer(c, {
-        failure: (call) => (call.activityId === '1' ? ApplicationFailure.nonRetryable('this worker has no consumer named cwf_non_retryable', 'UnknownConsumer') : undefined),
+        // The first activity only: the one after the back-off consumes.
+        failure: () => (failed ? undefined : ((failed = true), ApplicationFailure.nonRetryable('this worker has no consumer named cwf_non_retryable', 'UnknownConsumer'))),
       });
       const backingOff = await untilStatus(status, 'backing_off', (s) => s.state === 'backing_off');
       assert.match(backingOff.lastError!, /no consumer named cwf_non_retryable/);
       await waitFor('the second activity', () => m.calls[1]);
-      assert.deepEqual(m.calls.map((call) => [call.activityId, call.attempt]), [['1', 1], ['2', 1]], 'not retried by the server: a new activity');
+      assert.notEqual(m.calls[1]!.activityId, m.calls[0]!.activityId, 'not retried by the server: a new activity');
+      assert.deepEqual(m.calls.map((call) => call.attempt), [1, 1]);
       const gap = m.calls[1]!.startedAt - m.calls[0]!.startedAt;
       assert.ok(gap >= 1200 && gap < 1200 + SLACK_MS, `${gap} ms between the activities, expected the 1200 ms maximum interval`);
       const running = await untilStatus(status, 'running again', (s) => s.state === 'running');
       assert.match(running.lastError!, /no consumer named/, 'the last error stays visible');
     });
 
-    test('pause cancels the running activity, which is not started again until resume (an hour skipped meanwhile)', async () => {
+    test('pause and resume are written to the store in the order they came, the activity running on while paused', async () => {
       const c = consumerNamed('cwf_pause');
       const { m, latest, status } = await startConsumer(c);
       const first = await waitFor('the activity consuming', () => m.calls[0]);
+      assert.deepEqual(pauseStore.get(c.name) ?? [], [], 'a first start only reads the store');
       await latest.signal(pauseSignal);
-      await waitFor('the activity cancelled and ended', () => first.ended);
-      assert.equal(first.cancelled, true, 'it ended by its cancellation');
+      await waitFor('the pause written', () => pauseStore.get(c.name)?.length === 1);
       assert.equal((await status()).state, 'paused');
-      await skip(bed, 3_600_000);
-      assert.equal(m.calls.length, 1, 'no activity while paused');
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(first.ended, false, 'the activity keeps running while paused (it reads the pause itself)');
+      assert.equal(m.calls.length, 1);
       assert.equal((await status()).state, 'paused');
+      // Three signals at once: written one at a time, so the last one is what the store holds.
       await latest.signal(resumeSignal);
-      const second = await waitFor('a new activity after resume', () => m.calls[1]);
-      assert.equal(second.runId, first.runId, 'the same run');
-      assert.notEqual(second.activityId, first.activityId);
-      assert.equal(second.ended, false);
+      await latest.signal(pauseSignal);
+      await latest.signal(resumeSignal);
+      await waitFor('the last signal written', () => pauseStore.get(c.name)?.at(-1) === false && (pauseStore.get(c.name)?.length ?? 0) >= 2);
+      const writes = pauseStore.get(c.name)!;
+      assert.equal(writes[0], true);
+      assert.equal(writes.at(-1), false);
+      assert.equal((await status()).state, 'running');
+      assert.equal(m.calls.length, 1, 'the same activity throughout');
+    });
+
+    test('a chain\'s first run takes the pause the store holds (set by the CLI, the API or a terminated run)', async () => {
+      const c = consumerNamed('cwf_adopt');
+      pauseStore.set(c.name, [true]);
+      const { m, latest, status } = await startConsumer(c);
+      await waitFor('the activity consuming', () => m.calls[0]);
+      assert.equal((await untilStatus(status, 'paused from the store', (s) => s.state === 'paused')).state, 'paused');
+      assert.deepEqual(pauseStore.get(c.name), [true], 'nothing written by reading it');
+      await latest.signal(resumeSignal);
+      await waitFor('the resume written', () => pauseStore.get(c.name)?.at(-1) === false);
       assert.equal((await status()).state, 'running');
     });
 
-    test('status answers from the reports: the last report\'s lag, partitions, lead and host; totals summed over every report', async () => {
+    test('status answers from the reports: the last report\'s lag, partitions, lead and host', async () => {
       const c = consumerNamed('cwf_status');
       const { m, status } = await startConsumer(c, { reportOnStart: false });
       const before = await status();
       assert.equal(before.state, 'running');
       assert.equal(before.lag, null, 'no report yet');
-      assert.deepEqual(before.totals, zeroConsumerCounts());
       const call = await waitFor('the activity consuming', () => m.calls[0]);
-      await sendReport(call, { high: 1000, committed: 400, applied: 199, delta: { messages: 400, rows: 0, deadLetters: 0, signals: 2 } });
-      const last = await sendReport(call, { high: 1500, committed: 900, applied: 699, delta: { messages: 500, rows: 0, deadLetters: 0, signals: 3 }, maxLead: c.maxLead });
+      await sendReport(call, { high: 1000, committed: 400, applied: 199 });
+      const last = await sendReport(call, { high: 1500, committed: 900, applied: 699, maxLead: c.maxLead });
       const st = await untilStatus(status, 'both reports', (s) => s.reportsThisRun === 2);
       assert.equal(st.consumer, c.name);
       assert.equal(st.state, 'running');
@@ -384,19 +399,18 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       assert.equal(st.maxLead, c.maxLead);
       assert.deepEqual(st.host, last.host);
       assert.equal(st.reportedAt, last.at);
-      assert.deepEqual(st.totals, { messages: 900, rows: 0, deadLetters: 0, signals: 5 });
       assert.equal(st.generation, 0);
     });
 
-    test('after continueAsNewAfterReports reports it continues as new: the activity ended first, then restarted in the new run with totals carried', async () => {
+    test('after continueAsNewAfterReports reports it continues as new: the activity ended first, then restarted in the new run with its state carried', async () => {
       const c = consumerNamed('cwf_can_running', { continueAsNewAfterReports: 3 });
       const { m, latest, firstRunId, status } = await startConsumer(c);
       const first = await waitFor('the activity consuming', () => m.calls[0]);
       assert.equal(first.runId, firstRunId);
       const startedAt = (await status()).startedAt;
       // The start report was the first of three.
-      await sendReport(first, { high: 100, committed: 50, applied: 9, delta: { messages: 50, rows: 0, deadLetters: 0, signals: 1 } });
-      await sendReport(first, { high: 300, committed: 250, applied: 49, delta: { messages: 200, rows: 0, deadLetters: 0, signals: 4 } });
+      await sendReport(first, { high: 100, committed: 50, applied: 9 });
+      const last = await sendReport(first, { high: 300, committed: 250, applied: 49 });
       const second = await waitFor('an activity in the next run', () => m.calls[1]);
       assert.notEqual(second.runId, firstRunId);
       assert.equal(first.ended && first.cancelled, true, 'the old run\'s activity was cancelled and had ended before the new run started it');
@@ -405,20 +419,21 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       const st = await untilStatus(status, 'the new run\'s start report', (s) => s.reportsThisRun === 1);
       assert.equal(st.generation, 1);
       assert.equal(st.state, 'running');
-      assert.deepEqual(st.totals, { messages: 250, rows: 0, deadLetters: 0, signals: 5 });
       assert.equal(st.startedAt, startedAt, 'the chain\'s start, not the run\'s');
+      assert.notDeepEqual(st.partitions, last.partitions, 'the new run\'s own start report');
       assert.equal(m.calls.length, 2);
     });
 
-    test('a paused consumer continues as new paused: no activity in the new run, the last report and totals carried, until resume', async () => {
+    test('a paused consumer continues as new paused: the last report carried, the store not read again, the activity restarted', async () => {
       const c = consumerNamed('cwf_can_paused', { continueAsNewAfterReports: 3 });
-      const { m, latest, firstRunId, status } = await startConsumer(c);
+      // Without start reports, so the new run's status holds the carried report until the test sends one.
+      const { m, latest, firstRunId, status } = await startConsumer(c, { reportOnStart: false });
       const first = await waitFor('the activity consuming', () => m.calls[0]);
       await latest.signal(pauseSignal);
-      await waitFor('the activity ended', () => first.ended);
-      // Reports still in flight from the cancelled attempt count like any other.
-      await sendReport(first, { high: 100, committed: 60, applied: 59, delta: { messages: 60, rows: 0, deadLetters: 0, signals: 2 } });
-      const last = await sendReport(first, { high: 120, committed: 60, applied: 59, delta: { messages: 0, rows: 0, deadLetters: 0, signals: 0 } });
+      await waitFor('the pause written', () => pauseStore.get(c.name)?.at(-1) === true);
+      await sendReport(first, { high: 80, committed: 60, applied: 59, paused: true });
+      await sendReport(first, { high: 100, committed: 60, applied: 59, paused: true });
+      const last = await sendReport(first, { high: 120, committed: 60, applied: 59, paused: true });
       const runId = await nextRun(latest.workflowId, firstRunId);
       const st = await bed.env.client.workflow.getHandle(latest.workflowId, runId).query(consumerStatusQuery);
       assert.equal(st.generation, 1);
@@ -427,12 +442,11 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       assert.equal(st.lag, 60);
       assert.deepEqual(st.partitions, last.partitions);
       assert.equal(st.reportedAt, last.at);
-      assert.deepEqual(st.totals, { messages: 60, rows: 0, deadLetters: 0, signals: 2 });
-      await skip(bed, 3_600_000);
-      assert.equal(m.calls.length, 1, 'the new run starts no activity while paused');
+      const second = await waitFor('the activity of the new run', () => m.calls[1]);
+      assert.equal(second.runId, runId, 'the consumer activity runs while paused: it reads the pause itself');
+      assert.deepEqual(pauseStore.get(c.name), [true], 'the carried pause is not written again');
       await latest.signal(resumeSignal);
-      const second = await waitFor('an activity after resume', () => m.calls[1]);
-      assert.equal(second.runId, runId);
+      await waitFor('the resume written', () => pauseStore.get(c.name)?.at(-1) === false);
       assert.equal((await status()).state, 'running');
     });
   });
@@ -522,6 +536,26 @@ describe('the consumer workflows on the time-skipping test server', { timeout: 1
       assert.deepEqual(p.written(), ['0-99 failed', '0-99 failed', '0-99', '100-199']);
       assert.deepEqual(p.m.calls.map((call) => call.attempt), [1, 2, 3, 1]);
       assertBackoffs(p.m.calls.slice(0, 3).map((call) => call.startedAt), [300, 600]);
+    });
+
+    test('a write handed back part-way (its consumer stayed paused) leaves the rest queued first, written next from where it stopped', async () => {
+      const c = consumerNamed('cwf_ingest_hand_back');
+      const p = ingestOf(c, { handBackAt: (call) => (call.input.firstOffset === '100' ? 149n : undefined) });
+      const firstWrite = gate();
+      p.m.hold = (call) => (call.input.firstOffset === '0' ? firstWrite.opened : undefined);
+      await p.describe(0, 99);
+      await waitFor('the first write', () => p.m.calls[0]);
+      await p.describe(100, 199);
+      await p.describe(200, 299);
+      await waitFor('all accepted', async () => (await p.progress()).acceptedUpTo[p.key] === '299');
+      firstWrite.open();
+      const done = await waitFor('299 written', async () => {
+        const pr = await p.progress();
+        return pr.writtenUpTo[p.key] === '299' ? pr : undefined;
+      });
+      assert.deepEqual(p.written(), ['0-99', '100-299', '150-299'], 'the merged write stopped after 149; the next one went on from 150');
+      assert.deepEqual([...p.m.writes.get(p.key)!].filter(([, n]) => n !== 1), [], 'no offset written twice');
+      assert.equal(done.totals.messages, 300);
     });
 
     test('after continueAsNewAfterBatches descriptors it continues as new carrying the unwritten ones and what it accepted', async () => {

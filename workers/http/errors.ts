@@ -2,9 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BackfillEndedError, UnknownBackfillError } from '../../client/backfills';
+import { KafkaUnavailableError } from '../../client/consumersClient';
 import { AlreadyRunningError } from '../../client/jobsClient';
 import { RunNotFoundError } from '../../client/runViews';
 import { isTemporalUnavailable, isTransientPgError } from '../../connections/untilReachable';
+import { UnknownConsumerError } from '../../consumers/registry';
 import { InvalidArgumentsError, UnknownJobError } from '../../jobs/registry';
 import { InvalidRequestError } from '../../jobs/requestErrors';
 import { UnknownScheduleError } from '../../jobs/schedule';
@@ -69,7 +71,7 @@ export interface ErrorAnswer {
   body: ErrorBody | z.output<typeof ConflictBody>;
   headers?: Record<string, string>;
   /** Why a 503: the dependency that is away. */
-  away?: 'temporal' | 'postgres';
+  away?: 'temporal' | 'postgres' | 'kafka';
 }
 
 /** The one mapping from what went wrong to the answer a caller gets (as JSON from the API, as a page in the console). */
@@ -77,6 +79,7 @@ export function errorAnswer(err: Error & { statusCode?: number; code?: string })
   if (hasZodFastifySchemaValidationErrors(err)) return { status: 400, body: { error: 'invalid_request', message: validationMessage(err) } };
   if (err instanceof UnknownJobError) return { status: 404, body: { error: 'unknown_job', message: err.message } };
   if (err instanceof RunNotFoundError) return { status: 404, body: { error: 'unknown_run', message: err.message } };
+  if (err instanceof UnknownConsumerError) return { status: 404, body: { error: 'unknown_consumer', message: err.message } };
   if (err instanceof InvalidArgumentsError) return { status: 400, body: { error: 'invalid_args', message: err.message, issues: err.issues } };
   if (err instanceof InvalidRequestError) return { status: 400, body: { error: 'invalid_request', message: err.message } };
   if (err instanceof UnknownScheduleError) return { status: 404, body: { error: 'unknown_schedule', message: err.message } };
@@ -86,7 +89,8 @@ export function errorAnswer(err: Error & { statusCode?: number; code?: string })
     return { status: 409, body: { error: 'already_running', workflowId: err.workflowId, runId: err.runId } };
   }
   // An outage is not the caller's mistake and not ours: say which dependency, and when to come back.
-  const away = isTemporalUnavailable(err) ? 'temporal' : isTransientPgError(err) ? 'postgres' : undefined;
+  // Kafka first: its error carries the connection error (ECONNREFUSED ...) that the other checks would also match.
+  const away = err instanceof KafkaUnavailableError ? 'kafka' : isTemporalUnavailable(err) ? 'temporal' : isTransientPgError(err) ? 'postgres' : undefined;
   if (away) {
     return {
       status: 503,

@@ -2,12 +2,14 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ConsumersClient } from '../../client/consumersClient';
 import type { JobsClient } from '../../client/jobsClient';
 import { unstorableText } from '../../domain/text';
 import type { Probes } from '../../observability/dependencies';
 import { events } from '../../observability/events';
 import { logger } from '../../observability/logger';
 import type { ApiApp, ApiRoutes } from './app';
+import { consumerRoutes } from './consumerRoutes';
 import { consoleRoutes, isPublicConsolePath, type ConsoleOptions } from './console/plugin';
 import { sendError } from './errors';
 import { backfillRoutes } from './backfillRoutes';
@@ -32,9 +34,14 @@ export interface ApiOptions {
   probes?: Probes;
   /** The features' routes (e.g. the service's read API), registered behind the same auth. */
   routes?: ApiRoutes[];
+  /** The Kafka consumers' routes, and their figures in /metrics (computed at each scrape). */
+  consumers?: ConsumersClient;
   /** The console at /console (HTML for browsers, behind the same auth); left out, the API serves none. */
   console?: ConsoleOptions;
 }
+
+/** How long a scrape waits for the consumers' figures; past it /metrics answers without refreshing them. */
+const CONSUMER_FIGURES_MS = 3_000;
 
 /** Routes anyone may call: probes, metrics and the API's own description. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -112,16 +119,31 @@ export function buildApi(opts: ApiOptions): ApiApp {
 
   // Routes go in after the OpenAPI plugin has loaded, so it sees each one as it is added.
   void app.after(() => {
-    systemRoutes(app, { client: opts.client, ...(opts.probes ? { probes: opts.probes } : {}) });
+    const consumers = opts.consumers;
+    systemRoutes(app, {
+      client: opts.client,
+      ...(opts.probes ? { probes: opts.probes } : {}),
+      ...(consumers ? { beforeMetrics: () => refreshConsumerFigures(consumers, app) } : {}),
+    });
     jobRoutes(app, opts.client);
     scheduleRoutes(app, opts.client);
     backfillRoutes(app, opts.client);
     dayRoutes(app, opts.client);
+    if (consumers) consumerRoutes(app, consumers);
     for (const routes of opts.routes ?? []) routes(app);
     if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
   });
   registerExplorer(app);
   return app;
+}
+
+/** Computes every consumer's status (which sets its series); a slow or failing dependency only leaves them as they were. */
+async function refreshConsumerFigures(consumers: ConsumersClient, app: ApiApp): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONSUMER_FIGURES_MS)));
+  await Promise.race([consumers.list().then(() => undefined), late])
+    .catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'consumer figures not refreshed for /metrics'))
+    .finally(() => clearTimeout(timer));
 }
 
 /** The methods a 405's Allow header may name (HEAD comes with every GET route). */

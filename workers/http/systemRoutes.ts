@@ -11,7 +11,7 @@ const NotReady = z.object({
 });
 
 /** Liveness, readiness, metrics and the API's own OpenAPI document: no token needed. */
-export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: Probes }): void {
+export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: Probes; beforeMetrics?: () => Promise<void> }): void {
   app.get('/healthz', { schema: { tags: ['system'], summary: 'liveness', response: { 200: z.object({ ok: z.literal(true) }).describe('the API process serves') } } }, async () => {
     opts.client.jobs.list();
     return { ok: true as const };
@@ -33,7 +33,10 @@ export function systemRoutes(app: ApiApp, opts: { client: JobsClient; probes?: P
   app.get(
     '/metrics',
     { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text format') } } },
-    async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (_req, reply) => {
+      await opts.beforeMetrics?.();
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
