@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
-import type { RunStatus } from '../db/jobRuns';
+import type { TerminalStatus } from '../db/jobRuns';
 import * as jobRuns from '../db/jobRuns';
 import { InvalidArgumentsError, resolveJob, UnknownJobError, type JobRegistry } from '../jobs/registry';
 import { workflowIdFor } from '../client/workflowId';
@@ -18,7 +18,7 @@ export interface StartAttemptInput {
 
 export interface FinishAttemptInput {
   runId: string;
-  status: Exclude<RunStatus, 'running'>;
+  status: TerminalStatus;
   error: string | null;
   metrics: JobMetrics;
 }
@@ -68,6 +68,7 @@ export function createRunLogActivities(ds: DataSource, jobs: JobRegistry) {
         attempt: input.attempt,
         args: job?.args ?? input.args,
         partitionKey: job?.partition?.key ?? null,
+        concurrencyQueue: job?.concurrencyQueue ?? null,
         refusal: failure ? `${failure.type}: ${failure.message}` : null,
       });
       if (failure) throw ApplicationFailure.nonRetryable(failure.message, failure.type);

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { workflowIdFor } from '../client/workflowId';
 import * as ticks from '../db/scheduleTicks';
+import { alertKindsOf } from '../jobs/alerts';
 import { PARTITION_KINDS } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { DEFAULT_PARTITION_OFFSET, DEFAULT_TIME_ZONE } from '../jobs/schedule';
@@ -17,7 +18,8 @@ export function createScheduleTickActivities(ds: DataSource, jobs: JobRegistry) 
     async planTick(input: { job: string; scheduledAt: string }): Promise<TickPlan> {
       if (!jobs.has(input.job)) return { run: false, reason: `job ${input.job} is not defined on the workers` };
       const def = jobs.get(input.job);
-      if (!def.schedule) return { run: false, reason: `job ${input.job} no longer declares a schedule` };
+      const alert = def.alerts && alertKindsOf(def.alerts, def.schedule !== undefined).includes('tick_skipped') ? { alertOnSkip: true } : {};
+      if (!def.schedule) return { run: false, reason: `job ${input.job} no longer declares a schedule`, ...alert };
       const given: Record<string, string> = {};
       let partitionKey: string | null = null;
       if (def.partition) {
@@ -28,9 +30,9 @@ export function createScheduleTickActivities(ds: DataSource, jobs: JobRegistry) 
       }
       try {
         const args = jobs.resolveArgs(input.job, given);
-        return { run: true, workflowId: workflowIdFor(input.job, def.lockKey, args), args, partitionKey, overlap: def.schedule.overlap ?? 'skip' };
+        return { run: true, workflowId: workflowIdFor(input.job, def.lockKey, args), args, partitionKey, overlap: def.schedule.overlap ?? 'skip', ...alert };
       } catch (err) {
-        if (err instanceof InvalidArgumentsError) return { run: false, reason: err.message };
+        if (err instanceof InvalidArgumentsError) return { run: false, reason: err.message, ...alert };
         throw err;
       }
     },

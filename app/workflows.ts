@@ -12,3 +12,5 @@ export { consumerIngest } from '../workflows/consumerIngest';
 export { jobCatalog } from '../workflows/catalog';
 export { scheduleTick } from '../workflows/scheduleTick';
 export { backfill, backfillProgressQuery } from '../workflows/backfill';
+export { concurrencyPermit } from '../workflows/permits';
+export { deliverAlert, freshnessWatch } from '../workflows/alerts';

@@ -142,7 +142,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** the job definitions */
+        /** the job definitions, with how many of their runs run and wait now */
         get: {
             parameters: {
                 query?: never;
@@ -165,6 +165,15 @@ export interface paths {
                 };
                 /** @description missing or wrong bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or Temporal is unreachable: retry later (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3097,10 +3106,10 @@ export interface components {
         Day: {
             day: string;
             /**
-             * @description missing: no run of the day exists
+             * @description missing: no run of the day exists; queued: its run waits for a permit of the job's concurrency limit
              * @enum {string}
              */
-            status: "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "missing";
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "missing";
             /** @description attempts recorded for the day, over all its runs */
             attempts: number;
             /** @description the latest run (the runId its trigger returned) */
@@ -3115,8 +3124,11 @@ export interface components {
             finishedAt: string | null;
             error: string | null;
         };
-        /** @enum {string} */
-        RunStatus: "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+        /**
+         * @description queued: a run of a job with a concurrency limit waiting for a permit (not started yet); queued and running have not ended
+         * @enum {string}
+         */
+        RunStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
         Run: {
             job: string;
             /** @description the lock: `<job>` or `<job>/<lock values>` */
@@ -3137,6 +3149,10 @@ export interface components {
             metrics: {
                 [key: string]: number;
             };
+            /** @description a queued run's place in its queue: 1 runs next; null unless queued */
+            queuePosition?: number | null;
+            /** @description when a run of a limited job entered its queue; null for a job without a limit */
+            queuedAt?: string | null;
         };
         Job: {
             name: string;
@@ -3156,12 +3172,36 @@ export interface components {
             } | null;
             /** @description its declared schedule, e.g. `cron 0 11 * * * (UTC)` */
             schedule?: string | null;
+            /** @description at most `limit` runs at once; more wait, queued, in the order they came */
+            concurrency?: {
+                limit: number;
+                /** @description with values, the limit holds per group of runs */
+                groupBy: string[];
+            } | null;
+            /** @description its runs running now */
+            running?: number;
+            /** @description its runs waiting for a permit now */
+            queued?: number;
+            /** @description the job's alert settings (without the webhook's URL or secret) */
+            alerts?: {
+                /** @description failed, late, tick_skipped, tick_missed */
+                on: string[];
+                /** @description where the workers read the URL: `in the definition` or `from $VARIABLE` (never the URL) */
+                webhook: string;
+                /** @description whether each event carries an HMAC-SHA256 signature */
+                signed: boolean;
+                /** @description the freshness deadline, e.g. `09:00 Europe/Paris, for the day before` */
+                expectedBy: string | null;
+            } | null;
         };
         Started: {
             runId: string;
             workflowId: string;
-            /** @constant */
-            status: "running";
+            /**
+             * @description queued: the job has a concurrency limit; the run starts once it holds a permit
+             * @enum {string}
+             */
+            status: "running" | "queued";
         };
         Tick: {
             /** @description the tick's nominal time (a trigger's: when it was asked for) */

@@ -7,7 +7,9 @@ import {
   BACKFILL_PROGRESS_QUERY,
   backfillIdOf,
   backfillWorkflowId,
+  backfillWorkflowIdPrefix,
   parseBackfillId,
+  parseBackfillWorkflowId,
   type BackfillProgress,
 } from '../workflows/backfillTypes';
 import type { JobArgs } from '../workflows/types';
@@ -152,10 +154,55 @@ export async function backfillStatus(deps: BackfillDeps, job: string, id: string
     progress = await handle.result();
   } else {
     // A closed run is replayed by a worker to answer; one that is gone leaves the progress unknown, not the status.
-    progress = await withTimeout(handle.query<BackfillProgress>(BACKFILL_PROGRESS_QUERY), queryTimeoutMs).catch(() => null);
+    // The deadline goes to the server with the call, so a query no worker takes does not outlive the wait.
+    progress =
+      queryTimeoutMs <= 0
+        ? null
+        : await deps.temporal.withDeadline(Date.now() + queryTimeoutMs, () => handle.query<BackfillProgress>(BACKFILL_PROGRESS_QUERY)).catch(() => null);
     if (status !== 'running') error = await handle.result().then(() => null, (err: Error) => (err.cause instanceof Error ? err.cause : err).message);
   }
   return { id, job, workflowId, runId, status, progress, error };
+}
+
+/** A backfill as Temporal lists it: which job and range, how it stands, when its current run began. */
+export interface BackfillListing {
+  id: string;
+  job: string;
+  from: string;
+  to: string;
+  workflowId: string;
+  status: BackfillStatus;
+  /** When its current workflow run began (a continue-as-new begins a run). */
+  runStartedAt: string;
+}
+
+/**
+ * The latest backfills, of one job or of all, newest first: one entry per range (its latest run), from Temporal's
+ * visibility. The progress of each is `backfillStatus`.
+ */
+export async function listBackfills(deps: Pick<BackfillDeps, 'temporal' | 'jobs'>, opts: { job?: string; limit?: number } = {}): Promise<BackfillListing[]> {
+  const limit = opts.limit ?? 20;
+  if (opts.job !== undefined) deps.jobs.get(opts.job);
+  // The runs a chain continued from are history, not backfills: only its latest run stands for it.
+  let query = 'WorkflowType = "backfill" AND ExecutionStatus != "ContinuedAsNew"';
+  if (opts.job !== undefined) query += ` AND WorkflowId STARTS_WITH ${JSON.stringify(backfillWorkflowIdPrefix(opts.job))}`;
+  const found = new Map<string, BackfillListing>();
+  for await (const wf of deps.temporal.workflow.list({ query, pageSize: limit })) {
+    const range = parseBackfillWorkflowId(wf.workflowId);
+    const seen = found.get(wf.workflowId);
+    // A backfill of a job this registry does not know (another service's, on the same namespace) is not ours to show.
+    if (range && deps.jobs.has(range.job) && (!seen || seen.runStartedAt < wf.startTime.toISOString())) {
+      found.set(wf.workflowId, {
+        id: backfillIdOf(range.from, range.to),
+        ...range,
+        workflowId: wf.workflowId,
+        status: STATUS_OF[wf.status.name] ?? 'failed',
+        runStartedAt: wf.startTime.toISOString(),
+      });
+    }
+    if (found.size >= limit) break;
+  }
+  return [...found.values()].sort((a, b) => b.runStartedAt.localeCompare(a.runStartedAt));
 }
 
 /** Cancelling a backfill that has already ended. */
@@ -178,10 +225,4 @@ export async function waitForBackfill(deps: BackfillDeps, job: string, id: strin
     if (view.status !== 'running') return view;
     await new Promise((r) => setTimeout(r, pollMs));
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

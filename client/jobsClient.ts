@@ -2,14 +2,16 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isTemporalUnavailable, isTransientPgError } from '../connections/untilReachable';
 import * as jobRuns from '../db/jobRuns';
-import { TERMINAL_STATUSES, type Queryable } from '../db/jobRuns';
+import { OPEN_STATUSES, TERMINAL_STATUSES, type Queryable } from '../db/jobRuns';
+import { concurrencyQueueOf } from '../jobs/concurrency';
 import { partitionKeyOf } from '../jobs/partition';
 import { InvalidArgumentsError, type JobRegistry } from '../jobs/registry';
 import { reportDown, reportUp } from '../observability/dependencies';
 import { events } from '../observability/events';
 import type { scheduledJob } from '../workflows/scheduledJob';
 import type { JobArgs } from '../workflows/types';
-import { recentRuns, RunNotFoundError, runStatus, toView, type RunView } from './runViews';
+import { describeJobs } from './jobDescriptions';
+import { recentRuns, RunNotFoundError, runStatus, temporalOutcome, toView, type RunView } from './runViews';
 import { workflowIdFor } from './workflowId';
 
 /** Temporal's default limit.maxIDLength; a longer ID is refused by the server after the arguments looked fine. */
@@ -35,8 +37,11 @@ export class JobsClient {
     readonly taskQueue: string,
   ) {}
 
-  /** Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. */
-  async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+  /**
+   * Starts a run unless one holds the lock; throws UnknownJobError, InvalidArgumentsError or AlreadyRunningError. A run
+   * of a job with a concurrency limit starts `queued`: it runs once it holds a permit (at once when one is free).
+   */
+  async trigger(job: string, givenArgs?: unknown): Promise<{ workflowId: string; runId: string; args: JobArgs; status: 'queued' | 'running' }> {
     const def = this.jobs.get(job);
     let args: JobArgs;
     try {
@@ -64,10 +69,12 @@ export class JobsClient {
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         });
         const runId = handle.firstExecutionRunId;
-        // Opened here so a status call right after the trigger finds the run; the attempt's own upsert completes it.
-        await jobRuns.openRun(this.db, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args) });
+        // Opened here so a status call right after the trigger finds the run (a limited job's in its place in the
+        // queue, from now); the attempt's own upsert completes it.
+        const concurrencyQueue = def.concurrency ? concurrencyQueueOf(job, def.concurrency, args) : null;
+        await jobRuns.openRun(this.db, { job, workflowId, runId, args, partitionKey: partitionKeyOf(def.partition, args), concurrencyQueue });
         events.trigger(job, 'started');
-        return { workflowId, runId, args };
+        return { workflowId, runId, args, status: concurrencyQueue ? 'queued' : 'running' };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const running = await this.temporal.workflow.getHandle(workflowId).describe();
@@ -79,13 +86,29 @@ export class JobsClient {
     }
   }
 
-  /** A run's state, following whole-job retries to the latest attempt. */
+  /** A run's state, following whole-job retries to the latest attempt; a queued run's with its place in the queue. */
   async status(job: string, runId: string): Promise<RunView> {
     return runStatus(this.db, async () => this.temporal, job, runId);
   }
 
   async runs(job: string, limit = 20): Promise<RunView[]> {
     return recentRuns(this.db, this.jobs, job, limit);
+  }
+
+  /** Every job with its running and queued runs (client/jobDescriptions.ts). */
+  async describeJobs(): Promise<Awaited<ReturnType<typeof describeJobs>>> {
+    return describeJobs(this.db, this.jobs);
+  }
+
+  /**
+   * Closes the row of run `runId` when Temporal has ended it without its code (terminated, timed out, deleted), as the
+   * reconciler would; returns whether it did. A permit's waiter calls it for a slot's last holder before taking it.
+   */
+  async closeIfEnded(row: { workflow_id: string; run_id: string }): Promise<boolean> {
+    const outcome = await temporalOutcome(this.temporal, row.workflow_id, row.run_id);
+    if (outcome.status === 'running') return false;
+    await jobRuns.closeFromTemporal(this.db, { runId: row.run_id, ...outcome });
+    return true;
   }
 
   /** Every attempt of a run (the chain its trigger started), first attempt first. */
@@ -120,9 +143,9 @@ export class JobsClient {
   }
 
   /** Starts the job again with the arguments of an earlier run. */
-  async rerun(job: string, runId: string): Promise<{ workflowId: string; runId: string; args: JobArgs }> {
+  async rerun(job: string, runId: string): Promise<{ workflowId: string; runId: string; args: JobArgs; status: 'queued' | 'running' }> {
     const view = await this.status(job, runId);
-    if (view.status === 'running') throw new AlreadyRunningError(view.workflowId, view.runId);
+    if (OPEN_STATUSES.includes(view.status)) throw new AlreadyRunningError(view.workflowId, view.runId);
     return this.trigger(job, view.args);
   }
 

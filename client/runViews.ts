@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import * as jobRuns from '../db/jobRuns';
-import type { JobRunRow, Queryable, RunStatus } from '../db/jobRuns';
+import { OPEN_STATUSES, type JobRunRow, type Queryable, type RunStatus } from '../db/jobRuns';
 import type { JobRegistry } from '../jobs/registry';
 import type { JobArgs, JobMetrics } from '../workflows/types';
 import { runStatusFromTemporal } from './statusMapping';
@@ -13,6 +13,9 @@ import { runStatusFromTemporal } from './statusMapping';
 export type TemporalSource = () => Promise<Client>;
 
 const GRPC_INVALID_ARGUMENT = 3;
+
+/** What Temporal issues as run IDs (UUIDs). */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Required at the first Temporal error: by then the client is loaded, and a read that never reached it loads neither. */
 const isWorkflowNotFound = (err: unknown): boolean =>
@@ -50,26 +53,72 @@ export interface RunView {
   finishedAt: string | null;
   error: string | null;
   metrics: JobMetrics;
+  /** A queued run's place in its job's (or group's) queue: 1 runs next. Null unless queued. */
+  queuePosition: number | null;
+  /** When a run of a limited job entered the queue; null for a job without a limit. */
+  queuedAt: string | null;
 }
 
-/** A run's state, following whole-job retries to the latest attempt. */
+/** A run's state, following whole-job retries to the latest attempt; a queued run's with its place in the queue. */
 export async function runStatus(db: Queryable, temporal: TemporalSource, job: string, runId: string): Promise<RunView> {
   const latest = await jobRuns.latestOfChain(db, job, runId);
-  if (!latest) throw new RunNotFoundError(runId, job);
-  const view = toView(latest);
-  if (view.status === 'running' || view.status === 'failed' || view.status === 'timed_out') {
-    return followTemporal(await temporal(), view, latest.first_run_id);
+  if (!latest) return startedNotRecorded(await temporal(), job, runId);
+  let view = toView(latest);
+  if (OPEN_STATUSES.includes(view.status) || view.status === 'failed' || view.status === 'timed_out') {
+    view = await followTemporal(await temporal(), view, latest.first_run_id);
   }
-  return view;
+  return (await withQueuePositions(db, [view]))[0]!;
 }
 
 /** Each run's latest attempt, newest first; throws UnknownJobError for a job the registry does not know. */
 export async function recentRuns(db: Queryable, jobs: JobRegistry, job: string, limit: number): Promise<RunView[]> {
   jobs.get(job);
-  return (await jobRuns.latestPerChain(db, job))
-    .map(toView)
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-    .slice(0, limit);
+  return withQueuePositions(
+    db,
+    (await jobRuns.latestPerChain(db, job))
+      .map(toView)
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      .slice(0, limit),
+  );
+}
+
+/** Each queued view with its place in its queue. */
+async function withQueuePositions(db: Queryable, views: RunView[]): Promise<RunView[]> {
+  const queued = views.filter((v) => v.status === 'queued').map((v) => v.latestRunId);
+  if (queued.length === 0) return views;
+  const places = await jobRuns.queuePositions(db, queued);
+  return views.map((v) => (v.status === 'queued' ? { ...v, queuePosition: places.get(v.latestRunId) ?? null } : v));
+}
+
+/**
+ * A run Temporal has that the log has no row of yet: a trigger whose start was accepted while Postgres was away
+ * (answered 503, and then 409 naming this run), or a start from another client whose first attempt has not written
+ * its row. Such a run ID was handed out, so it is reported as what Temporal says it is, never as unknown.
+ */
+async function startedNotRecorded(temporal: Client, job: string, runId: string): Promise<RunView> {
+  // Only a run ID Temporal could have issued goes into the query (it is also the caller's text).
+  if (!RUN_ID.test(runId)) throw new RunNotFoundError(runId, job);
+  for await (const wf of temporal.workflow.list({ query: `WorkflowType = 'scheduledJob' AND RunId = '${runId}'` })) {
+    if (wf.workflowId !== job && !wf.workflowId.startsWith(`${job}/`)) break;
+    const mapped = runStatusFromTemporal(wf.status.name);
+    return {
+      job,
+      workflowId: wf.workflowId,
+      runId,
+      latestRunId: runId,
+      attempt: 1,
+      status: mapped.status,
+      args: {},
+      startedAt: wf.startTime.toISOString(),
+      finishedAt: wf.closeTime ? wf.closeTime.toISOString() : null,
+      error: mapped.error,
+      metrics: {},
+      // Without its row nothing says whether it waits for a permit: it reads as Temporal has it.
+      queuePosition: null,
+      queuedAt: null,
+    };
+  }
+  throw new RunNotFoundError(runId, job);
 }
 
 /**
@@ -86,16 +135,17 @@ async function followTemporal(temporal: Client, view: RunView, firstRunId: strin
     throw err;
   }
   const sameChain = (current.raw.workflowExecutionInfo?.firstRunId || current.runId) === firstRunId;
-  if (!sameChain) return view.status === 'running' ? withTemporalOutcome(temporal, view) : view;
+  if (!sameChain) return OPEN_STATUSES.includes(view.status) ? withTemporalOutcome(temporal, view) : view;
   const mapped = runStatusFromTemporal(current.status.name);
-  if (mapped.status === 'running') return { ...view, status: 'running', finishedAt: null };
+  // Open in Temporal: queued while its latest attempt waits for a permit, else running (a retry between attempts too).
+  if (mapped.status === 'running') return { ...view, status: view.status === 'queued' ? 'queued' : 'running', finishedAt: null };
   if (current.runId === view.latestRunId) return withTemporalOutcome(temporal, view);
   return view;
 }
 
-/** A `running` view of a run that Temporal has ended, as the reconciler will record it. */
+/** An open (queued or running) view of a run that Temporal has ended, as the reconciler will record it. */
 async function withTemporalOutcome(temporal: Client, view: RunView): Promise<RunView> {
-  if (view.status !== 'running') return view;
+  if (!OPEN_STATUSES.includes(view.status)) return view;
   const outcome = await temporalOutcome(temporal, view.workflowId, view.latestRunId);
   if (outcome.status === 'running') return view;
   return { ...view, status: outcome.status, error: view.error ?? outcome.error, finishedAt: outcome.closedAt };
@@ -130,5 +180,7 @@ export function toView(r: JobRunRow): RunView {
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     error: r.error,
     metrics: r.metrics,
+    queuePosition: null,
+    queuedAt: r.queued_at ? r.queued_at.toISOString() : null,
   };
 }

@@ -45,6 +45,11 @@ export interface ScheduleView {
   lastTick: TickView | null;
 }
 
+/** A schedule's state in words, as every view of it says it. */
+export function scheduleState(s: Pick<ScheduleView, 'exists' | 'paused'>): 'not created yet' | 'paused' | 'active' {
+  return !s.exists ? 'not created yet' : s.paused ? 'paused' : 'active';
+}
+
 export function tickView(r: ticks.TickRow): TickView {
   return {
     scheduledAt: r.scheduled_at.toISOString(),
@@ -80,27 +85,32 @@ async function describeOrUndefined(temporal: Client, scheduleId: string): Promis
 export async function listSchedules(deps: ScheduleDeps): Promise<ScheduleView[]> {
   const defs = deps.jobs.list().filter((d): d is Scheduled => d.schedule !== undefined);
   const last = await ticks.lastTicks(deps.db, defs.map((d) => d.name));
-  return Promise.all(
-    defs.map(async (def): Promise<ScheduleView> => {
-      const scheduleId = scheduleIdOf(def.name);
-      const d = await describeOrUndefined(deps.temporal, scheduleId);
-      const tick = last.get(def.name);
-      return {
-        job: def.name,
-        scheduleId,
-        spec: describeSpec(def.schedule),
-        timeZone: def.schedule.timeZone ?? DEFAULT_TIME_ZONE,
-        overlap: def.schedule.overlap ?? 'skip',
-        partitionOffset: def.partition ? (def.schedule.partitionOffset ?? DEFAULT_PARTITION_OFFSET) : null,
-        exists: d !== undefined,
-        paused: d ? d.state.paused : null,
-        note: d?.state.note || null,
-        nextFireTimes: d ? d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()) : [],
-        taskQueue: d?.action.type === 'startWorkflow' ? d.action.taskQueue : null,
-        lastTick: tick ? tickView(tick) : null,
-      };
-    }),
-  );
+  return Promise.all(defs.map((def) => scheduleView(deps, def, last.get(def.name))));
+}
+
+/** One job's schedule, as `listSchedules` shows it; throws UnknownJobError or UnknownScheduleError. */
+export async function getSchedule(deps: ScheduleDeps, job: string): Promise<ScheduleView> {
+  const def = scheduledJob(deps.jobs, job);
+  return scheduleView(deps, def, (await ticks.lastTicks(deps.db, [def.name])).get(def.name));
+}
+
+async function scheduleView(deps: ScheduleDeps, def: Scheduled, tick: ticks.TickRow | undefined): Promise<ScheduleView> {
+  const scheduleId = scheduleIdOf(def.name);
+  const d = await describeOrUndefined(deps.temporal, scheduleId);
+  return {
+    job: def.name,
+    scheduleId,
+    spec: describeSpec(def.schedule),
+    timeZone: def.schedule.timeZone ?? DEFAULT_TIME_ZONE,
+    overlap: def.schedule.overlap ?? 'skip',
+    partitionOffset: def.partition ? (def.schedule.partitionOffset ?? DEFAULT_PARTITION_OFFSET) : null,
+    exists: d !== undefined,
+    paused: d ? d.state.paused : null,
+    note: d?.state.note || null,
+    nextFireTimes: d ? d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()) : [],
+    taskQueue: d?.action.type === 'startWorkflow' ? d.action.taskQueue : null,
+    lastTick: tick ? tickView(tick) : null,
+  };
 }
 
 /** A job's ticks, the latest scheduled first. */

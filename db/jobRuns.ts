@@ -7,8 +7,12 @@ import type { JobArgs, JobMetrics } from '../workflows/types';
  * Temporal ended without their code. Reads never write.
  */
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+/** `queued`: a run of a job with a concurrency limit, waiting for a permit (it has not started its work). */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export type TerminalStatus = Exclude<RunStatus, 'queued' | 'running'>;
+/** A run that has not ended: waiting for a permit, or running. */
+export const OPEN_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
 /**
  * A DataSource, a QueryRunner or a plain pg pool (db/pgQueryable.ts, the CLI's): the statements run on whichever
@@ -31,23 +35,35 @@ export interface JobRunRow {
   error: string | null;
   metrics: JobMetrics;
   partition_key: string | null;
+  /** For a job with a concurrency limit: the queue the run waits in, when it entered it, the permit slot it holds. */
+  concurrency_queue: string | null;
+  queued_at: Date | null;
+  permit_slot: number | null;
 }
 
 const rowsOf = async <T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> => (await db.query(sql, params)) as T[];
 
-/** The first attempt's row, opened by the trigger; the attempt's own upsert completes it. */
+/**
+ * The first attempt's row, opened by the trigger; the attempt's own upsert completes it. A run of a limited job opens
+ * `queued` in its queue: its place there dates from the trigger.
+ */
 export async function openRun(
   db: Queryable,
-  r: { job: string; workflowId: string; runId: string; args: JobArgs; partitionKey: string | null },
+  r: { job: string; workflowId: string; runId: string; args: JobArgs; partitionKey: string | null; concurrencyQueue: string | null },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, partition_key)
-     VALUES ($1, $2, $3, $3, 1, 'running', $4, $5) ON CONFLICT (run_id) DO NOTHING`,
-    [r.job, r.workflowId, r.runId, r.args, r.partitionKey],
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, partition_key, concurrency_queue, queued_at)
+     VALUES ($1, $2, $3, $3, 1, CASE WHEN $6::text IS NULL THEN 'running' ELSE 'queued' END, $4, $5, $6,
+             CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)
+     ON CONFLICT (run_id) DO NOTHING`,
+    [r.job, r.workflowId, r.runId, r.args, r.partitionKey, r.concurrencyQueue],
   );
 }
 
-/** An attempt's row, running or already refused: an upsert, so a retried activity never adds a second one. */
+/**
+ * An attempt's row, running, queued for a permit (`concurrencyQueue` set) or already refused: an upsert, so a retried
+ * activity never adds a second one, and a queued run keeps the place its trigger gave it.
+ */
 export async function openAttempt(
   db: Queryable,
   a: {
@@ -58,23 +74,85 @@ export async function openAttempt(
     attempt: number;
     args: JobArgs;
     partitionKey: string | null;
+    concurrencyQueue: string | null;
     refusal: string | null;
   },
 ): Promise<void> {
+  const status = a.refusal ? 'failed' : a.concurrencyQueue ? 'queued' : 'running';
   await db.query(
-    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at, partition_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'running' THEN NULL ELSE now() END, $9)
+    `INSERT INTO job_runs (job_name, workflow_id, run_id, first_run_id, attempt, status, args, error, finished_at, partition_key, concurrency_queue, queued_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 IN ('running', 'queued') THEN NULL ELSE now() END, $9, $10,
+             CASE WHEN $6 = 'queued' THEN now() END)
      ON CONFLICT (run_id) DO UPDATE
        SET attempt = EXCLUDED.attempt, status = EXCLUDED.status, args = EXCLUDED.args, error = EXCLUDED.error,
-           finished_at = EXCLUDED.finished_at, partition_key = EXCLUDED.partition_key, updated_at = now()`,
-    [a.job, a.workflowId, a.runId, a.firstRunId, a.attempt, a.refusal ? 'failed' : 'running', a.args, a.refusal, a.partitionKey],
+           finished_at = EXCLUDED.finished_at, partition_key = EXCLUDED.partition_key,
+           concurrency_queue = EXCLUDED.concurrency_queue,
+           queued_at = CASE WHEN EXCLUDED.status = 'queued' THEN COALESCE(job_runs.queued_at, EXCLUDED.queued_at) END,
+           updated_at = now()`,
+    [a.job, a.workflowId, a.runId, a.firstRunId, a.attempt, status, a.args, a.refusal, a.partitionKey, a.concurrencyQueue],
   );
+}
+
+/** A queued run that took permit `slot`: it runs from now. */
+export async function admitRun(db: Queryable, runId: string, slot: number): Promise<void> {
+  await db.query(
+    `UPDATE job_runs SET status = 'running', permit_slot = $2, started_at = now(), updated_at = now() WHERE run_id = $1 AND status = 'queued'`,
+    [runId, slot],
+  );
+}
+
+/**
+ * Where a queued run stands in its queue: how many queued runs entered it before (its place is that plus one), and
+ * how many running runs hold a slot at or above `limit` (after a lowered limit, they count against it until they end).
+ * Null when the run is not queued.
+ */
+export async function queuePlace(db: Queryable, queue: string, runId: string, limit: number): Promise<{ ahead: number; aboveLimit: number } | null> {
+  const rows = await rowsOf<{ ahead: number; above_limit: number }>(
+    db,
+    `SELECT (SELECT count(*) FROM job_runs r
+              WHERE r.concurrency_queue = $1 AND r.status = 'queued' AND (r.queued_at, r.id) < (me.queued_at, me.id))::int AS ahead,
+            (SELECT count(*) FROM job_runs r
+              WHERE r.concurrency_queue = $1 AND r.status = 'running' AND r.permit_slot >= $3)::int AS above_limit
+       FROM job_runs me WHERE me.run_id = $2 AND me.status = 'queued'`,
+    [queue, runId, limit],
+  );
+  return rows[0] ? { ahead: rows[0].ahead, aboveLimit: rows[0].above_limit } : null;
+}
+
+/** The rows that say a run of `queue` holds `slot` (the run log's view; the permit workflow is the truth). */
+export async function runningInSlot(db: Queryable, queue: string, slot: number): Promise<{ workflow_id: string; run_id: string }[]> {
+  return rowsOf(db, `SELECT workflow_id, run_id FROM job_runs WHERE concurrency_queue = $1 AND status = 'running' AND permit_slot = $2`, [queue, slot]);
+}
+
+/** The place (1 = next) of each of these queued runs in its queue, by run ID. */
+export async function queuePositions(db: Queryable, runIds: readonly string[]): Promise<Map<string, number>> {
+  if (runIds.length === 0) return new Map();
+  const rows = await rowsOf<{ run_id: string; place: number }>(
+    db,
+    `SELECT me.run_id, 1 + (SELECT count(*) FROM job_runs r
+                             WHERE r.concurrency_queue = me.concurrency_queue AND r.status = 'queued'
+                               AND (r.queued_at, r.id) < (me.queued_at, me.id))::int AS place
+       FROM job_runs me WHERE me.run_id = ANY($1::text[]) AND me.status = 'queued'`,
+    [runIds],
+  );
+  return new Map(rows.map((r) => [r.run_id, r.place]));
+}
+
+/** How many runs of each job are running and queued now, as the run log has them. */
+export async function openCounts(db: Queryable, jobs: readonly string[]): Promise<Map<string, { running: number; queued: number }>> {
+  const rows = await rowsOf<{ job_name: string; running: number; queued: number }>(
+    db,
+    `SELECT job_name, count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE status = 'queued')::int AS queued
+       FROM job_runs WHERE status IN ('queued', 'running') AND job_name = ANY($1::text[]) GROUP BY job_name`,
+    [jobs],
+  );
+  return new Map(rows.map((r) => [r.job_name, { running: r.running, queued: r.queued }]));
 }
 
 /** The attempt's end, as its own code saw it; returns what the caller needs for the duration metric. */
 export async function finishAttempt(
   db: Queryable,
-  f: { runId: string; status: Exclude<RunStatus, 'running'>; error: string | null; metrics: JobMetrics },
+  f: { runId: string; status: TerminalStatus; error: string | null; metrics: JobMetrics },
 ): Promise<{ job_name: string; started_at: Date } | undefined> {
   // TypeORM returns [rows, affectedCount] for an UPDATE ... RETURNING.
   const [rows] = (await db.query(
@@ -122,6 +200,12 @@ export async function partitionSucceeded(db: Queryable, job: string, partitionKe
   return rows.length > 0;
 }
 
+/** The latest attempt of one partition (for its freshness deadline), or undefined when it never ran. */
+export async function latestOfPartition(db: Queryable, job: string, partitionKey: string): Promise<JobRunRow | undefined> {
+  const rows = await rowsOf<JobRunRow>(db, `SELECT * FROM job_runs WHERE job_name = $1 AND partition_key = $2 ORDER BY id DESC LIMIT 1`, [job, partitionKey]);
+  return rows[0];
+}
+
 /** The latest attempt of each partition from `from` to `to` (values sort as text in their order), with its count. */
 export interface PartitionRow {
   partition_key: string;
@@ -165,11 +249,14 @@ export async function fillPartitionKeys(db: Queryable, job: string, arg: string,
   }
 }
 
-/** Running rows nobody has touched for `olderThanMs`, oldest first: the reconciler's queue. */
+/** Open rows (running or queued) nobody has touched for `olderThanMs`, oldest first: the reconciler's queue. */
 export async function staleRunning(db: Queryable, olderThanMs: number, limit: number): Promise<JobRunRow[]> {
   return rowsOf<JobRunRow>(
     db,
-    `SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+    `(SELECT * FROM job_runs WHERE status = 'running' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2)
+     UNION ALL
+     (SELECT * FROM job_runs WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2)
+     ORDER BY updated_at LIMIT $2`,
     [olderThanMs / 1000, limit],
   );
 }
@@ -183,7 +270,7 @@ export async function touch(db: Queryable, runId: string): Promise<void> {
 export async function closeFromTemporal(db: Queryable, c: { runId: string; status: RunStatus; error: string | null; closedAt: string }): Promise<void> {
   await db.query(
     `UPDATE job_runs SET status = $2, error = COALESCE(error, $3), finished_at = $4, updated_at = now()
-      WHERE run_id = $1 AND status = 'running'`,
+      WHERE run_id = $1 AND status IN ('running', 'queued')`,
     [c.runId, c.status, c.error, c.closedAt],
   );
 }
@@ -217,7 +304,7 @@ export async function jobRecords(db: Queryable, jobs: readonly string[], days: n
         WHERE job_name = ANY($1::text[]) AND started_at >= now() - make_interval(days => $2) ORDER BY first_run_id, attempt DESC)
      SELECT j.job,
             (SELECT count(*) FROM chains c WHERE c.job_name = j.job AND c.status = 'succeeded')::int AS succeeded,
-            (SELECT count(*) FROM chains c WHERE c.job_name = j.job AND c.status <> 'running')::int AS finished,
+            (SELECT count(*) FROM chains c WHERE c.job_name = j.job AND c.status NOT IN ('running', 'queued'))::int AS finished,
             (SELECT first_run_id FROM job_runs r WHERE r.job_name = j.job ORDER BY started_at DESC LIMIT 1) AS last_chain
        FROM unnest($1::text[]) AS j(job)`,
     [jobs, days],

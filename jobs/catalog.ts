@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { JobCatalog, JobDescription } from '../workflows/catalogTypes';
 import type { JobDefinition } from './definition';
 import type { JobRegistry } from './registry';
+import { describeAlerts } from './alerts';
+import { describeConcurrency } from './concurrency';
 import { describeSpec } from './schedule';
 
 /** A definition as starters see it (`GET /jobs` and the catalog the workers publish). */
@@ -16,6 +18,8 @@ export function describeJob(def: JobDefinition): JobDescription {
     argsSchema: z.toJSONSchema(def.args, { unrepresentable: 'any' }),
     partition: def.partition ? { arg: def.partition.arg, kind: def.partition.kind } : null,
     schedule: def.schedule ? describeSpec(def.schedule) : null,
+    concurrency: def.concurrency ? describeConcurrency(def.concurrency) : null,
+    alerts: def.alerts ? describeAlerts(def.alerts, def.schedule !== undefined) : null,
   };
 }
 

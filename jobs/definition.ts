@@ -2,6 +2,8 @@ import type { Duration } from '@temporalio/common';
 import type { z } from 'zod';
 import type { JobHandler } from '../workflows/jobHandler';
 import type { JobArgs } from '../workflows/types';
+import type { AlertsDeclaration } from './alerts';
+import type { ConcurrencyDeclaration } from './concurrency';
 import type { PartitionDeclaration } from './partition';
 import type { ScheduleDeclaration } from './schedule';
 
@@ -68,6 +70,13 @@ export interface JobDefinition<Schema extends z.ZodType<JobArgs> = z.ZodType<Job
   /** When the workers' Temporal Schedule `schedule/<job>` starts it; for a partitioned job, also which partition. */
   schedule?: ScheduleDeclaration;
   keyMetrics?: KeyMetrics;
+  /**
+   * At most `limit` runs at once across every worker and lock key (or per group of runs with `groupBy`); a run over
+   * the limit waits, `queued`, in the order it came.
+   */
+  concurrency?: ConcurrencyDeclaration;
+  /** A webhook for a run that finally failed, a day late past `expectedBy`, a schedule tick skipped or missed. */
+  alerts?: AlertsDeclaration;
 }
 
 /** What a handler receives: the schema's output, where every argument `defaultArgs` fills in is present. */

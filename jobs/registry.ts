@@ -4,6 +4,8 @@ import { durationField, LOWER_SNAKE_NAME, LOWER_SNAKE_NAME_RULE } from '../confi
 import type { ActivityPolicy, JobArgs, JobRetry, ResolvedJob } from '../workflows/types';
 import { unstorableText } from '../domain/text';
 import type { JobDefinition } from './definition';
+import { alertKindsOf, alertsProblem, webhookOf } from './alerts';
+import { concurrencyProblem, concurrencyQueueOf } from './concurrency';
 import { PARTITION_KINDS, partitionKeyOf, type PartitionKind } from './partition';
 import { scheduleProblem } from './schedule';
 
@@ -70,6 +72,17 @@ export class JobRegistry {
 
   has(name: string): boolean {
     return this.byName.has(name);
+  }
+
+  /**
+   * The worker's start-up check of what the definitions take from its environment: each webhook's URL (from
+   * `urlEnv`) and secret. Only the workers send alerts, so only they need them (the API and the CLI do not check).
+   */
+  requireAlertEnvironment(environment: NodeJS.ProcessEnv): void {
+    for (const def of this.byName.values()) {
+      const hook = def.alerts && webhookOf(def.alerts, environment);
+      if (typeof hook === 'string') throw new JobDefinitionError(`job ${def.name}: ${hook}`);
+    }
   }
 
   /** Default arguments merged under the trigger's, then checked against the job's schema. */
@@ -148,6 +161,8 @@ export function resolveJob(registry: JobRegistry, name: string, args: unknown): 
     activity: activityPolicyOf(def),
     retry: jobRetryOf(def),
     attemptTimeoutMs: def.timeouts?.attempt !== undefined ? msToNumber(def.timeouts.attempt) : null,
+    ...(def.concurrency ? { concurrencyQueue: concurrencyQueueOf(name, def.concurrency, resolved) } : {}),
+    ...(def.alerts && alertKindsOf(def.alerts, def.schedule !== undefined).includes('failed') ? { alertOnFailure: true } : {}),
   };
 }
 
@@ -180,6 +195,8 @@ const DefinitionShape = z.object({
   partition: z.strictObject({ arg: z.string().min(1), kind: z.enum(Object.keys(PARTITION_KINDS) as [PartitionKind]) }).optional(),
   schedule: z.record(z.string(), z.unknown()).optional(),
   keyMetrics: z.strictObject({ rows: z.string().min(1).optional(), rejects: z.string().min(1).optional() }).optional(),
+  concurrency: z.record(z.string(), z.unknown()).optional(),
+  alerts: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The partition must be a required text argument in the lock key whose schema takes the kind's values. */
@@ -214,6 +231,10 @@ function validateDefinition(def: JobDefinition, handlers: readonly string[]): vo
   if (partitionProblem) throw new JobDefinitionError(`${label}: ${partitionProblem}`);
   const scheduleIssue = def.schedule && scheduleProblem(def.schedule, def.partition !== undefined);
   if (scheduleIssue) throw new JobDefinitionError(`${label}: ${scheduleIssue}`);
+  const concurrencyIssue = def.concurrency && concurrencyProblem(def.concurrency, shape && Object.keys(shape));
+  if (concurrencyIssue) throw new JobDefinitionError(`${label}: ${concurrencyIssue}`);
+  const alertsIssue = def.alerts && alertsProblem(def.alerts, { partitionKind: def.partition?.kind, scheduled: def.schedule !== undefined });
+  if (alertsIssue) throw new JobDefinitionError(`${label}: ${alertsIssue}`);
   if (def.defaultArgs) {
     const check = def.args.safeParse(def.defaultArgs);
     const wrong = check.success ? [] : check.error.issues.filter((i) => String(i.path[0]) in def.defaultArgs!);

@@ -97,7 +97,7 @@ function durationMs(d: Duration): number | undefined {
   }
 }
 
-function isTimeZone(tz: string): boolean {
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

@@ -1,6 +1,7 @@
 import { CONSUMER_STATES } from '../client/consumerViews';
 import {
   activityDuration,
+  alertDeliveries,
   consumerRowsWritten,
   httpRequests,
   ingestCounters,
@@ -76,6 +77,10 @@ export const events = {
   /** A schedule's tick: it started a run, was skipped (the lock held, the job gone), or waits for the lock. */
   scheduleTick(job: string, outcome: 'started' | 'skipped' | 'buffered'): void {
     scheduleTicks.inc({ job, outcome });
+  },
+
+  alertDelivery(job: string, type: string, outcome: 'delivered' | 'refused' | 'unreachable'): void {
+    alertDeliveries.inc({ job, type, outcome });
   },
 
   runFinished(job: string, status: string, seconds: number): void {

@@ -40,6 +40,13 @@ export const scheduleTicks = new Counter({
   registers: [registry],
 });
 
+export const alertDeliveries = new Counter({
+  name: 'scheduled_job_alert_deliveries_total',
+  help: 'Tries to deliver alerts to their webhooks, by job, event type and outcome (delivered, refused, unreachable)',
+  labelNames: ['job', 'type', 'outcome'] as const,
+  registers: [registry],
+});
+
 export const triggers = new Counter({
   name: 'scheduled_job_triggers_total',
   help: 'Trigger requests, by job and outcome (started, already_running, invalid)',

@@ -174,8 +174,45 @@ export async function registerSchemas(registry: SchemaRegistryClient, topic: str
 
 export const SCHEMA_PATH = SCHEMA_VERSIONS.v1;
 
-export async function produceCuratedEvents(opts: ProduceOptions): Promise<ProduceResult> {
-  const started = Date.now();
+/** One message as the generator made it: what it is by construction, so a reader can tell what must come of it. */
+export interface CuratedMessage {
+  value: Buffer | null;
+  partition: number;
+  /** A new valid event, the same bytes again as an earlier one, or garbage of `garbageKind`. */
+  role: 'valid' | 'repeat' | 'garbage';
+  /** The event_id of a valid message or of the one a repeat copies. */
+  eventId?: string;
+  garbageKind?: GarbageKind | RegistryGarbageKind;
+  /** A valid message: the schema version that wrote it, and the row the consumer must store for it. */
+  version?: SchemaVersion;
+  row?: CuratedProgramEvent;
+}
+
+export type CuratedMessageOptions = Pick<
+  ProduceOptions,
+  'partitions' | 'repeatShare' | 'garbageShare' | 'seed' | 'wireFormat' | 'versions' | 'unknownIdShare' | 'misroutedShare'
+> & {
+  /** Messages to make; Infinity for an endless stream. */
+  count: number;
+  prefix: string;
+  /** Confluent: the registry's ids of the versions written (and `misrouted`), from registerCuratedSchemas. */
+  schemaIds: Record<string, number>;
+};
+
+/**
+ * Confluent: registers v1, the versions written and (with a misrouted share) the other topic's schema, before the
+ * topic and anything on it, so a refused schema leaves nothing behind. Nothing to register for the raw format.
+ */
+export async function registerCuratedSchemas(
+  opts: Pick<ProduceOptions, 'topic' | 'wireFormat' | 'registry' | 'versions' | 'misroutedShare'>,
+): Promise<Record<string, number>> {
+  if ((opts.wireFormat ?? 'avro-raw') !== 'confluent') return {};
+  const versions = [...new Set<SchemaVersion>(['v1', ...(opts.versions ?? ['v1'])])];
+  return registerSchemas(opts.registry ?? schemaRegistryFromEnv(env()), opts.topic, versions, (opts.misroutedShare ?? 0) > 0);
+}
+
+/** The messages of a run, one at a time, each with what it is; the same options give the same bytes. */
+export function* curatedMessages(opts: CuratedMessageOptions): Generator<CuratedMessage> {
   const partitions = opts.partitions ?? 4;
   const wireFormat = opts.wireFormat ?? 'avro-raw';
   const confluent = wireFormat === 'confluent';
@@ -183,8 +220,9 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
   if (!confluent && (opts.versions || opts.unknownIdShare || opts.misroutedShare)) {
     throw new Error('versions, unknown ids and misrouted schemas need the Confluent wire format (a registry says which schema wrote a message)');
   }
+  const schemaIds = opts.schemaIds;
   const rng = new Rng(opts.seed ?? 7);
-  const prefix = opts.prefix ?? `evt-${Date.now().toString(36)}`;
+  const prefix = opts.prefix;
   const v1 = readSchema(SCHEMA_VERSIONS.v1);
   const types = Object.fromEntries(versions.map((v) => [v, Type.forSchema(readSchema(SCHEMA_VERSIONS[v]))])) as Record<SchemaVersion, Type>;
   const v1Type = Type.forSchema(v1);
@@ -194,20 +232,7 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     fields: (v1 as { fields: { name: string }[] }).fields.map((f) => (f.name === 'action' ? { name: 'action', type: 'int' } : f)),
   } as Schema);
 
-  // Before the topic and anything on it: a refused schema leaves nothing behind.
-  const schemaIds = confluent
-    ? await registerSchemas(opts.registry ?? schemaRegistryFromEnv(env()), opts.topic, [...new Set<SchemaVersion>(['v1', ...versions])], (opts.misroutedShare ?? 0) > 0)
-    : {};
-  if (opts.createTopic) await opts.kafka.createTopic(opts.topic, partitions);
-
-  const valid: { value: Buffer; partition: number }[] = [];
-  const garbageByKind: Record<string, number> = {};
-  const distinctByVersion: Record<string, number> = {};
-  const perPartition = Array.from({ length: partitions }, () => 0);
-  const expectedRows: CuratedProgramEvent[] = [];
-  const expectedDeadLetters: ExpectedDeadLetter[] = [];
-  let repeats = 0;
-  let garbage = 0;
+  const valid: { value: Buffer; partition: number; eventId: string }[] = [];
   const record = (n: number): CuratedProgramRecord => ({
     event_id: `${prefix}-${n.toString(36)}`,
     program_id: `program-${rng.int(5000)}`,
@@ -266,6 +291,59 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     return Buffer.concat([header(schemaIds['misrouted']!), misroutedType!.toBuffer({ session_id: `s-${n}`, position_ms: n * 1000 })]);
   };
 
+  const garbageShare = opts.garbageShare ?? 0.05;
+  const unknownShare = opts.unknownIdShare ?? 0;
+  const misroutedShare = opts.misroutedShare ?? 0;
+  const repeatShare = opts.repeatShare ?? 0.1;
+  for (let n = 0; n < opts.count; n++) {
+    const r = rng.next();
+    let partition = rng.int(partitions);
+    if (r < garbageShare) {
+      const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
+      yield { value: makeGarbage(kind, n), partition, role: 'garbage', garbageKind: kind };
+    } else if (r < garbageShare + unknownShare) {
+      yield { value: makeRegistryGarbage('unknown_schema_id', n), partition, role: 'garbage', garbageKind: 'unknown_schema_id' };
+    } else if (r < garbageShare + unknownShare + misroutedShare) {
+      yield { value: makeRegistryGarbage('misrouted_schema', n), partition, role: 'garbage', garbageKind: 'misrouted_schema' };
+    } else if (r < garbageShare + unknownShare + misroutedShare + repeatShare && valid.length > 0) {
+      const prev = valid[rng.int(valid.length)]!;
+      // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
+      if (rng.chance(0.7)) partition = prev.partition;
+      yield { value: prev.value, partition, role: 'repeat', eventId: prev.eventId };
+    } else {
+      const v = versions.length === 1 ? versions[0]! : versions[rng.int(versions.length)]!;
+      const rec = record(n);
+      const value = confluent ? Buffer.concat([header(schemaIds[v]!), types[v].toBuffer(asVersion(rec, v))]) : encodeAvro(types[v], rec, { wireFormat });
+      valid.push({ value, partition, eventId: rec.event_id });
+      const row: CuratedProgramEvent = {
+        eventId: rec.event_id,
+        programId: rec.program_id,
+        creatorId: rec.creator_id,
+        action: rec.action,
+        occurredAt: new Date(rec.occurred_at).toISOString(),
+        // A v3 writer has no title: the reader's default (null) fills it in.
+        title: v === 'v3' ? null : rec.title,
+      };
+      yield { value, partition, role: 'valid', eventId: rec.event_id, version: v, row };
+    }
+  }
+}
+
+export async function produceCuratedEvents(opts: ProduceOptions): Promise<ProduceResult> {
+  const started = Date.now();
+  const partitions = opts.partitions ?? 4;
+  const prefix = opts.prefix ?? `evt-${Date.now().toString(36)}`;
+  const schemaIds = await registerCuratedSchemas(opts);
+  if (opts.createTopic) await opts.kafka.createTopic(opts.topic, partitions);
+
+  const garbageByKind: Record<string, number> = {};
+  const distinctByVersion: Record<string, number> = {};
+  const perPartition = Array.from({ length: partitions }, () => 0);
+  const expectedRows: CuratedProgramEvent[] = [];
+  const expectedDeadLetters: ExpectedDeadLetter[] = [];
+  let distinctValid = 0;
+  let repeats = 0;
+  let garbage = 0;
   const producer = opts.kafka.producer;
   const chunk = opts.chunk ?? 2000;
   let pending: MessageToProduce[] = [];
@@ -277,61 +355,28 @@ export async function produceCuratedEvents(opts: ProduceOptions): Promise<Produc
     pending = [];
     opts.onProgress?.(sent);
   };
-  const garbageShare = opts.garbageShare ?? 0.05;
-  const unknownShare = opts.unknownIdShare ?? 0;
-  const misroutedShare = opts.misroutedShare ?? 0;
-  const repeatShare = opts.repeatShare ?? 0.1;
-  for (let n = 0; n < opts.count; n++) {
-    const r = rng.next();
-    let value: Buffer | null;
-    let partition = rng.int(partitions);
-    const dead = (kind: GarbageKind | RegistryGarbageKind, v: Buffer | null) => {
+  for (const m of curatedMessages({ ...opts, partitions, prefix, schemaIds })) {
+    if (m.role === 'garbage') {
       garbage++;
-      garbageByKind[kind] = (garbageByKind[kind] ?? 0) + 1;
-      if (opts.record) expectedDeadLetters.push({ partition, raw: v, kind });
-      return v;
-    };
-    if (r < garbageShare) {
-      const kind = GARBAGE_KINDS[rng.int(GARBAGE_KINDS.length)]!;
-      value = dead(kind, makeGarbage(kind, n));
-    } else if (r < garbageShare + unknownShare) {
-      value = dead('unknown_schema_id', makeRegistryGarbage('unknown_schema_id', n));
-    } else if (r < garbageShare + unknownShare + misroutedShare) {
-      value = dead('misrouted_schema', makeRegistryGarbage('misrouted_schema', n));
-    } else if (r < garbageShare + unknownShare + misroutedShare + repeatShare && valid.length > 0) {
-      const prev = valid[rng.int(valid.length)]!;
-      value = prev.value;
-      // Mostly where the original went (a producer retry), sometimes elsewhere (another producer instance).
-      if (rng.chance(0.7)) partition = prev.partition;
+      garbageByKind[m.garbageKind!] = (garbageByKind[m.garbageKind!] ?? 0) + 1;
+      if (opts.record) expectedDeadLetters.push({ partition: m.partition, raw: m.value, kind: m.garbageKind! });
+    } else if (m.role === 'repeat') {
       repeats++;
     } else {
-      const v = versions.length === 1 ? versions[0]! : versions[rng.int(versions.length)]!;
-      const rec = record(n);
-      value = confluent ? Buffer.concat([header(schemaIds[v]!), types[v].toBuffer(asVersion(rec, v))]) : encodeAvro(types[v], rec, { wireFormat });
-      valid.push({ value, partition });
-      distinctByVersion[v] = (distinctByVersion[v] ?? 0) + 1;
-      if (opts.record) {
-        expectedRows.push({
-          eventId: rec.event_id,
-          programId: rec.program_id,
-          creatorId: rec.creator_id,
-          action: rec.action,
-          occurredAt: new Date(rec.occurred_at).toISOString(),
-          // A v3 writer has no title: the reader's default (null) fills it in.
-          title: v === 'v3' ? null : rec.title,
-        });
-      }
+      distinctValid++;
+      distinctByVersion[m.version!] = (distinctByVersion[m.version!] ?? 0) + 1;
+      if (opts.record) expectedRows.push(m.row!);
     }
-    perPartition[partition]!++;
+    perPartition[m.partition]!++;
     // A null value is a tombstone (no value at all), as a compacting upstream sends them.
-    pending.push({ topic: opts.topic, partition, value: value as Buffer });
+    pending.push({ topic: opts.topic, partition: m.partition, value: m.value as Buffer });
     if (pending.length >= chunk) await flush();
   }
   await flush();
   return {
     topic: opts.topic,
     messages: opts.count,
-    distinctValid: valid.length,
+    distinctValid,
     repeats,
     garbage,
     garbageByKind,

@@ -10,4 +10,4 @@ bash scripts/ensure-deps.sh >&2 # the worker and API the tests start run the bui
 venv=$(bash airflow/setup-venv.sh)
 bash stack/stack.sh up >&2
 cd airflow
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -o console_output_style=classic -q "$@"
+exec "$venv/bin/python" -m pytest -p no:cacheprovider -o console_output_style=classic -q -rs "$@"

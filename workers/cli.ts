@@ -16,6 +16,7 @@ import { registerScheduleCommands } from './cli/scheduleCommands';
 // open TypeORM and migrate.
 const load = {
   runViews: () => require('../client/runViews') as typeof import('../client/runViews'),
+  jobDescriptions: () => require('../client/jobDescriptions') as typeof import('../client/jobDescriptions'),
   migrate: () => require('./migrate') as typeof import('./migrate'),
   worker: () => require('./worker') as typeof import('./worker'),
   api: () => require('./api') as typeof import('./api'),
@@ -37,7 +38,8 @@ function exitCodeOf(v: RunView): number {
 async function waitWithProgress(client: JobsClient, job: string, runId: string): Promise<RunView> {
   let last = '';
   return client.waitFor(job, runId, (v) => {
-    const line = `[${new Date().toISOString()}] ${v.status} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
+    const place = v.queuePosition !== null ? ` (place ${v.queuePosition} in the queue)` : '';
+    const line = `[${new Date().toISOString()}] ${v.status}${place} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
     if (line.slice(27) !== last) console.error(line);
     last = line.slice(27);
   });
@@ -52,11 +54,33 @@ program
     process.exitCode = await withCli(async (cx) => {
       const client = await cx.jobsClient();
       const run = await cx.traced('scheduled-job trigger', { 'scheduled_job.job': job }, () => client.trigger(job, opts.args));
-      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: 'running' }));
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: run.status }));
       if (!opts.wait) return 0;
       const view = await waitWithProgress(client, job, run.runId);
       printRun(view);
       return exitCodeOf(view);
+    });
+  });
+
+program
+  .command('jobs')
+  .description('every job: its lock, concurrency limit with its running and queued runs, schedule and alert settings')
+  .option('--json', 'print what GET /jobs answers')
+  .action(async (opts: { json?: boolean }) => {
+    await withCli(async (cx) => {
+      const jobs = await load.jobDescriptions().describeJobs(cx.db, cx.jobs());
+      if (opts.json) return console.log(JSON.stringify({ jobs }, null, 2));
+      console.table(
+        jobs.map((j) => ({
+          job: j.name,
+          lock: [j.name, ...j.lockKey.map((k) => `<${k}>`)].join('/'),
+          limit: j.concurrency ? `${j.concurrency.limit}${j.concurrency.groupBy.length > 0 ? ` per ${j.concurrency.groupBy.join(', ')}` : ''}` : '',
+          running: j.running,
+          queued: j.queued,
+          schedule: j.schedule ?? '',
+          alerts: j.alerts ? `${j.alerts.on.join(', ')}${j.alerts.signed ? ' (signed)' : ''}${j.alerts.expectedBy ? `; by ${j.alerts.expectedBy}` : ''}` : '',
+        })),
+      );
     });
   });
 
@@ -100,7 +124,7 @@ program
     process.exitCode = await withCli(async (cx) => {
       const client = await cx.jobsClient();
       const run = await client.rerun(job, runId);
-      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: 'running' }));
+      console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: run.status }));
       if (!opts.wait) return 0;
       const view = await waitWithProgress(client, job, run.runId);
       printRun(view);

@@ -8,7 +8,7 @@ import * as jobRuns from '../db/jobRuns';
 const RECONCILER_LOCK = 7_170_002;
 
 /**
- * Closes `running` rows whose runs Temporal has already ended (terminate, timeout, deleted): the workers call this
+ * Closes open rows (running or queued) whose runs Temporal has already ended (terminate, timeout, deleted): the workers call this
  * on a timer, and one of them at a time does the pass (a session advisory lock, released with its connection if
  * the worker dies), so several workers do not repeat each other's Temporal calls. The updates are autocommitted
  * one by one, so no row stays locked while Temporal is asked about the next.

@@ -7,8 +7,10 @@ import { createConsumerControlActivities } from '../activities/consumerControl';
 import { createKafkaConsumerActivities } from '../activities/kafkaConsumer';
 import { createKafkaRangeIngestActivities } from '../activities/kafkaRangeIngest';
 import { KafkaRangeReader } from '../activities/kafkaRangeReader';
+import { createAlertActivities } from '../activities/alerts';
 import { createBackfillActivities } from '../activities/backfill';
 import { createLockActivities } from '../activities/locks';
+import { createPermitActivities } from '../activities/permits';
 import { createRunLogActivities } from '../activities/runLog';
 import { createScheduleTickActivities } from '../activities/scheduleTicks';
 import { keepPublishingJobCatalog } from '../client/jobCatalog';
@@ -25,6 +27,7 @@ import { watchDependencies } from '../observability/dependencies';
 import { activityInterceptors } from '../observability/activityInterceptors';
 import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
+import { keepWatchingAlerts } from './alertWatch';
 import { openRuntime } from './runtime';
 import { reconcileStale } from './runReconciler';
 import { keepSyncingSchedules } from './scheduleSync';
@@ -37,6 +40,8 @@ const POOL_SIZE = 20;
 /** `scheduled-job worker`: runs every workflow and activity; any number of these may share the task queue. */
 export async function runWorker(): Promise<void> {
   const rt = await openRuntime({ poolSize: POOL_SIZE, service: 'scheduled-job-worker' });
+  // A webhook whose URL or secret variable is missing stops the worker here, naming the job and the field.
+  rt.jobs.requireAlertEnvironment(process.env);
   // Before the NativeConnection: it installs the Temporal Runtime, whose metrics exporter is fixed at install.
   const metrics =
     rt.env.WORKER_METRICS_PORT === undefined
@@ -58,6 +63,8 @@ export async function runWorker(): Promise<void> {
     ...createRunLogActivities(rt.ds, rt.jobs),
     ...createScheduleTickActivities(rt.ds, rt.jobs),
     ...createLockActivities(rt.temporal, rt.client),
+    ...createPermitActivities({ ds: rt.ds, temporal: rt.temporal, jobs: rt.jobs, client: rt.client, shutdownSignal: shuttingDown.signal }),
+    ...createAlertActivities(rt.ds, rt.jobs),
     ...createBackfillActivities(rt.ds, rt.jobs),
     ...createKafkaConsumerActivities({
       ds: ingest.ds,
@@ -96,6 +103,8 @@ export async function runWorker(): Promise<void> {
   const stopPublishing = keepPublishingJobCatalog(rt.temporal, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
   // Each declared schedule as the Temporal Schedule schedule/<job>; the ones we made for jobs that dropped theirs paused.
   const stopSyncing = keepSyncingSchedules(rt.temporal, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
+  // Each freshness deadline's watch (a durable timer), and alerts for schedule ticks the server missed.
+  const stopWatchingAlerts = keepWatchingAlerts(rt.temporal, rt.ds, rt.jobs, rt.env.TEMPORAL_TASK_QUEUE, logger);
   // Runs logged before their job declared its partition (or before the column) get it, for the days view and backfills.
   const stopFilling = keepTrying(
     'fill in the partitions of earlier runs',
@@ -136,6 +145,7 @@ export async function runWorker(): Promise<void> {
     stopEnsuring();
     stopPublishing();
     stopSyncing();
+    stopWatchingAlerts();
     stopFilling();
     await connection.close();
     await ingest.close();

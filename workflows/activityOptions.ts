@@ -16,3 +16,9 @@ export function activityOptions(policy: ActivityPolicy): ActivityOptions {
     },
   };
 }
+
+/** Short steps of workflows that start or gate jobs (a plan, a record, a look at a lock): retried without limit. */
+export const LOCAL_STEP_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+} as const;

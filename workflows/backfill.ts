@@ -23,7 +23,8 @@ import {
   type BackfillState,
   type DayOutcome,
 } from './backfillTypes';
-import { awaitRunEnd, LOCAL_STEP_OPTIONS, startUnderLock } from './lockedChild';
+import { LOCAL_STEP_OPTIONS } from './activityOptions';
+import { awaitRunEnd, startUnderLock } from './lockedChild';
 import { requireOwnWorkflowId } from './ownWorkflowId';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>(BACKFILL_PROGRESS_QUERY);

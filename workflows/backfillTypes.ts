@@ -3,7 +3,18 @@ import type { JobArgs, PartitionKind } from './types';
 
 /** The backfill's workflow ID, which is also its lock: one backfill of a job's range at a time. */
 export function backfillWorkflowId(job: string, from: string, to: string): string {
-  return `backfill/${job}/${from}/${to}`;
+  return `${backfillWorkflowIdPrefix(job)}${from}/${to}`;
+}
+
+/** What every backfill workflow ID of `job` begins with. */
+export function backfillWorkflowIdPrefix(job: string): string {
+  return `backfill/${job}/`;
+}
+
+/** The job and range a backfill's workflow ID names, or undefined for any other ID. */
+export function parseBackfillWorkflowId(workflowId: string): { job: string; from: string; to: string } | undefined {
+  const m = /^backfill\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(workflowId);
+  return m ? { job: m[1]!, from: m[2]!, to: m[3]! } : undefined;
 }
 
 /** How operators name a backfill in commands and URLs (`2024-05-01..2024-05-31`): its range, one path segment. */

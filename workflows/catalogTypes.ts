@@ -14,6 +14,15 @@ export interface JobDescription {
   partition?: { arg: string; kind: string } | null;
   /** The declared schedule, as `cron 0 11 * * * (UTC)` or `every 1h`, or null. */
   schedule?: string | null;
+  /** The concurrency limit (per group of runs with the same `groupBy` values, when there are any), or null. */
+  concurrency?: { limit: number; groupBy: string[] } | null;
+  /** Which alerts it sends and where the webhook comes from (never its URL or secret), or null. */
+  alerts?: {
+    on: string[];
+    webhook: string;
+    signed: boolean;
+    expectedBy: string | null;
+  } | null;
 }
 
 export interface JobCatalog {

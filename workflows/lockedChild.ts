@@ -1,14 +1,9 @@
 import { ParentClosePolicy, proxyActivities, proxyLocalActivities, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { LockActivities } from '../activities/locks';
+import { LOCAL_STEP_OPTIONS } from './activityOptions';
 import { scheduledJob } from './scheduledJob';
 import type { JobArgs } from './types';
-
-/** Short steps of workflows that start jobs (a plan, a record, a look at a lock): retried without limit. */
-export const LOCAL_STEP_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-} as const;
 
 const lock = proxyLocalActivities<Pick<LockActivities, 'lockHolder'>>(LOCAL_STEP_OPTIONS);
 // Waiting for another starter's run takes as long as that run: a heartbeating activity, resumed on any worker.

@@ -1,7 +1,9 @@
 import { ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ScheduleTickActivities } from '../activities/scheduleTicks';
-import { awaitRunEnd, LOCAL_STEP_OPTIONS, startUnderLock } from './lockedChild';
+import { LOCAL_STEP_OPTIONS } from './activityOptions';
+import { sendAlert } from './alerts';
+import { awaitRunEnd, startUnderLock } from './lockedChild';
 import { requireOwnWorkflowId } from './ownWorkflowId';
 import { NOT_SCHEDULED, scheduleIdOf, tickWorkflowIdOf, type ScheduleTickInput, type TickResult } from './tickTypes';
 
@@ -39,12 +41,19 @@ export async function scheduleTick(input: ScheduleTickInput): Promise<TickResult
     scheduleId: info.typedSearchAttributes.get(SCHEDULED_BY_ID) ?? scheduleIdOf(input.job),
     scheduledAt: scheduledAt.toISOString(),
   };
+  const plan = await local.planTick({ job: input.job, scheduledAt: tick.scheduledAt });
   const record = async (r: TickResult): Promise<TickResult> => {
     await local.recordTick({ ...tick, ...r });
+    if (r.outcome === 'skipped' && plan.alertOnSkip) {
+      await sendAlert(input.job, 'tick_skipped', tick.scheduledAt, {
+        occurredAt: tick.scheduledAt,
+        partition: r.partitionKey,
+        tick: { scheduledAt: tick.scheduledAt, reason: r.reason ?? 'skipped', heldBy: r.runId },
+      });
+    }
     return r;
   };
 
-  const plan = await local.planTick({ job: input.job, scheduledAt: tick.scheduledAt });
   if (!plan.run) return record({ outcome: 'skipped', reason: plan.reason, partitionKey: null, workflowId: null, runId: null });
   const planned = { partitionKey: plan.partitionKey, workflowId: plan.workflowId };
   let waitedFor: string | null = null;

@@ -16,7 +16,9 @@ import {
 } from '@temporalio/workflow';
 import type { RunLogActivities } from '../activities/runLog';
 import { backoffMs } from '../domain/backoff';
+import { sendAlert } from './alerts';
 import { jobHandlerNamed } from './jobHandler';
+import { acquirePermit, type HeldPermit } from './permits';
 import { DAY, JOB_NAME } from './searchAttributes';
 import {
   ATTEMPT_TIMED_OUT,
@@ -55,6 +57,9 @@ const NEVER_RETRIED = [INVALID_ARGUMENTS, UNKNOWN_JOB, UNKNOWN_HANDLER, WRONG_WO
  * convention's for its job and arguments before anything else is written, so a hand-typed start cannot bypass it. A failed attempt that the job's retry policy allows
  * waits out its backoff and continues as new with the next attempt number: the lock stays held, the run chain (and
  * its first run ID, which the trigger returned) stays the same, and every starter gets the policy of the definition.
+ * A job with a concurrency limit waits `queued` for a permit before its handler runs, and gives it back when the
+ * attempt ends (before a retry's backoff; the permit's parent-close policy covers every other end). A chain that
+ * finally fails sends the job's `failed` alert.
  */
 export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJobResult> {
   const info = workflowInfo();
@@ -64,6 +69,7 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
 
   const runLog = patched('run-log-local-activities') ? localRunLog : remoteRunLog;
   let job: ResolvedJob | undefined;
+  let permit: HeldPermit | null = null;
   try {
     job = await runLog.startAttempt({
       job: input.job,
@@ -79,6 +85,11 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
       { key: JOB_NAME, value: input.job },
       ...(day !== undefined ? [{ key: DAY, value: day }] : []),
     ]);
+    if (job.concurrencyQueue !== undefined) {
+      progress.phase = 'queued';
+      permit = await acquirePermit(input.job, job.concurrencyQueue);
+      progress.phase = 'starting';
+    }
     const metrics = await runHandler(job, input.job, attempt, progress);
     progress.phase = 'succeeded';
     progress.metrics = metrics;
@@ -93,16 +104,22 @@ export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJ
     }
     const failure = toJobFailure(err);
     progress.phase = 'failed';
-    await runLog.finishAttempt({
-      runId: info.runId,
-      status: failure.type === ATTEMPT_TIMED_OUT ? 'timed_out' : 'failed',
-      error: `${failure.type}: ${failure.message}`,
-      metrics: progress.metrics,
-    });
+    const status = failure.type === ATTEMPT_TIMED_OUT ? 'timed_out' : 'failed';
+    const error = `${failure.type}: ${failure.message}`;
+    await runLog.finishAttempt({ runId: info.runId, status, error, metrics: progress.metrics });
+    // After the row closed: the runs job_runs shows running never outnumber the permits.
+    await permit?.release();
     if (job && retryAllowed(job.retry, failure, attempt)) {
       progress.phase = 'waiting to retry';
       await sleep(retryWaitMs(job.retry, attempt));
       await continueAsNew<typeof scheduledJob>({ job: input.job, args: input.args ?? {}, attempt: attempt + 1 });
+    }
+    if (job?.alertOnFailure) {
+      await sendAlert(input.job, 'failed', info.firstExecutionRunId, {
+        occurredAt: new Date().toISOString(),
+        partition: job.partition?.key ?? null,
+        run: { workflowId: info.workflowId, runId: info.firstExecutionRunId, attempt, status, error: error.slice(0, 2000) },
+      });
     }
     throw failure;
   }
@@ -125,10 +142,15 @@ async function runHandler(job: ResolvedJob, name: string, attempt: number, progr
   // A scope of its own, so the deadline cancels the handler's activities and children but not the run log.
   const scope = new CancellationScope();
   let timedOut = false;
-  void sleep(job.attemptTimeoutMs).then(() => {
-    timedOut = true;
-    scope.cancel();
-  });
+  // A cancelled run cancels this timer too: its rejection is expected, and left unhandled it would fail every workflow
+  // task until the timer fired (the cancel would wait out the attempt's timeout, and so would a permit's release).
+  void sleep(job.attemptTimeoutMs).then(
+    () => {
+      timedOut = true;
+      scope.cancel();
+    },
+    () => undefined,
+  );
   try {
     return await scope.run(run);
   } catch (err) {

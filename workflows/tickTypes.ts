@@ -21,10 +21,14 @@ export interface ScheduleTickInput {
   job: string;
 }
 
-/** What a tick does, as the workers' definitions say at the moment it fires. */
-export type TickPlan =
+/**
+ * What a tick does, as the workers' definitions say at the moment it fires; `alertOnSkip` when the job's alerts include
+ * `tick_skipped` (absent in older histories).
+ */
+export type TickPlan = (
   | { run: true; workflowId: string; args: JobArgs; partitionKey: string | null; overlap: 'skip' | 'buffer_one' }
-  | { run: false; reason: string };
+  | { run: false; reason: string }
+) & { alertOnSkip?: boolean };
 
 export interface TickResult {
   outcome: 'started' | 'skipped';

@@ -46,6 +46,14 @@ export interface ResolvedJob {
   activity: ActivityPolicy;
   retry: JobRetry;
   attemptTimeoutMs: number | null;
+  /**
+   * For a job with a concurrency limit, the queue its runs wait in for a permit (the limit itself is read by the
+   * waiting activity, so a changed limit applies from the next worker start). Absent without a limit and in older
+   * histories.
+   */
+  concurrencyQueue?: string;
+  /** Whether a final failure sends the job's `failed` alert (the webhook itself stays with the workers). */
+  alertOnFailure?: boolean;
 }
 
 export interface ScheduledJobResult {

@@ -16,6 +16,9 @@ export interface JobRun {
   metrics: Record<string, number>;
   updatedAt: Date;
   partitionKey: string | null;
+  concurrencyQueue: string | null;
+  queuedAt: Date | null;
+  permitSlot: number | null;
 }
 
 export const JobRunEntity = new EntitySchema<JobRun>({
@@ -36,5 +39,8 @@ export const JobRunEntity = new EntitySchema<JobRun>({
     metrics: { type: 'jsonb' },
     updatedAt: { name: 'updated_at', type: 'timestamptz' },
     partitionKey: { name: 'partition_key', type: 'text', nullable: true },
+    concurrencyQueue: { name: 'concurrency_queue', type: 'text', nullable: true },
+    queuedAt: { name: 'queued_at', type: 'timestamptz', nullable: true },
+    permitSlot: { name: 'permit_slot', type: 'integer', nullable: true },
   },
 });

@@ -8,6 +8,8 @@ import { CreateKafkaAppliedOffsets1700000000007 } from './1700000000007-CreateKa
 import { AddJobRunPartitionKey1700000000008 } from './1700000000008-AddJobRunPartitionKey';
 import { CreateScheduleTicks1700000000009 } from './1700000000009-CreateScheduleTicks';
 import { AddConsumerTotalsAndControls1700000000010 } from './1700000000010-AddConsumerTotalsAndControls';
+import { AddJobRunQueue1700000000016 } from './1700000000016-AddJobRunQueue';
+import { CreateAlertEvents1700000000017 } from './1700000000017-CreateAlertEvents';
 
 // Numbered and append-only: a shipped migration is never edited, a change is a new file.
 export const migrations = [
@@ -21,4 +23,6 @@ export const migrations = [
   AddJobRunPartitionKey1700000000008,
   CreateScheduleTicks1700000000009,
   AddConsumerTotalsAndControls1700000000010,
+  AddJobRunQueue1700000000016,
+  CreateAlertEvents1700000000017,
 ];

@@ -706,11 +706,23 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
         const down = Date.now();
         await stack('stop', 'postgres');
         let notReady: Awaited<ReturnType<typeof readyz>> | undefined;
+        let outageAnswers: { trigger: number; status: number; seconds: number; message: string } | undefined;
         try {
           await sleep(5_000);
           // Liveness stays up (nothing should restart the API); readiness names what it cannot reach.
           assert.equal((await fetch(`${api.base}/healthz`)).status, 200, '/healthz stays 200 while Postgres is down');
           notReady = await readyz();
+          // A trigger and a status read are answered at once with a 503 naming Postgres, never a 500 or a hang.
+          const auth = { authorization: `Bearer ${process.env['API_TOKEN']}`, 'content-type': 'application/json' };
+          const t0 = Date.now();
+          const trigger = await fetch(`${api.base}/jobs/example_flaky/runs`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify({ args: { failAttempts: 0, tag: uniqueTag('outage') } }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          const status = await fetch(`${api.base}/jobs/example_flaky/runs/no-such-run`, { headers: auth, signal: AbortSignal.timeout(10_000) });
+          outageAnswers = { trigger: trigger.status, status: status.status, seconds: (Date.now() - t0) / 1000, message: ((await trigger.json()) as { message: string }).message };
           await sleep(Math.max(0, MODE.postgresStopSeconds * 1000 - (Date.now() - down)));
           assertSameWorkers(wt);
         } finally {
@@ -719,6 +731,8 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
         faults.push(`stopped at ${stored}/${b.total ?? `${b.messages} (producing)`} stored, down for ${((Date.now() - down) / 1000).toFixed(1)} s`);
         assert.equal(notReady?.status, 503, `/readyz during the outage: ${JSON.stringify(notReady)}`);
         assert.deepEqual(Object.keys(notReady.body.unreachable ?? {}), ['postgres'], 'it names Postgres, and only Postgres');
+        assert.deepEqual([outageAnswers?.trigger, outageAnswers?.status], [503, 503], `a trigger and a status read during the outage: ${JSON.stringify(outageAnswers)}`);
+        assert.match(outageAnswers!.message, /^postgres is unreachable/);
         const ready = await eventually('/readyz 200 again', async () => {
           const r = await safe(readyz);
           return r?.status === 200 ? r : undefined;

@@ -66,7 +66,9 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
 
   test('50 concurrent triggers of the same job and args: one run, 49 conflicts, one job_runs row', async () => {
     const tag = uniqueTag('lock');
-    const args = { steps: 2, stepMs: 500, tag };
+    // A run that outlasts the 50 requests however slowly they are served (a run that ended would rightly let the next
+    // trigger start another); it is cancelled once the answers are checked.
+    const args = { steps: 300, stepMs: 1000, tag };
     const conflictsBefore = await conflictCount();
     const answers = await Promise.all(Array.from({ length: 50 }, () => api.POST('/jobs/{job}/runs', { params: { path: { job: 'test_steps' } }, body: { args } })));
     const started = answers.flatMap((a) => (a.response.status === 202 && a.data ? [a.data] : []));
@@ -82,11 +84,13 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
       assert.equal(c.runId, winner.runId);
       assert.equal(c.workflowId, winner.workflowId);
     }
+    assert.equal((await rt.client.status('test_steps', winner.runId)).status, 'running', 'the lock holder still runs');
+    await rt.client.cancel('test_steps', winner.runId);
     const view = await rt.client.waitFor('test_steps', winner.runId);
-    assert.equal(view.status, 'succeeded');
+    assert.equal(view.status, 'cancelled');
     const rows = await rowsOf(winner.workflowId);
     assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.status, 'succeeded');
+    assert.equal(rows[0]!.status, 'cancelled');
   });
 
   test('retries: 2 turns two failed attempts into a success with three job_runs rows', async () => {
@@ -206,6 +210,32 @@ describe('ScheduledJob framework on the real stack', { timeout: 600_000 }, () =>
     }, 30_000);
     assert.equal(closed.status, 'failed');
     assert.match(closed.error ?? '', /terminated/);
+  });
+
+  test('a run Temporal has but the log has no row of yet reads as running, not as an unknown run', async () => {
+    // As after a trigger answered 503 because Postgres was away when the start had been accepted (a second trigger
+    // then answers 409 naming this run), or a start from another client before its first attempt wrote its row: on
+    // a task queue nobody polls, so no attempt ever writes one.
+    const tag = uniqueTag('unrecorded');
+    const handle = await rt.client.temporal.workflow.start('scheduledJob', {
+      workflowId: `example_flaky/${tag}`,
+      taskQueue: `nobody-polls-${tag}`,
+      args: [{ job: 'example_flaky', args: { failAttempts: 0, tag } }],
+    });
+    try {
+      assert.deepEqual(await rowsOf(handle.workflowId), [], 'no job_runs row');
+      const read = await eventually('the run to be found in Temporal', async () => {
+        const res = await fetch(`${base}/jobs/example_flaky/runs/${handle.firstExecutionRunId}`, { headers: auth });
+        return res.status === 200 ? ((await res.json()) as { status: string; workflowId: string; runId: string }) : undefined;
+      }, 15_000);
+      assert.deepEqual([read.status, read.workflowId, read.runId], ['running', handle.workflowId, handle.firstExecutionRunId]);
+      // The same run ID under another job, and a run ID Temporal never issued, are still unknown.
+      assert.equal((await fetch(`${base}/jobs/example_steps/runs/${handle.firstExecutionRunId}`, { headers: auth })).status, 404);
+      assert.equal((await fetch(`${base}/jobs/example_flaky/runs/00000000-0000-4000-8000-000000000000`, { headers: auth })).status, 404);
+      assert.equal((await fetch(`${base}/jobs/example_flaky/runs/x'%20OR%20'1'%3D'1`, { headers: auth })).status, 404);
+    } finally {
+      await handle.terminate('test finished');
+    }
   });
 
   test('kill -9 of the worker holding a job: the job finishes on the other worker', async () => {

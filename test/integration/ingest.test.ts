@@ -150,12 +150,15 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
       if (reached < 0) break;
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
       kills.push(reached);
+      // The worker is the one started last and still running: had it died on its own, this would not be a kill.
+      assert.ok(worker.alive(), `worker ${worker.pid} died before its kill:\n${worker.output().slice(-3000)}`);
       await worker.kill9();
       worker = await startWorker();
     }
     console.log(`killed the worker ${kills.length} times, at committed lines ${kills.join(', ')}`);
     assert.equal(kills.length, 5, 'the day was still running for all five kills');
     const view = await rt.client.waitFor(job, run.runId);
+    assert.ok(worker.alive(), `the last replacement ${worker.pid} died:\n${worker.output().slice(-3000)}`);
     assert.equal(view.status, 'succeeded', view.error ?? '');
     assertMatchesExpected(await tableState(day), expected);
     assertMetrics(view.metrics, expected);
@@ -164,6 +167,50 @@ describe('notification-view ingest on the real stack', { timeout: 1_200_000 }, (
       [day],
     );
     assert.equal(dupRejects.length, 0);
+  });
+
+  test('kill -9 mid-day of a worker running the shipped ingest definition: its heartbeat timeout moves the work, the other worker finishes it exactly', async () => {
+    // The shipped definition and its policies (30 s heartbeat timeout, 10 activity attempts, 2 job retries), on two
+    // workers; the one running an object's activity is killed and nothing replaces it.
+    const day = freshDay();
+    const { expected } = await generateAndUpload(s3, rt.env.S3_BUCKET, { day, objects: 4, linesPerObject: 60_000, gzipFraction: 0.25, seed: 13 });
+    const second = await startWorker();
+    const workers = [worker, second];
+    const run = await rt.client.trigger(JOB, { day, parallelism: 2 });
+    const committed = async () =>
+      Number(((await rt.ds.query(`SELECT coalesce(sum(line_number), 0) AS n FROM ingest_objects WHERE day = $1`, [day])) as { n: string }[])[0]!.n);
+    await eventually('a quarter of the day committed', async () => (await committed()) >= expected.lines / 4, 300_000, 50);
+    // The worker an object's activity is running on, as Temporal records it (identity pid@host).
+    const batch = `${run.workflowId}/attempt-1/batch-0`;
+    const victim = await eventually('an ingestObject activity running on one of the two workers', async () => {
+      const d = await rt.client.temporal.workflow.getHandle(batch).describe();
+      const ids = (d.raw.pendingActivities ?? []).map((a) => a.lastWorkerIdentity ?? '');
+      return workers.find((w) => ids.some((id) => id.startsWith(`${w.pid}@`)));
+    }, 60_000, 50);
+    const survivor = workers.find((w) => w !== victim)!;
+    const atKill = await committed();
+    assert.ok(atKill < expected.lines, 'the kill must land mid-day: use a bigger day');
+    for (const w of workers) assert.ok(w.alive(), `worker ${w.pid} died before the kill:\n${w.output().slice(-3000)}`);
+    await victim.kill9();
+    worker = survivor; // what the later tests of this file use; nothing replaces the victim
+    const view = await eventually(`${JOB}/${day} to finish on the surviving worker`, async () => {
+      assert.ok(survivor.alive(), `the surviving worker ${survivor.pid} died:\n${survivor.output().slice(-3000)}`);
+      const v = await rt.client.status(JOB, run.runId);
+      return v.status !== 'running' ? v : undefined;
+    }, 600_000, 500);
+    assert.ok(survivor.alive(), `the surviving worker ${survivor.pid} died:\n${survivor.output().slice(-3000)}`);
+    assert.equal(view.status, 'succeeded', view.error ?? '');
+    assert.equal(view.attempt, 1, 'the activity retry moved the work; the job did not need a retry of its own');
+    assertMatchesExpected(await tableState(day), expected);
+    assertMetrics(view.metrics, expected);
+    // The history says how the work moved: an ingestObject attempt after the first, for its heartbeat timeout.
+    const events = (await rt.client.temporal.workflow.getHandle(batch).fetchHistory()).events ?? [];
+    const retried = events
+      .map((e) => e.activityTaskStartedEventAttributes)
+      .filter((a) => (a?.attempt ?? 1) > 1)
+      .map((a) => a!.lastFailure?.message ?? '');
+    assert.ok(retried.some((m) => /heartbeat/i.test(m)), `an activity retried after its heartbeat timeout (retries: ${JSON.stringify(retried)})`);
+    console.log(`killed worker ${victim.pid} at ${atKill}/${expected.lines} committed lines; ${retried.length} activity attempt(s) after the first, on worker ${survivor.pid}`);
   });
 
   test('one chunk statement: a zombie attempt that waited on the checkpoint lock writes nothing; times land exact', async () => {

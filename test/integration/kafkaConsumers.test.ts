@@ -141,6 +141,12 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
         return p !== undefined && workers.some((w) => w.pid === p) ? p : undefined;
       }, 60_000);
       const victim = workers.find((w) => w.pid === pid)!;
+      // Every worker is the process it was: one that died on its own must fail here, not be replaced unseen.
+      const others = workers.filter((w) => w !== victim);
+      const allAlive = (ws: WorkerProcess[], when: string) => {
+        for (const w of ws) assert.ok(w.alive(), `worker ${w.pid} died ${when}:\n${w.output().slice(-3000)}`);
+      };
+      allAlive(workers, 'before the kill');
       const before = await counts(main);
       await victim.kill9();
       const killedAt = Date.now();
@@ -152,6 +158,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       }, 60_000);
       const failover = (Date.now() - killedAt) / 1000;
       workers.push(await replacement);
+      allAlive(others, 'while its peer was replaced');
       const moved = await eventually('progress after the fail-over', async () => {
         const c = await counts(main);
         return c.rows + c.dead > before.rows + before.dead ? c : undefined;
@@ -161,6 +168,7 @@ describe('Kafka consumers as long-running workflows, on the real stack', { timeo
       );
     }
     await waitForExactResult(main, mainExpected, 240_000);
+    for (const w of workers) assert.ok(w.alive(), `worker ${w.pid} died during the drain:\n${w.output().slice(-3000)}`);
     const seconds = (Date.now() - started) / 1000;
     for (const k of kills) console.log(k);
     console.log(`lag 0 with exactly ${mainExpected.distinctValid} rows and ${mainExpected.garbage} dead letters ${seconds.toFixed(1)} s after the workers started`);

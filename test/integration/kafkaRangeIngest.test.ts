@@ -10,6 +10,7 @@ import { KafkaRangeReader } from '../../activities/kafkaRangeReader';
 import { createKafkaRangeIngestActivities } from '../../activities/kafkaRangeIngest';
 import { KafkaTools } from '../../connections/kafkaTools';
 import { defineConsumer } from '../../consumers/definition';
+import { defineConsumerHandler } from '../../consumers/handler';
 import { ConsumerRegistry } from '../../consumers/registry';
 import { ensureConsumerControl, lockAppliedOffset, setConsumerPaused } from '../../consumers/store';
 import { createDataSource } from '../../db/dataSource';
@@ -26,7 +27,7 @@ describe('the Kafka range ingest, on the real Postgres and Kafka', { timeout: 30
   let rt: Runtime;
   let ingestDs: DataSource;
   let kafka: KafkaTools;
-  let reader: KafkaRangeReader;
+  const readers: KafkaRangeReader[] = [];
   const tag = uniqueTag('range').replace(/-/g, '_');
   const topic = `range-test.${tag}`;
 
@@ -37,12 +38,11 @@ describe('the Kafka range ingest, on the real Postgres and Kafka', { timeout: 30
     await ingestDs.initialize();
     await rt.ds.query(APPEND_ONLY_TABLE_DDL);
     kafka = new KafkaTools(rt.env, 'range-ingest-test');
-    reader = new KafkaRangeReader(rt.env);
   });
   after(async () => {
     await kafka?.deleteTopics([topic]).catch(() => undefined);
     await kafka?.close();
-    await reader?.close();
+    await Promise.all(readers.map((r) => r.close()));
     await ingestDs?.destroy();
     await rt?.close();
   });
@@ -50,23 +50,53 @@ describe('the Kafka range ingest, on the real Postgres and Kafka', { timeout: 30
   test('two attempts of one range at once: each offset written once, the dead letters once, the applied offset at its end', async () => {
     const expected = await produceCuratedEvents({ kafka, topic, count: 6_000, partitions: 1, createTopic: true, seed: 97, prefix: tag });
     const name = `rt_${tag}`;
-    const consumers = new ConsumerRegistry([
-      defineConsumer({
-        name,
-        description: 'append-only writer on a test topic',
-        topics: [topic],
-        groupId: `${topic}.group`,
-        handler: appendOnlyHandler,
-        wireFormat: 'avro-raw',
-        schema: 'CuratedProgramEvent.avsc',
-        // Small transactions, so the two attempts take turns on the partition's lock many times.
-        batchSize: 50,
-      }),
-    ]);
-    const { ingestKafkaRange } = createKafkaRangeIngestActivities({ ds: ingestDs, consumers, reader });
+    // Each attempt gets its own writer and reader, so the test can see which attempt wrote and hold one back.
+    const wrote = [false, false];
+    const done = [false, false];
+    const fetches = [0, 0];
+    const attemptActivities = (i: 0 | 1) => {
+      const consumers = new ConsumerRegistry([
+        defineConsumer({
+          name,
+          description: 'append-only writer on a test topic',
+          topics: [topic],
+          groupId: `${topic}.group`,
+          handler: defineConsumerHandler({
+            ...appendOnlyHandler,
+            async write(qr, batches) {
+              if (batches.some((b) => b.rows.length > 0)) wrote[i] = true;
+              return appendOnlyHandler.write(qr, batches);
+            },
+          }),
+          wireFormat: 'avro-raw',
+          schema: 'CuratedProgramEvent.avsc',
+          // Small transactions, so the two attempts take turns on the partition's lock many times.
+          batchSize: 50,
+        }),
+      ]);
+      // The interleaving the guard exists for, made to happen: before an attempt takes its second fetch it waits until
+      // the other attempt has written (or ended), so each attempt writes part of the range whatever the scheduling.
+      // An attempt that wrote nothing of its first fetch finds the other has; the one that waits holds no lock.
+      const barrier = new (class extends KafkaRangeReader {
+        override async *read(t: string, partition: number, from: bigint, to: bigint) {
+          for await (const chunk of super.read(t, partition, from, to)) {
+            if (++fetches[i]! > 1) while (!wrote[1 - i] && !done[1 - i]) await new Promise((r) => setTimeout(r, 10));
+            yield chunk;
+          }
+        }
+      })(rt.env);
+      readers.push(barrier);
+      return createKafkaRangeIngestActivities({ ds: ingestDs, consumers, reader: barrier });
+    };
     const input = { consumer: name, topic, partition: 0, firstOffset: '0', lastOffset: String(expected.messages - 1) };
-    const attempt = (): Promise<RangeIngestResult> => new MockActivityEnvironment().run(ingestKafkaRange, input);
-    const [a, b] = await Promise.all([attempt(), attempt()]);
+    const attempt = async (i: 0 | 1): Promise<RangeIngestResult> => {
+      try {
+        return (await new MockActivityEnvironment().run(attemptActivities(i).ingestKafkaRange, input)) as RangeIngestResult;
+      } finally {
+        done[i] = true;
+      }
+    };
+    const [a, b] = await Promise.all([attempt(0), attempt(1)]);
 
     const [r] = (await rt.ds.query(
       `SELECT count(*)::int AS rows, count(DISTINCT kafka_offset)::int AS offsets FROM test_appended_events WHERE topic = $1`,
@@ -79,7 +109,9 @@ describe('the Kafka range ingest, on the real Postgres and Kafka', { timeout: 30
     // Between them the two attempts stored each message once: what one wrote, the other found applied.
     assert.equal(a.messages + b.messages, expected.messages, `attempt A ${a.messages}, attempt B ${b.messages}`);
     assert.equal(a.deadLetters + b.deadLetters, expected.garbage);
-    assert.ok(a.messages > 0 && b.messages > 0, `both attempts wrote part of the range (A ${a.messages}, B ${b.messages}): they raced`);
+    // Set-up, not luck: the range spans several fetches, so the barrier made both attempts write a part of it.
+    assert.ok(fetches[0]! > 1 && fetches[1]! > 1, `the range must span several fetches (attempts fetched ${fetches.join(' and ')} times): produce more`);
+    assert.ok(a.messages > 0 && b.messages > 0, `both attempts wrote part of the range (A ${a.messages}, B ${b.messages})`);
     const [applied] = (await rt.ds.query(
       `SELECT applied_offset::text AS o FROM kafka_applied_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = 0`,
       [name, topic],
@@ -119,6 +151,8 @@ describe('the Kafka range ingest, on the real Postgres and Kafka', { timeout: 30
     await pausing;
     assert.deepEqual(order, ['write commits', 'pause returned']);
 
+    const reader = new KafkaRangeReader(rt.env);
+    readers.push(reader);
     const { ingestKafkaRange } = createKafkaRangeIngestActivities({ ds: ingestDs, consumers, reader });
     const input = { consumer: name, topic: pausedTopic, partition: 0, firstOffset: '0', lastOffset: String(expected.messages - 1) };
     const applied = async () =>

@@ -5,7 +5,8 @@
  *
  *   bash stack/stack.sh up && eval "$(bash stack/stack.sh env)" && node --import tsx test/replay/recordHistories.ts [group ...]
  *
- * With group names (scheduledJob, ingest, scheduleTick, backfill, consumers), only those are recorded again.
+ * With group names (scheduledJob, ingest, scheduleTick, backfill, consumers, limits, alerts), only those are recorded
+ * again.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +15,14 @@ import { REPO, uniqueTag, useStackEnv, eventually } from '../support/stack';
 const topic = `replay.${uniqueTag('record').replace(/-/g, '_')}`;
 const consumerName = `replay_${topic.split('.')[1]}`;
 const tickJob = `replay_tick_${topic.split('.')[1]}`.slice(0, 63);
+const limitedJob = `replay_limited_${topic.split('.')[1]}`.slice(0, 50);
+const alertPrefix = `replay_alerts_${topic.split('.')[1]}`.slice(0, 40);
 useStackEnv({
+  // A job limited to one run at once (and its flaky and per-source variants), and jobs that alert a local receiver.
+  TEST_LIMITED_JOB: limitedJob,
+  TEST_LIMIT: '1',
+  TEST_ALERT_JOB: alertPrefix,
+  TEST_ALERT_SECRET: `secret-${topic.split('.')[1]}`,
   // A schedule of its own that never fires by itself in the recording: every tick below is a trigger.
   TEST_TICK_JOB: tickJob,
   TEST_TICK_EVERY: '1h',
@@ -50,13 +58,19 @@ import type { BackfillProgress } from '../../workflows/backfillTypes';
 import { scheduleIdOf } from '../../workflows/tickTypes';
 import { freshDay, generateAndUpload } from '../support/days';
 import { startWorker } from '../support/workerProcess';
+import { startWebhookReceiver } from '../support/webhookReceiver';
+import { alertWorkflowId, freshnessWorkflowId } from '../../workflows/alertTypes';
+import { permitWorkflowId } from '../../workflows/permitTypes';
 
 const OUT = path.join(REPO, 'test', 'replay', 'histories');
-/** Groups to record (scheduledJob, ingest, scheduleTick, backfill, consumers); all without arguments. */
+/** Groups to record (scheduledJob, ingest, scheduleTick, backfill, consumers, limits, alerts); all without arguments. */
 const GROUPS = process.argv.slice(2);
 const want = (group: string) => GROUPS.length === 0 || GROUPS.includes(group);
 
 async function main(): Promise<void> {
+  // Every worker of the recording declares the alerting jobs, so each needs the webhook's address.
+  const receiver = await startWebhookReceiver({ secret: process.env['TEST_ALERT_SECRET']!, refuseForMs: 0 });
+  process.env['TEST_ALERT_URL'] = receiver.url;
   const rt = await openRuntime();
   let worker = await startWorker();
   const queue = process.env['TEMPORAL_TASK_QUEUE']!;
@@ -176,6 +190,77 @@ async function main(): Promise<void> {
       await save('jobCatalog', catalogWorkflowId(queue));
       await rt.temporal.workflow.getHandle(catalogWorkflowId(queue)).terminate('histories recorded').catch(() => undefined);
     }
+    if (want('limits')) {
+      // Limit 1: a run that waits queued behind another and then takes the permit; a run that fails, gives its permit
+      // back by signal before its backoff and queues again; the permits themselves, released by that signal and ended
+      // by the server when their holder closed (parent-close TERMINATE).
+      const first = freshDay();
+      const days = [0, 1].map((i) => new Date(Date.parse(`${first}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10));
+      const ahead = await rt.client.trigger(limitedJob, { day: days[0], steps: 4, stepMs: 500 });
+      const behind = await rt.client.trigger(limitedJob, { day: days[1], steps: 2, stepMs: 100 });
+      for (const r of [ahead, behind]) await rt.client.waitFor(limitedJob, r.runId);
+      await save('scheduledJob-limited-queued-then-ran', behind.workflowId, behind.runId);
+      await save('concurrencyPermit-holder-closed', permitWorkflowId(limitedJob, 0));
+
+      const flakyJob = `${limitedJob}_flaky`;
+      const flaky = await rt.client.trigger(flakyJob, { failAttempts: 1, tag: uniqueTag('replay') });
+      const flakyView = await rt.client.waitFor(flakyJob, flaky.runId);
+      if (flakyView.status !== 'succeeded' || flakyView.attempt !== 2) throw new Error(`limits: unexpected ${JSON.stringify(flakyView)}`);
+      await save('scheduledJob-limited-released-then-continued-as-new', flaky.workflowId, flaky.runId);
+      await save('scheduledJob-limited-retry-attempt-succeeded', flaky.workflowId, flakyView.latestRunId);
+      const permitId = permitWorkflowId(flakyJob, 0);
+      const released = await eventually(
+        'the permit released by signal',
+        async () => {
+          for await (const wf of rt.temporal.workflow.list({ query: `WorkflowId = "${permitId}" AND ExecutionStatus = "Completed"` })) return wf.runId;
+          return undefined;
+        },
+        60_000,
+      );
+      await save('concurrencyPermit-released', permitId, released);
+    }
+
+    if (want('alerts')) {
+      // A run that fails after its retry and alerts; the delivery of that alert; the freshness watch, refreshed by a
+      // worker start, alerting a day missing at its deadline; a skipped tick that alerts.
+      const at = new Date(Math.ceil((Date.now() + 25_000) / 1000) * 1000);
+      await worker.stop();
+      worker = await startWorker({ TEST_ALERT_DEADLINE: at.toISOString().slice(11, 19), TEST_TICK_ALERTS: '1' });
+      const failJob = `${alertPrefix}_fail`;
+      const failing = await rt.client.trigger(failJob, { failAttempts: 5, tag: uniqueTag('replay') });
+      const failedView = await rt.client.waitFor(failJob, failing.runId);
+      const failedAlert = alertWorkflowId(failJob, 'failed', failing.runId);
+      await rt.temporal.workflow.getHandle(failedAlert).result();
+      await save('scheduledJob-local-run-log-failed-alerted', failing.workflowId, failedView.latestRunId);
+      await save('deliverAlert-delivered', failedAlert);
+
+      const lateJob = `${alertPrefix}_late`;
+      const lateAlert = alertWorkflowId(lateJob, 'late', at.toISOString().slice(0, 10));
+      await eventually('the late alert', () => rt.temporal.workflow.getHandle(lateAlert).result().then(() => true).catch(() => undefined), 90_000, 500);
+      // Then it sleeps until the next day's deadline: ended here, its history has the path the test needs.
+      await eventually('the watch waiting for the next deadline', async () => {
+        const events = (await rt.temporal.workflow.getHandle(freshnessWorkflowId(lateJob)).fetchHistory()).events ?? [];
+        return events.filter((e) => e.timerStartedEventAttributes).length >= 2 || undefined;
+      }, 30_000);
+      await rt.temporal.workflow.getHandle(freshnessWorkflowId(lateJob)).terminate('histories recorded');
+      await save('freshnessWatch-late-alerted', freshnessWorkflowId(lateJob));
+
+      const ticks = { temporal: rt.temporal, db: rt.ds, jobs: rt.jobs };
+      await eventually('the tick schedule', () => rt.temporal.schedule.getHandle(scheduleIdOf(tickJob)).describe().catch(() => undefined), 60_000);
+      await new Promise((r) => setTimeout(r, 1100));
+      const firstTick = await triggerSchedule(ticks, tickJob);
+      const started = await awaitTick(ticks, tickJob, firstTick.triggeredAt, 60_000);
+      await new Promise((r) => setTimeout(r, 1100));
+      const secondTick = await triggerSchedule(ticks, tickJob);
+      const skipped = await awaitTick(ticks, tickJob, secondTick.triggeredAt, 60_000);
+      if (started?.outcome !== 'started' || skipped?.outcome !== 'skipped') throw new Error(`alerts: ticks ${JSON.stringify([started, skipped])}`);
+      await eventually('the skipped tick to end', async () => (await rt.temporal.workflow.getHandle(skipped.tickWorkflowId).describe()).status.name !== 'RUNNING', 60_000);
+      await save('scheduleTick-skipped-alerted', skipped.tickWorkflowId);
+      await rt.temporal.workflow.getHandle(started.workflowId!).result().catch(() => undefined);
+      await rt.temporal.schedule.getHandle(scheduleIdOf(tickJob)).delete().catch(() => undefined);
+      if (receiver.received.length !== 3) throw new Error(`alerts: the receiver got ${receiver.received.length} events`);
+    }
+
     // Merged: the histories recorded before (and kept) need their IDs too.
     const manifest = path.join(OUT, 'workflow-ids.json');
     const kept = JSON.parse(await readFile(manifest, 'utf8')) as Record<string, string>;
@@ -183,6 +268,7 @@ async function main(): Promise<void> {
   } finally {
     await worker.stop();
     await rt.close();
+    await receiver.close();
   }
 }
 

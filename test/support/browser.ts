@@ -56,3 +56,27 @@ export async function axeFindings(page: Page, label: string): Promise<AxeFinding
   const violations = result.violations;
   return violations.map((v) => ({ page: label, ...v }));
 }
+
+/** The accessibility rules' findings over the pages a test file visits, reported once at its end. */
+export class AxeLog {
+  readonly findings: AxeFinding[] = [];
+  readonly checked: string[] = [];
+
+  async check(page: Page, label: string): Promise<void> {
+    this.findings.push(...(await axeFindings(page, label)));
+    this.checked.push(label);
+  }
+
+  /** What the run found, for the test's output (the closing note quotes it). */
+  report(): string {
+    const lines = [`axe-core (WCAG 2.1 A/AA + best practices) on ${this.checked.length} pages: ${this.checked.join(', ')}`];
+    for (const f of this.findings) lines.push(`  ${f.page}: ${f.id} (${f.impact}) ${f.help}: ${f.targets.slice(0, 3).join(' | ')}`);
+    if (this.findings.length === 0) lines.push('  no violations');
+    return lines.join('\n');
+  }
+
+  /** The findings as one line each, for an assertion that there are none. */
+  violations(): string[] {
+    return this.findings.map((f) => `${f.page}: ${f.id} ${f.targets.join(' | ')}`);
+  }
+}

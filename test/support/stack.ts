@@ -67,3 +67,19 @@ function describeAnswer(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * For a fault test: points this process at the chaos stack (ports + 100, state in .stack/chaos, as scripts/chaos.sh
+ * runs it) unless the caller chose another, refuses the shared stack (offset 0) that its faults would break, and
+ * returns that stack's variables, which win over any the shell took from the main stack.
+ */
+export function useChaosStack(what: string): Record<string, string> {
+  process.env['SCHEDULED_JOB_PORT_OFFSET'] ??= '100';
+  process.env['SCHEDULED_JOB_STACK_DIR'] ??= path.join(REPO, '.stack', 'chaos');
+  if (process.env['SCHEDULED_JOB_PORT_OFFSET'] === '0' && process.env['CHAOS_ALLOW_MAIN_STACK'] !== '1') {
+    throw new Error(`${what}: run it on a stack of its own (SCHEDULED_JOB_PORT_OFFSET, scripts/chaos.sh)`);
+  }
+  const env = stackEnv();
+  Object.assign(process.env, env);
+  return env;
+}

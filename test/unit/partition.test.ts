@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PARTITION_KINDS } from '../../jobs/partition';
+import { backfillIdOf, backfillWorkflowId, backfillWorkflowIdPrefix, parseBackfillId, parseBackfillWorkflowId } from '../../workflows/backfillTypes';
 
 const day = PARTITION_KINDS.day;
 
@@ -23,5 +24,18 @@ describe('day partitions', () => {
     assert.deepEqual([...days].sort(), days);
     assert.throws(() => day.between('2024-01-02', '2024-01-01'), /2024-01-02 is after 2024-01-01/);
     assert.throws(() => day.parse('2024-02-30'), /not a calendar date/);
+  });
+});
+
+describe('backfill IDs', () => {
+  test("a backfill's workflow ID names its job and range, and nothing else parses as one", () => {
+    const id = backfillWorkflowId('ingest_notification_views', '2024-05-01', '2024-05-31');
+    assert.equal(id, 'backfill/ingest_notification_views/2024-05-01/2024-05-31');
+    assert.ok(id.startsWith(backfillWorkflowIdPrefix('ingest_notification_views')));
+    assert.deepEqual(parseBackfillWorkflowId(id), { job: 'ingest_notification_views', from: '2024-05-01', to: '2024-05-31' });
+    assert.deepEqual(parseBackfillId(backfillIdOf('2024-05-01', '2024-05-31')), { from: '2024-05-01', to: '2024-05-31' });
+    for (const other of ['ingest_notification_views/2024-05-01', 'backfill/x/2024-05-01', 'backfill/x/a/b/c', 'schedule/x']) {
+      assert.equal(parseBackfillWorkflowId(other), undefined, other);
+    }
   });
 });

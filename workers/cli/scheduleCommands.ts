@@ -26,7 +26,7 @@ export function registerScheduleCommands(program: Command): void {
           list.map((s) => ({
             job: s.job,
             spec: s.spec,
-            state: !s.exists ? 'not created yet (start a worker)' : s.paused ? 'paused' : 'active',
+            state: s.exists ? load.schedules().scheduleState(s) : 'not created yet (start a worker)',
             next: s.nextFireTimes.map(shortTime).join(', '),
             lastTick: s.lastTick ? `${shortTime(s.lastTick.scheduledAt)} ${s.lastTick.outcome}${s.lastTick.partition ? ` ${s.lastTick.partition}` : ''}` : '',
             lastRun: s.lastTick?.runId ?? '',

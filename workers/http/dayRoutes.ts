@@ -8,7 +8,7 @@ import { JOB_ERRORS } from './errors';
 const Day = z
   .object({
     day: z.string(),
-    status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'missing']).describe('missing: no run of the day exists'),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'missing']).describe('missing: no run of the day exists; queued: its run waits for a permit of the job\'s concurrency limit'),
     attempts: z.number().int().describe('attempts recorded for the day, over all its runs'),
     runId: z.string().nullable().describe('the latest run (the runId its trigger returned)'),
     workflowId: z.string().nullable(),

@@ -1,3 +1,4 @@
+import { NamespaceNotFoundError } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -88,15 +89,24 @@ export function errorAnswer(err: Error & { statusCode?: number; code?: string })
   if (err instanceof AlreadyRunningError) {
     return { status: 409, body: { error: 'already_running', workflowId: err.workflowId, runId: err.runId } };
   }
-  // An outage is not the caller's mistake and not ours: say which dependency, and when to come back.
-  // Kafka first: its error carries the connection error (ECONNREFUSED ...) that the other checks would also match.
-  const away = err instanceof KafkaUnavailableError ? 'kafka' : isTemporalUnavailable(err) ? 'temporal' : isTransientPgError(err) ? 'postgres' : undefined;
+  // An outage is not the caller's mistake and not ours: say which dependency, and when to come back. A Temporal
+  // server whose own database is away answers "namespace not found" for the namespace it has (it cannot read its
+  // registry), so that is Temporal being unavailable too. Kafka first: its error carries the connection error
+  // (ECONNREFUSED ...) that the other checks would also match; then Temporal: its errors' messages mention connections.
+  const away =
+    err instanceof KafkaUnavailableError
+      ? 'kafka'
+      : isTemporalUnavailable(err) || err instanceof NamespaceNotFoundError
+        ? 'temporal'
+        : isTransientPgError(err)
+          ? 'postgres'
+          : undefined;
   if (away) {
     return {
       status: 503,
       away,
       headers: { 'retry-after': '5' },
-      body: { error: 'unavailable', message: `${away} is unreachable right now; nothing was changed, retry in a few seconds` },
+      body: { error: 'unavailable', message: `${away} is unreachable right now; retry in a few seconds` },
     };
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -2,13 +2,15 @@ import { z } from 'zod';
 import type { JobsClient } from '../../client/jobsClient';
 import type { RunView } from '../../client/runViews';
 import type { JobDefinition } from '../../jobs/definition';
-import { describeJob } from '../../jobs/catalog';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';
 import { COMMON_ERRORS, ConflictBody, CSRF_ERROR, JOB_ERRORS } from './errors';
 import { OPTIONAL_BODY } from './openapi';
 
-const RunStatus = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'timed_out']).meta({ id: 'RunStatus' });
+const RunStatus = z
+  .enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'])
+  .describe("queued: a run of a job with a concurrency limit waiting for a permit (not started yet); queued and running have not ended")
+  .meta({ id: 'RunStatus' });
 
 export const Run = z
   .object({
@@ -23,6 +25,8 @@ export const Run = z
     finishedAt: z.string().nullable(),
     error: z.string().nullable(),
     metrics: z.record(z.string(), z.number()).describe('e.g. rowsWritten, rejected, durationMs'),
+    queuePosition: z.number().int().nullable().optional().describe('a queued run\'s place in its queue: 1 runs next; null unless queued'),
+    queuedAt: z.string().nullable().optional().describe('when a run of a limited job entered its queue; null for a job without a limit'),
   })
   .meta({ id: 'Run' });
 
@@ -36,11 +40,32 @@ const JobDescription = z
     argsSchema: z.unknown().describe('JSON Schema of the arguments'),
     partition: z.object({ arg: z.string(), kind: z.string() }).nullable().optional().describe('the argument that partitions the job: days view and backfills'),
     schedule: z.string().nullable().optional().describe('its declared schedule, e.g. `cron 0 11 * * * (UTC)`'),
+    concurrency: z
+      .object({ limit: z.number().int(), groupBy: z.array(z.string()).describe('with values, the limit holds per group of runs') })
+      .nullable()
+      .optional()
+      .describe('at most `limit` runs at once; more wait, queued, in the order they came'),
+    running: z.number().int().optional().describe('its runs running now'),
+    queued: z.number().int().optional().describe('its runs waiting for a permit now'),
+    alerts: z
+      .object({
+        on: z.array(z.string()).describe('failed, late, tick_skipped, tick_missed'),
+        webhook: z.string().describe('where the workers read the URL: `in the definition` or `from $VARIABLE` (never the URL)'),
+        signed: z.boolean().describe('whether each event carries an HMAC-SHA256 signature'),
+        expectedBy: z.string().nullable().describe('the freshness deadline, e.g. `09:00 Europe/Paris, for the day before`'),
+      })
+      .nullable()
+      .optional()
+      .describe("the job's alert settings (without the webhook's URL or secret)"),
   })
   .meta({ id: 'Job' });
 
 const Started = z
-  .object({ runId: z.string(), workflowId: z.string(), status: z.literal('running') })
+  .object({
+    runId: z.string(),
+    workflowId: z.string(),
+    status: z.enum(['running', 'queued']).describe('queued: the job has a concurrency limit; the run starts once it holds a permit'),
+  })
   .meta({ id: 'Started' });
 // A job's own route cannot answer 404: the job exists. The parametric one answers 404 for every other name.
 const JOB_TRIGGER_RESPONSES = {
@@ -75,11 +100,24 @@ function triggerBodyOf(def: JobDefinition): { body: TriggerBody; optional: boole
   return { body: z.strictObject({ args: args.optional() }).meta(meta).nullish(), optional: true };
 }
 
+/**
+ * How long one request's Temporal calls may take, the client's own retries included: with the server away they would
+ * retry for tens of seconds, and a caller (an HttpSensor, a load balancer) would see a hang instead of a 503.
+ */
+const TEMPORAL_DEADLINE_MS = 5_000;
+
 export function jobRoutes(app: ApiApp, client: JobsClient): void {
+  const withinDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
   app.get(
     '/jobs',
-    { schema: { tags: ['jobs'], summary: 'the job definitions', response: { 200: z.object({ jobs: z.array(JobDescription) }).describe('every job this API can start') } } },
-    async () => ({ jobs: client.jobs.list().map(describeJob) }),
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'the job definitions, with how many of their runs run and wait now',
+        response: { 200: z.object({ jobs: z.array(JobDescription) }).describe('every job this API can start'), ...COMMON_ERRORS },
+      },
+    },
+    async () => ({ jobs: await client.describeJobs() }),
   );
 
   const trigger = async (job: string, args: Record<string, unknown> | undefined, headers: Record<string, unknown>) => {
@@ -93,12 +131,12 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
         attributes: { 'http.request.method': 'POST', 'http.route': '/jobs/:job/runs', 'scheduled_job.job': job },
       },
       async (span) => {
-        const started = await client.trigger(job, args);
+        const started = await withinDeadline(() => client.trigger(job, args));
         span.setAttributes({ 'scheduled_job.workflow_id': started.workflowId, 'scheduled_job.run_id': started.runId });
         return started;
       },
     );
-    return { runId: run.runId, workflowId: run.workflowId, status: 'running' as const };
+    return { runId: run.runId, workflowId: run.workflowId, status: run.status };
   };
 
   const listRuns = async (job: string, limit: number) => ({ runs: (await client.runs(job, Math.min(limit, 500))).map(publicView) });
@@ -136,7 +174,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
     { schema: { tags: ['runs'], summary: "a run's status, following whole-job retries to the latest attempt", params: RunParams, response: { 200: Run.describe("the run's status"), ...JOB_ERRORS } } },
     async (req) => {
       client.jobs.get(req.params.job);
-      return publicView(await client.status(req.params.job, req.params.runId));
+      return publicView(await withinDeadline(() => client.status(req.params.job, req.params.runId)));
     },
   );
 
@@ -152,7 +190,7 @@ export function jobRoutes(app: ApiApp, client: JobsClient): void {
     },
     async (req, reply) => {
       client.jobs.get(req.params.job);
-      await client.cancel(req.params.job, req.params.runId);
+      await withinDeadline(() => client.cancel(req.params.job, req.params.runId));
       return reply.code(202).send({ runId: req.params.runId, status: 'cancelling' as const });
     },
   );
@@ -171,5 +209,7 @@ function publicView(v: RunView): z.output<typeof Run> {
     finishedAt: v.finishedAt,
     error: v.error,
     metrics: v.metrics,
+    queuePosition: v.queuePosition,
+    queuedAt: v.queuedAt,
   };
 }

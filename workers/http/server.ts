@@ -131,7 +131,7 @@ export function buildApi(opts: ApiOptions): ApiApp {
     dayRoutes(app, opts.client);
     if (consumers) consumerRoutes(app, consumers);
     for (const routes of opts.routes ?? []) routes(app);
-    if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions });
+    if (opts.console) consoleRoutes(app, { ...opts.console, client: opts.client, sessions, ...(consumers ? { consumers } : {}) });
   });
   registerExplorer(app);
   return app;

@@ -22,5 +22,14 @@ export const fmt = {
   number(n: number): string {
     return n.toLocaleString('en-US');
   },
+  /** Bytes (as hex) a person can read: printable ASCII as itself, any other byte (and the backslash) as \xNN. */
+  bytes(hex: string): string {
+    let out = '';
+    for (let i = 0; i + 1 < hex.length; i += 2) {
+      const b = parseInt(hex.slice(i, i + 2), 16);
+      out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${hex.slice(i, i + 2)}`;
+    }
+    return out;
+  },
 };
 export type Fmt = typeof fmt;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { getSchedule, listSchedules, scheduleState } from '../../../client/schedules';
 import { describeJob } from '../../../jobs/catalog';
 import type { JobDefinition } from '../../../jobs/definition';
 import type { ApiApp } from '../app';
@@ -45,22 +46,48 @@ function typeOf(p: JsonSchema): string {
   return p.format ? `${t} (${p.format})` : t;
 }
 
-/** The Jobs page (every job: definition, last run, 30-day success, the lock) and one job's page. */
+/** The Jobs page (every job: definition, last run, 30-day success, the lock, its limit and alerts) and one job's page. */
 export function jobPages(app: ApiApp, kit: ConsoleKit): void {
   app.get('/', { schema: { hide: true } }, async (req, reply) => {
     const defs = kit.client.jobs.list();
-    const [records, holders] = await Promise.all([
+    const [records, holders, schedules, descriptions] = await Promise.all([
       kit.client.records(SUCCESS_WINDOW_DAYS),
       Promise.all(defs.map((d) => kit.client.runningNow(d.name, 3))),
+      listSchedules(kit.schedules),
+      kit.client.describeJobs(),
     ]);
     const byJob = new Map(records.map((r) => [r.job, r]));
-    const jobs = defs.map((def, i) => ({ def, args: argFields(def), record: byJob.get(def.name), holders: holders[i]! }));
+    const scheduleOf = new Map(schedules.map((s) => [s.job, { ...s, state: scheduleState(s) }]));
+    const jobs = defs.map((def, i) => ({
+      def,
+      args: argFields(def),
+      record: byJob.get(def.name),
+      holders: holders[i]!,
+      schedule: scheduleOf.get(def.name),
+      description: descriptions[i]!,
+    }));
     return kit.page(req, reply, 'jobs', { title: 'Jobs', section: 'jobs', jobs, windowDays: SUCCESS_WINDOW_DAYS, fmt });
   });
 
   app.get('/jobs/:job', { schema: { hide: true, params: z.object({ job: z.string() }) } }, async (req, reply) => {
     const def = kit.client.jobs.get(req.params.job);
-    const [runs, holders] = await Promise.all([kit.client.runs(def.name, RECENT_RUNS), kit.client.runningNow(def.name, 20)]);
-    return kit.page(req, reply, 'job', { title: def.name, section: 'jobs', def, args: argFields(def), runs, holders, fmt });
+    const [runs, holders, schedule, descriptions] = await Promise.all([
+      kit.client.runs(def.name, RECENT_RUNS),
+      kit.client.runningNow(def.name, 20),
+      def.schedule ? getSchedule(kit.schedules, def.name) : undefined,
+      kit.client.describeJobs(),
+    ]);
+    const description = descriptions.find((d) => d.name === def.name)!;
+    return kit.page(req, reply, 'job', {
+      title: def.name,
+      section: 'jobs',
+      def,
+      args: argFields(def),
+      runs,
+      holders,
+      schedule: schedule && { ...schedule, state: scheduleState(schedule) },
+      description,
+      fmt,
+    });
   });
 }

@@ -3,14 +3,19 @@ import path from 'node:path';
 import fastifyFormbody from '@fastify/formbody';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ConsumersClient } from '../../../client/consumersClient';
 import type { JobsClient } from '../../../client/jobsClient';
 import type { ApiApp } from '../app';
 import { errorAnswer, logError } from '../errors';
 import type { Sessions } from '../session';
+import { backfillPages } from './backfillPages';
+import { consumerPages } from './consumerPages';
+import { dayPages } from './dayPages';
 import { jobPages } from './jobPages';
 import type { ConsoleExtension, ConsoleKit } from './kit';
 import { CONSOLE_DIR, renderPage, type Frame } from './render';
 import { runPages } from './runPages';
+import { schedulePages } from './schedulePages';
 
 export interface ConsoleOptions {
   /** Hides every action and refuses their requests (CONSOLE_READ_ONLY). */
@@ -33,11 +38,15 @@ export function isPublicConsolePath(p: string): boolean {
  * The console: server-rendered pages over the same client as the CLI and the JSON routes, for a person in a browser.
  * Its routes are left out of the OpenAPI document: they answer HTML, not the API's contract.
  */
-export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: JobsClient; sessions: Sessions }): void {
+export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: JobsClient; sessions: Sessions; consumers?: ConsumersClient }): void {
   const extensions = opts.extensions ?? [];
-  const frame: Frame = { readOnly: opts.readOnly, nav: extensions.flatMap((e) => e.nav ?? []) };
+  // The Consumers pages exist where the API serves the consumers (their client is built with the API's Kafka client).
+  const consumersNav = opts.consumers ? [{ label: 'Consumers', href: '/console/consumers' }] : [];
+  const frame: Frame = { readOnly: opts.readOnly, nav: [...consumersNav, ...extensions.flatMap((e) => e.nav ?? [])] };
   const kit: ConsoleKit = {
     client: opts.client,
+    schedules: { temporal: opts.client.temporal, db: opts.client.db, jobs: opts.client.jobs },
+    backfills: { temporal: opts.client.temporal, jobs: opts.client.jobs, taskQueue: opts.client.taskQueue },
     readOnly: opts.readOnly,
     temporalLink: (workflowId, runId) =>
       `${opts.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(opts.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`,
@@ -86,6 +95,10 @@ export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: Jobs
 
       jobPages(c, kit);
       runPages(c, kit);
+      dayPages(c, kit);
+      schedulePages(c, kit);
+      backfillPages(c, kit);
+      if (opts.consumers) consumerPages(c, kit, opts.consumers);
       for (const e of extensions) e.routes?.(c, kit);
     },
     { prefix: '/console' },

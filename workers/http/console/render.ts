@@ -46,6 +46,8 @@ export async function renderPage(req: FastifyRequest, reply: FastifyReply, frame
     .header('content-security-policy', CSP)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
+    // The server's time for the page, queries and rendering included (the days grid's budget is measured by it).
+    .header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`)
     .send(html);
 }
 

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { ApiApp } from '../app';
 import { fmt } from './format';
-import { consolePath, refuseWhenReadOnly, type ConsoleKit } from './kit';
+import { confirmedAction, consolePath, type ConsoleKit } from './kit';
 
 const RunParams = z.object({ job: z.string(), runId: z.string() });
-const Confirmed = z.object({ _csrf: z.string().optional() });
 
 /** What an action's redirect may announce on the page it lands on (a fixed text, nothing from the request). */
 const NOTICES = { rerun: 'Rerun started: this is the new run.', cancel: 'Cancel requested: the run stops at its next heartbeat.' } as const;
@@ -49,31 +48,25 @@ export function runPages(app: ApiApp, kit: ConsoleKit): void {
   } as const;
 
   for (const [name, action] of Object.entries(actions) as [keyof typeof actions, (typeof actions)[keyof typeof actions]][]) {
-    // The confirmation is a page of its own, so it works without JavaScript and from the keyboard.
-    app.get(`/jobs/:job/runs/:runId/${name}`, { schema: { hide: true, params: RunParams }, preHandler: refuseWhenReadOnly(kit) }, async (req, reply) => {
-      const run = await kit.client.status(req.params.job, req.params.runId);
-      return kit.page(req, reply, 'confirm', {
-        title: `${action.button}?`,
-        section: 'jobs',
-        question: action.question,
-        details: [
-          ['Job', run.job],
-          ['Workflow ID', run.workflowId],
-          ['Run', run.runId],
-          ['Status', run.status],
-          ['Arguments', fmt.json(run.args)],
-        ],
-        button: action.button,
-        back: consolePath('jobs', run.job, 'runs', run.runId),
-      });
-    });
-    app.post(
-      `/jobs/:job/runs/:runId/${name}`,
-      { schema: { hide: true, params: RunParams, body: Confirmed }, preHandler: refuseWhenReadOnly(kit) },
-      async (req, reply) => {
-        const landing = await action.perform(req.params.job, req.params.runId);
-        return reply.redirect(`${consolePath('jobs', req.params.job, 'runs', landing)}?notice=${name}`, 303);
+    confirmedAction(app, kit, `/jobs/:job/runs/:runId/${name}`, { params: RunParams, querystring: z.object({}) }, {
+      async confirm({ job, runId }) {
+        const run = await kit.client.status(job, runId);
+        return {
+          title: `${action.button}?`,
+          section: 'jobs',
+          question: action.question,
+          details: [
+            ['Job', run.job],
+            ['Workflow ID', run.workflowId],
+            ['Run', run.runId],
+            ['Status', run.status],
+            ['Arguments', fmt.json(run.args)],
+          ],
+          button: action.button,
+          back: consolePath('jobs', run.job, 'runs', run.runId),
+        };
       },
-    );
+      perform: async ({ job, runId }) => `${consolePath('jobs', job, 'runs', await action.perform(job, runId))}?notice=${name}`,
+    });
   }
 }

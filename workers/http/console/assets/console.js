@@ -1,6 +1,6 @@
-// Progressive enhancement only: every page works without this script. While a run is running, its #live section is
-// fetched again every few seconds and swapped in (the server renders it, escaped as always); when it ends, the page
-// reloads once so its actions and attempts are current.
+// Progressive enhancement only: every page works without this script. While what a page shows is still moving (a
+// running run or backfill, a tick not yet recorded), its #live section is fetched again every few seconds and swapped
+// in (the server renders it, escaped as always); when it settles, the page reloads once so its actions are current.
 (function () {
   'use strict';
   var live = document.getElementById('live');
