@@ -41,6 +41,6 @@ COPY workers/http/console/assets workers/http/console/assets
 COPY features/notificationViews/views features/notificationViews/views
 COPY .node-version ./
 USER node
-# The bin itself (not `node bin/...`): its shebang carries the worker's memory settings.
-ENTRYPOINT ["/app/bin/scheduled-job.js"]
+# The launcher (not `node bin/...`): it carries the worker's memory settings.
+ENTRYPOINT ["/app/bin/scheduled-job"]
 CMD ["worker"]

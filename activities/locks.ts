@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { TERMINAL_STATUSES } from '../db/entities/jobRun';
-import { RunNotFoundError, type JobsClient } from '../client/jobsClient';
+import { TERMINAL_STATUSES } from '../db/jobRuns';
+import type { JobsClient } from '../client/jobsClient';
+import { RunNotFoundError } from '../client/runViews';
 import { heartbeatOrStop } from './heartbeat';
 import type { LockHolder } from '../workflows/tickTypes';
 

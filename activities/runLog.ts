@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
-import type { TerminalStatus } from '../db/entities/jobRun';
+import type { TerminalStatus } from '../db/jobRuns';
 import * as jobRuns from '../db/jobRuns';
 import { InvalidArgumentsError, resolveJob, UnknownJobError, type JobRegistry } from '../jobs/registry';
 import { workflowIdFor } from '../client/workflowId';

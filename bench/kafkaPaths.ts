@@ -1,8 +1,11 @@
 /**
  * Kafka -> Postgres through the product (consumer workflow, descriptors, ingest workflows reading their ranges)
- * against a raw consumer (a group's stream, @platformatic/kafka as everywhere else) that only consumes and decodes the
- * same messages, and a plain sink. Each starts from a group with no offsets, so each pays a group join.
+ * against its limit, a `psql \copy` of the same distinct rows into a table shaped and filled like
+ * curated_program_events; beside them, as context, a raw consumer (a group's stream, @platformatic/kafka as everywhere
+ * else) that only consumes and decodes the same messages, and a plain sink. Each consumer starts from a group with no
+ * offsets, so each pays a group join.
  */
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Consumer, type Message } from '@platformatic/kafka';
 import { Pool, type Client as PgClient } from 'pg';
@@ -18,11 +21,18 @@ import { sampleRss } from '../test/support/rss';
 import { eventually, uniqueTag } from '../test/support/stack';
 import { consumerStatusQuery, pauseSignal, resumeSignal } from '../workflows/consumerSignals';
 import { seconds, type BenchContext, type BenchRow } from './context';
+import { filledLike, psqlCopy } from './copyLimit';
 
 const PARTITIONS = 4;
 
 export interface KafkaFigures {
   messages: number;
+  /** Distinct valid events: the rows every writing path ends with. */
+  kafka_rows: number;
+  /** `psql \copy` of those rows from a CSV file: the limit, and the baseline of the ratio. */
+  kafka_copy_s: number;
+  /** From the resume to the first applied range (a transaction of rows and its offset): the drain's fixed start. */
+  kafka_first_apply_s: number;
   kafka_raw_s: number;
   kafka_sink_s: number;
   kafka_ingest_s: number;
@@ -35,6 +45,8 @@ export interface KafkaFigures {
 }
 
 const SINK_TABLE = 'bench_sink_events';
+const COPY_TABLE = 'bench_copy_events';
+export const KAFKA_SCRATCH_TABLES = [SINK_TABLE, COPY_TABLE];
 /** Messages of a partition per INSERT in the plain sink: about one fetch. */
 const SINK_BATCH = 5000;
 
@@ -159,7 +171,6 @@ async function rawSink(env: Env, pg: PgClient, topic: string, messages: number, 
   await stream.close();
   await consumer.close();
   const n = Number((await pg.query(`SELECT count(*) AS n FROM ${SINK_TABLE}`)).rows[0].n);
-  await pg.query(`DROP TABLE ${SINK_TABLE}`);
   await pool.end();
   if (n !== distinctValid) throw new Error(`the raw sink wrote ${n} rows, not the ${distinctValid} distinct events`);
   return s;
@@ -180,6 +191,7 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
 
   const rawS = await rawConsumeAndDecode(rt.env, c.topic, produced.messages);
   const sinkS = await rawSink(rt.env, ctx.pg, c.topic, produced.messages, produced.distinctValid);
+  const copyS = await copyLimit(ctx);
 
   const counts = async () =>
     ((await rt.ds.query(
@@ -190,7 +202,7 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
   const rss = sampleRss(ctx.worker.pid, 100);
   const t = process.hrtime.bigint();
   await handle.signal(resumeSignal);
-  await appliedToTheEnd(ctx, c.name, produced.perPartition);
+  const firstApplyS = await appliedToTheEnd(ctx, c.name, produced.perPartition, t);
   const ingestS = seconds(t);
   const n = await counts();
   if (n.rows !== produced.distinctValid || n.dead !== produced.garbage) {
@@ -213,6 +225,9 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
   await kafka.close();
   return {
     messages: produced.messages,
+    kafka_rows: produced.distinctValid,
+    kafka_copy_s: copyS,
+    kafka_first_apply_s: firstApplyS,
     kafka_raw_s: rawS,
     kafka_sink_s: sinkS,
     kafka_ingest_s: ingestS,
@@ -224,12 +239,31 @@ export async function benchKafka(ctx: BenchContext, c: { name: string; topic: st
 }
 
 /**
+ * The limit: the plain sink's rows (exactly the distinct valid events), dumped to a CSV file, then loaded with `psql
+ * \copy` into a table with curated_program_events' key and as many rows as it holds, as the product's drain finds it.
+ */
+async function copyLimit(ctx: BenchContext): Promise<number> {
+  const url = ctx.rt.env.DATABASE_URL;
+  const file = join(ctx.dir, 'events.csv');
+  await psqlCopy(url, SINK_TABLE, 'TO', file);
+  await ctx.pg.query(`DROP TABLE ${SINK_TABLE}`);
+  await filledLike(ctx.pg, COPY_TABLE, 'curated_program_events');
+  const t = process.hrtime.bigint();
+  await psqlCopy(url, COPY_TABLE, 'FROM', file);
+  const s = seconds(t);
+  await ctx.pg.query(`DROP TABLE ${COPY_TABLE}`);
+  return s;
+}
+
+/**
  * Waits until every partition's applied offset (written in the same transaction as its rows) is its last offset: a
  * cheap look-up, where counting the shared table every 50 ms would load the machine under measurement. Callers check
- * the exact counts once, after their clock stopped.
+ * the exact counts once, after their clock stopped. Returns the seconds from `since` to the first applied range seen
+ * (to within the 50 ms of a look).
  */
-export async function appliedToTheEnd(ctx: BenchContext, consumer: string, perPartition: readonly number[]): Promise<void> {
+export async function appliedToTheEnd(ctx: BenchContext, consumer: string, perPartition: readonly number[], since = process.hrtime.bigint()): Promise<number> {
   const last = new Map(perPartition.map((n, p) => [p, String(n - 1)]));
+  let firstApplied: number | undefined;
   await eventually(
     'every partition applied up to its last offset',
     async () => {
@@ -237,11 +271,13 @@ export async function appliedToTheEnd(ctx: BenchContext, consumer: string, perPa
         p: number;
         o: string;
       }[];
+      if (rows.length > 0) firstApplied ??= seconds(since);
       return rows.length === perPartition.length && rows.every((r) => last.get(r.p) === r.o);
     },
     1_800_000,
     50,
   );
+  return firstApplied!;
 }
 
 /** Events and bytes of every run (open or continued as new) of the consumer's ingest workflows. */
@@ -260,12 +296,15 @@ export function kafkaTable(f: KafkaFigures): BenchRow[] {
   const size = `${f.messages} msgs: `;
   const rate = (s: number) => `${Math.round(f.messages / s)} msgs/s`;
   return [
+    { path: `${size}psql \\copy of the same ${f.kafka_rows} rows (limit)`, seconds: f.kafka_copy_s.toFixed(2), throughput: `${Math.round(f.kafka_rows / f.kafka_copy_s)} rows/s` },
     { path: `${size}raw consume + Avro decode`, seconds: f.kafka_raw_s.toFixed(2), throughput: rate(f.kafka_raw_s) },
     { path: `${size}plain sink: consume + decode + INSERT, no Temporal`, seconds: f.kafka_sink_s.toFixed(2), throughput: rate(f.kafka_sink_s) },
     {
       path: `${size}Kafka consumer workflow -> Postgres, exact`,
       seconds: f.kafka_ingest_s.toFixed(2),
-      throughput: rate(f.kafka_ingest_s),
+      throughput: `${rate(f.kafka_ingest_s)}, ${Math.round(f.kafka_rows / f.kafka_ingest_s)} rows/s`,
+      vs_copy: (f.kafka_copy_s / f.kafka_ingest_s).toFixed(2),
+      first_apply_ms: (f.kafka_first_apply_s * 1000).toFixed(0),
       vs_raw: (f.kafka_raw_s / f.kafka_ingest_s).toFixed(2),
       vs_sink: (f.kafka_sink_s / f.kafka_ingest_s).toFixed(2),
       worker_peak_rss_mib: f.kafka_worker_peak_rss_mib.toFixed(0),

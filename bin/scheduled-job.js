@@ -1,12 +1,6 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_ARENA_MAX=2 node --max-old-space-size=256 --max-semi-space-size=16
-// The heap cap makes V8 collect before a long ingest lets garbage pile up to hundreds of MB; run
-// `node --max-old-space-size=N bin/scheduled-job.js worker` for a bigger one. The two glibc settings stop malloc from
-// keeping freed payload-sized blocks (signals and activity inputs of hundreds of KB, which the Temporal core and V8
-// allocate outside the JS heap): a Kafka drain peaked about 70 MiB lower with them (BENCHMARKS.md).
-// MALLOC_ARENA_MAX=2 keeps the worker's ~15 threads (V8's, libuv's, the Temporal core's) from each growing a malloc
-// arena of their own. The young-generation cap is Node 20's default for this heap: Node 24 sizes it from the heap cap,
-// up to 64 MiB a semi-space (448 instead of 304 MiB of heap limit), and a 64 MiB ingest then peaked at 329 instead of
-// under 300 MiB.
+#!/usr/bin/env node
+// The CLI's entry. Start it as `scheduled-job` (bin/scheduled-job, which picks the Node and passes the worker's memory
+// flags) or `node bin/scheduled-job.js` (no flags: a worker started so has V8's default heap).
 // It runs the build in dist/ (`npm run build`; the set-up and test/run.sh run it), since compiling the sources
 // through tsx on every call took about two seconds.
 const path = require('node:path');

@@ -1,6 +1,5 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { DataSource } from 'typeorm';
 import { kafkaErrorText } from '../connections/kafka';
 import type { ConsumerRegistry, ResolvedConsumer } from '../consumers/registry';
 import {
@@ -14,6 +13,7 @@ import {
   type ConsumerHost,
   type PartitionApplied,
 } from '../consumers/store';
+import type { Queryable } from '../db/jobRuns';
 import { events } from '../observability/events';
 import { consumerWorkflowId, ingestWorkflowId } from '../workflows/consumerIds';
 import { consumerMessages, INGEST_WORKFLOW_TYPE, type ConsumerStatus } from '../workflows/consumerTypes';
@@ -59,7 +59,7 @@ export interface UpgradeCheck {
 export class ConsumersClient {
   constructor(
     private readonly temporal: Client,
-    private readonly ds: DataSource,
+    private readonly ds: Queryable,
     /** Called when a status needs Kafka: pause, resume and dead letters never load a Kafka client. */
     private readonly kafka: () => KafkaOffsets,
     readonly consumers: ConsumerRegistry,

@@ -1,5 +1,4 @@
-import type { RunStatus } from '../db/entities/jobRun';
-import { latestPerPartition, type PartitionRow, type Queryable } from '../db/jobRuns';
+import { latestPerPartition, type PartitionRow, type Queryable, type RunStatus } from '../db/jobRuns';
 import { partitionRange } from '../jobs/partition';
 import type { JobRegistry } from '../jobs/registry';
 

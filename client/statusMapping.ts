@@ -1,5 +1,5 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import type { RunStatus } from '../db/entities/jobRun';
+import type { RunStatus } from '../db/jobRuns';
 
 /** How a closed Temporal run reads in `job_runs` when the workflow's own code never got to record it. */
 export function runStatusFromTemporal(name: WorkflowExecutionStatusName): { status: RunStatus; error: string | null } {

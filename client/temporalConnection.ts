@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Env } from '../config/env';
-import { tracingEnabled } from '../observability/tracing';
+import { tracingEnabled } from '../observability/tracingEnabled';
 
 /** TLS and API-key settings shared by the client connection and the worker's native connection. */
 export function temporalConnectionOptions(e: Env): NativeConnectionOptions {

@@ -1,12 +1,11 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { QueryRunner } from 'typeorm';
+import type { Queryable } from '../db/jobRuns';
 
 /**
  * Every statement on the stream half's own tables: `kafka_applied_offsets` (per consumer, topic and partition, the
  * highest offset written and what was applied to reach it), `kafka_dead_letters`, `kafka_consumer_controls` (pause)
  * and `kafka_consumer_hosts` (who hosts a consumer). A consumer's rows go through its handler's writer instead.
  */
-
-type Queryable = Pick<DataSource | EntityManager | QueryRunner, 'query'>;
 
 /** The highest applied offset of a partition, or -1 when nothing of it was written yet. */
 export async function appliedOffset(q: Queryable, consumer: string, topic: string, partition: number): Promise<bigint> {
@@ -249,13 +248,13 @@ export async function deadLettersPage(
   q: Queryable,
   p: { consumer: string; afterId: string; topic?: string; reason?: string; reasonClass?: string; limit: number },
 ): Promise<DeadLetterRow[]> {
-  return q.query(
+  return (await q.query(
     `SELECT id, topic, kafka_partition, kafka_offset, raw FROM kafka_dead_letters
       WHERE consumer = $1 AND id > $2 AND ($3::text IS NULL OR topic = $3) AND ($4::text IS NULL OR starts_with(reason, $4))
         AND ($6::text IS NULL OR ${REASON_CLASS} = $6)
       ORDER BY id LIMIT $5`,
     [p.consumer, p.afterId, p.topic ?? null, p.reason ?? null, p.limit, p.reasonClass ?? null],
-  );
+  )) as DeadLetterRow[];
 }
 
 /** Dead letters of one reason class in one partition. */

@@ -1,5 +1,4 @@
 import type { JobArgs, JobMetrics } from '../workflows/types';
-import type { RunStatus, TerminalStatus } from './entities/jobRun';
 
 /**
  * Every statement on `job_runs`, the run log: one row per attempt, keyed by its Temporal run ID, chained by the first
@@ -8,7 +7,17 @@ import type { RunStatus, TerminalStatus } from './entities/jobRun';
  * Temporal ended without their code. Reads never write.
  */
 
-/** A DataSource or a QueryRunner: the statements run on whichever connection the caller holds. */
+/** `queued`: a run of a job with a concurrency limit, waiting for a permit (it has not started its work). */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export type TerminalStatus = Exclude<RunStatus, 'queued' | 'running'>;
+/** A run that has not ended: waiting for a permit, or running. */
+export const OPEN_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+
+/**
+ * A DataSource, a QueryRunner or a plain pg pool (db/pgQueryable.ts, the CLI's): the statements run on whichever
+ * connection the caller holds, and get rows back as TypeORM returns them.
+ */
 export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }

@@ -1,18 +1,12 @@
-import { Gauge } from 'prom-client';
-import { logger } from './logger';
-import { registry } from './metrics';
+// No metrics library and no logger at load: every CLI call reaches this module (through untilReachable), and
+// prom-client, pino and OpenTelemetry's API were a fifth of a `status` call's start-up. The gauge reads the state
+// below at each scrape (observability/metrics.ts); the logger is required for the first line to write.
+const log = () => (require('./logger') as typeof import('./logger')).logger;
 
 /** What /readyz and the worker's probes ask about. */
 export type ProbedDependency = 'postgres' | 'temporal';
 /** The schema registry is reported by the ingest side that uses it (a consumer with the Confluent format), not probed. */
 export type Dependency = ProbedDependency | 'schema-registry';
-
-const dependencyUp = new Gauge({
-  name: 'scheduled_job_dependency_up',
-  help: '1 while this process reaches the dependency (postgres, temporal, schema-registry), 0 during an outage (see the log)',
-  labelNames: ['dependency'] as const,
-  registers: [registry],
-});
 
 interface State {
   up: boolean;
@@ -35,26 +29,29 @@ export function setServiceName(name: string): void {
  */
 export function reportDown(dependency: Dependency, err: unknown, where?: string, message?: string): void {
   const s = states.get(dependency);
-  dependencyUp.set({ dependency }, 0);
   if (s && !s.up) {
     s.failures++;
     return;
   }
   states.set(dependency, { up: false, since: Date.now(), failures: 1 });
-  logger.warn(
+  log().warn(
     { dependency, process: serviceName, where, err: describe(err) },
     message ?? `${dependency} unreachable or closed a connection; retrying in the background (logged once per outage)`,
   );
 }
 
+/** Each dependency this process has reported on, and whether it is reachable now (the dependency gauge). */
+export function dependenciesUp(): [Dependency, boolean][] {
+  return [...states].map(([d, s]) => [d, s.up]);
+}
+
 /** Marks a dependency reachable; logs one line if it ends an outage. */
 export function reportUp(dependency: Dependency): void {
   const s = states.get(dependency);
-  dependencyUp.set({ dependency }, 1);
   if (s?.up) return;
   states.set(dependency, { up: true, since: Date.now(), failures: 0 });
   if (s) {
-    logger.info(
+    log().info(
       { dependency, process: serviceName, downMs: Date.now() - s.since, failures: s.failures },
       `${dependency} reachable again`,
     );

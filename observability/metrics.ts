@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { dependenciesUp } from './dependencies';
 
 // The series this service exports. Only `events.ts` writes them (the dependency and worker gauges aside): code
 // elsewhere reports what happened, in its own terms.
@@ -6,6 +7,16 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** One registry per process; the API serves it at /metrics. */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'scheduled_job_' });
+
+new Gauge({
+  name: 'scheduled_job_dependency_up',
+  help: '1 while this process reaches the dependency (postgres, temporal, schema-registry), 0 during an outage (see the log)',
+  labelNames: ['dependency'] as const,
+  registers: [registry],
+  collect() {
+    for (const [dependency, up] of dependenciesUp()) this.set({ dependency }, up ? 1 : 0);
+  },
+});
 
 export const runsFinished = new Counter({
   name: 'scheduled_job_runs_finished_total',

@@ -17,6 +17,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { logger } from './logger';
+import { tracingEnabled } from './tracingEnabled';
 
 /**
  * OpenTelemetry tracing for one process (API, worker or CLI). Spans follow a run from its trigger through the
@@ -38,11 +39,6 @@ export interface Tracing {
 
 const TRACER_NAME = 'scheduled-job';
 let current: Tracing | undefined;
-
-export function tracingEnabled(source: NodeJS.ProcessEnv = process.env): boolean {
-  if (source['OTEL_SDK_DISABLED'] === 'true' || source['OTEL_TRACES_EXPORTER'] === 'none') return false;
-  return Boolean(source['OTEL_EXPORTER_OTLP_ENDPOINT'] || source['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-}
 
 /**
  * Sets up tracing once per process; later calls return the first setup. `defaultServiceName` applies unless

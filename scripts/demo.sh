@@ -8,13 +8,13 @@ bash scripts/ensure-deps.sh
 bash stack/stack.sh up
 eval "$(bash stack/stack.sh env)"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
-cli() { bin/scheduled-job.js "$@"; }
+cli() { bin/scheduled-job "$@"; }
 
 logs="$(mktemp -d)"
 # Started directly (not through the cli function) so that $! is the node process itself and the trap stops it.
-bin/scheduled-job.js worker >"$logs/worker.log" 2>&1 &
+bin/scheduled-job worker >"$logs/worker.log" 2>&1 &
 worker=$!
-API_PORT="${DEMO_API_PORT:-8089}" bin/scheduled-job.js api >"$logs/api.log" 2>&1 &
+API_PORT="${DEMO_API_PORT:-8089}" bin/scheduled-job api >"$logs/api.log" 2>&1 &
 api=$!
 trap 'kill $worker $api 2>/dev/null; wait $worker $api 2>/dev/null || true' EXIT
 api_url="http://127.0.0.1:${DEMO_API_PORT:-8089}"

@@ -1,19 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Argument, Command, Option } from 'commander';
-import type { RunView } from '../client/jobsClient';
+import type { JobsClient } from '../client/jobsClient';
+import type { RunView } from '../client/runViews';
 import { PACKAGE_ROOT } from '../config/packageRoot';
 import type { JobArgs } from '../workflows/types';
-import type { Runtime } from './runtime';
 import { registerBackfillCommands } from './cli/backfillCommands';
+import { withCli } from './cli/context';
 import { jsonArgs, positiveInt } from './cli/options';
 import { registerScheduleCommands } from './cli/scheduleCommands';
 
 // Each command requires the modules it uses when it runs, not at start: loading them all (the Temporal client and
 // worker, TypeORM, fastify, OpenTelemetry, the AWS SDK) is most of a second, which `--help` and `status` need not pay.
+// The commands that operate runs open only what they use (workers/cli/context.ts); only `worker`, `api` and `migrate`
+// open TypeORM and migrate.
 const load = {
-  tracing: () => require('../observability/tracing') as typeof import('../observability/tracing'),
-  runtime: () => require('./runtime') as typeof import('./runtime'),
+  runViews: () => require('../client/runViews') as typeof import('../client/runViews'),
+  jobDescriptions: () => require('../client/jobDescriptions') as typeof import('../client/jobDescriptions'),
+  migrate: () => require('./migrate') as typeof import('./migrate'),
   worker: () => require('./worker') as typeof import('./worker'),
   api: () => require('./api') as typeof import('./api'),
   workflowBundle: () => require('./workflowBundle') as typeof import('./workflowBundle'),
@@ -23,15 +27,6 @@ const program = new Command('scheduled-job')
   .description('Data-engineering jobs on Temporal: trigger, inspect, rerun and backfill runs; run the worker and API.')
   .showHelpAfterError();
 
-async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await load.runtime().openRuntime({ poolSize: 4 });
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
-
 function printRun(v: RunView): void {
   console.log(JSON.stringify(v, null, 2));
 }
@@ -40,9 +35,9 @@ function exitCodeOf(v: RunView): number {
   return v.status === 'succeeded' ? 0 : 1;
 }
 
-async function waitWithProgress(rt: Runtime, job: string, runId: string): Promise<RunView> {
+async function waitWithProgress(client: JobsClient, job: string, runId: string): Promise<RunView> {
   let last = '';
-  return rt.client.waitFor(job, runId, (v) => {
+  return client.waitFor(job, runId, (v) => {
     const place = v.queuePosition !== null ? ` (place ${v.queuePosition} in the queue)` : '';
     const line = `[${new Date().toISOString()}] ${v.status}${place} attempt ${v.attempt} ${JSON.stringify(v.metrics)}`;
     if (line.slice(27) !== last) console.error(line);
@@ -56,13 +51,12 @@ program
   .option('--args <json>', 'job arguments as a JSON object', jsonArgs)
   .option('--wait', 'wait for the run to end, showing progress; exit 1 unless it succeeds')
   .action(async (job: string, opts: { args?: JobArgs; wait?: boolean }) => {
-    process.exitCode = await withRuntime(async (rt) => {
-      const run = await load.tracing().withSpan('scheduled-job trigger', { attributes: { 'scheduled_job.job': job } }, () =>
-        rt.client.trigger(job, opts.args),
-      );
+    process.exitCode = await withCli(async (cx) => {
+      const client = await cx.jobsClient();
+      const run = await cx.traced('scheduled-job trigger', { 'scheduled_job.job': job }, () => client.trigger(job, opts.args));
       console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, status: run.status }));
       if (!opts.wait) return 0;
-      const view = await waitWithProgress(rt, job, run.runId);
+      const view = await waitWithProgress(client, job, run.runId);
       printRun(view);
       return exitCodeOf(view);
     });
@@ -73,8 +67,8 @@ program
   .description('every job: its lock, concurrency limit with its running and queued runs, schedule and alert settings')
   .option('--json', 'print what GET /jobs answers')
   .action(async (opts: { json?: boolean }) => {
-    await withRuntime(async (rt) => {
-      const jobs = await rt.client.describeJobs();
+    await withCli(async (cx) => {
+      const jobs = await load.jobDescriptions().describeJobs(cx.db, cx.jobs());
       if (opts.json) return console.log(JSON.stringify({ jobs }, null, 2));
       console.table(
         jobs.map((j) => ({
@@ -94,8 +88,8 @@ program
   .command('status <job> <runId>')
   .description("a run's status, following whole-job retries to the latest attempt")
   .action(async (job: string, runId: string) => {
-    process.exitCode = await withRuntime(async (rt) => {
-      const view = await rt.client.status(job, runId);
+    process.exitCode = await withCli(async (cx) => {
+      const view = await load.runViews().runStatus(cx.db, cx.temporal, job, runId);
       printRun(view);
       return view.status === 'failed' || view.status === 'timed_out' ? 1 : 0;
     });
@@ -106,8 +100,8 @@ program
   .description('recent runs of <job>, newest first')
   .option('--limit <n>', 'how many', positiveInt, 20)
   .action(async (job: string, opts: { limit: number }) => {
-    await withRuntime(async (rt) => {
-      const runs = await rt.client.runs(job, opts.limit);
+    await withCli(async (cx) => {
+      const runs = await load.runViews().recentRuns(cx.db, cx.jobs(), job, opts.limit);
       console.table(
         runs.map((r) => ({
           runId: r.runId,
@@ -127,11 +121,12 @@ program
   .description('start <job> again with the arguments of an earlier run')
   .option('--wait', 'wait for the new run to end')
   .action(async (job: string, runId: string, opts: { wait?: boolean }) => {
-    process.exitCode = await withRuntime(async (rt) => {
-      const run = await rt.client.rerun(job, runId);
+    process.exitCode = await withCli(async (cx) => {
+      const client = await cx.jobsClient();
+      const run = await client.rerun(job, runId);
       console.log(JSON.stringify({ runId: run.runId, workflowId: run.workflowId, args: run.args, status: run.status }));
       if (!opts.wait) return 0;
-      const view = await waitWithProgress(rt, job, run.runId);
+      const view = await waitWithProgress(client, job, run.runId);
       printRun(view);
       return exitCodeOf(view);
     });
@@ -141,14 +136,14 @@ program
   .command('cancel <job> <runId>')
   .description('ask a running run to stop; its activities see the cancel at their next heartbeat')
   .action(async (job: string, runId: string) => {
-    await withRuntime(async (rt) => {
-      await rt.client.cancel(job, runId);
+    await withCli(async (cx) => {
+      await (await cx.jobsClient()).cancel(job, runId);
       console.log(JSON.stringify({ runId, status: 'cancelling' }));
     });
   });
 
-registerScheduleCommands(program, withRuntime);
-registerBackfillCommands(program, withRuntime);
+registerScheduleCommands(program);
+registerBackfillCommands(program);
 
 program
   .command('worker')
@@ -158,6 +153,10 @@ program
   .command('bundle-workflows <out>', { hidden: true })
   .description('write the workflow bundle to <out> (set SCHEDULED_JOB_WORKFLOW_BUNDLE to it to skip bundling at start)')
   .action(async (out: string) => load.workflowBundle().writeWorkflowBundle(out));
+program
+  .command('migrate')
+  .description("bring the database's schema up to date and exit (the worker and the API also do it at start)")
+  .action(async () => load.migrate().runMigrate());
 program
   .command('api')
   .description('run the HTTP trigger/status API')
@@ -179,9 +178,13 @@ program
 
 (require('./cli/consumerCommands') as typeof import('./cli/consumerCommands')).registerConsumerCommands(program);
 
+/** SQLSTATE of a missing table: the commands do not migrate, and nothing has yet. */
+const UNDEFINED_TABLE = '42P01';
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Required only now: an error of these classes comes from a command that has loaded them already.
-  const { AlreadyRunningError, RunNotFoundError } = require('../client/jobsClient') as typeof import('../client/jobsClient');
+  const { AlreadyRunningError } = require('../client/jobsClient') as typeof import('../client/jobsClient');
+  const { RunNotFoundError } = require('../client/runViews') as typeof import('../client/runViews');
   const { ConfigError } = require('../config/env') as typeof import('../config/env');
   const { InvalidArgumentsError, JobDefinitionError, UnknownJobError } = require('../jobs/registry') as typeof import('../jobs/registry');
   if (err instanceof AlreadyRunningError) {
@@ -195,6 +198,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     ...[ConfigError, InvalidArgumentsError, UnknownJobError, JobDefinitionError, RunNotFoundError],
     ...[InvalidRequestError, UnknownScheduleError, UnknownBackfillError, BackfillEndedError],
   ].some((c) => err instanceof c);
+  if (!known && (err as { code?: unknown }).code === UNDEFINED_TABLE) {
+    console.error(`error: ${(err as Error).message}: the database has no schema yet; run \`scheduled-job migrate\` (the worker and the API also migrate at start)`);
+    process.exit(1);
+  }
   console.error(known ? `error: ${(err as Error).message}` : err);
   process.exit(known ? 2 : 1);
 });

@@ -29,6 +29,7 @@ import { logger } from '../observability/logger';
 import { startWorkerMetrics } from '../observability/workerMetrics';
 import { keepWatchingAlerts } from './alertWatch';
 import { openRuntime } from './runtime';
+import { reconcileStale } from './runReconciler';
 import { keepSyncingSchedules } from './scheduleSync';
 import { prepareWorkflowBundle } from './workflowBundle';
 
@@ -91,8 +92,7 @@ export async function runWorker(): Promise<void> {
 
   // Runs that Temporal ended without our code (terminate, timeout, deleted) would otherwise stay `running` forever.
   const reconciler = setInterval(() => {
-    rt.client
-      .reconcileStale(RECONCILE_EVERY_MS)
+    reconcileStale(rt.ds, rt.temporal, RECONCILE_EVERY_MS)
       .then((n) => n > 0 && logger.info({ closed: n }, 'reconciled runs that Temporal had ended'))
       .catch((err: unknown) => isDependencyOutage(err) || logger.warn({ err }, 'reconcile failed; will retry'));
   }, RECONCILE_EVERY_MS);

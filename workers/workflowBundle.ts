@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PACKAGE_ROOT } from '../config/packageRoot';
-import { tracingEnabled } from '../observability/tracing';
+import { tracingEnabled } from '../observability/tracingEnabled';
 
 /**
  * The OpenTelemetry workflow interceptors (RunWorkflow, StartActivity, StartChildWorkflow spans; trace context

@@ -1,11 +1,5 @@
 import { EntitySchema } from 'typeorm';
-
-/** `queued`: a run of a job with a concurrency limit, waiting for a permit (it has not started its work). */
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-export type TerminalStatus = Exclude<RunStatus, 'queued' | 'running'>;
-/** A run that has not ended: waiting for a permit, or running. */
-export const OPEN_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+import type { RunStatus } from '../jobRuns';
 
 export interface JobRun {
   id: string;

@@ -315,7 +315,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form, seed ${SEED}) on the cha
   }
   /** `scheduled-job trigger <job> --args ... --wait`, as a user runs it: resolves the runId it prints, and its end. */
   const triggerByCli = (job: string, args: Record<string, unknown>) => {
-    const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['trigger', job, '--args', JSON.stringify(args), '--wait'], {
+    const child = spawn(path.join(REPO, 'bin', 'scheduled-job'), ['trigger', job, '--args', JSON.stringify(args), '--wait'], {
       cwd: REPO,
       env: { ...process.env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,12 +8,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli, cliOnTerminal } from '../support/cliProcess';
 import { freshDay } from '../support/days';
+import { createScratchDatabase } from '../support/scratchDatabase';
 import { eventually, REPO, uniqueTag, useStackEnv } from '../support/stack';
 import { startWorker, type WorkerProcess } from '../support/workerProcess';
 
 useStackEnv({ JOBS_MODULE: path.join(REPO, 'test', 'support', 'jobs.ts') });
 
+import { Client as PgClient } from 'pg';
 import { daysBetween } from '../../domain/day';
+import { migrations } from '../../db/migrations';
 import { openRuntime, type Runtime } from '../../workers/runtime';
 
 /** The first line of stdout is the run the command started, as one JSON object. */
@@ -120,6 +123,36 @@ describe('the scheduled-job CLI on the real stack', { timeout: 600_000 }, () => 
     const badLimit = await cli(['runs', 'test_steps', '--limit', '0']);
     assert.equal(badLimit.code, 1);
     assert.match(badLimit.stderr, /positive integer/);
+  });
+
+  test('reading commands never migrate: on an empty database they exit 1 naming `scheduled-job migrate`, which then migrates', async () => {
+    const scratch = await createScratchDatabase(rt.env.DATABASE_URL, uniqueTag('cli-nomigrate'));
+    try {
+      const env = { DATABASE_URL: scratch.url };
+      for (const args of [['status', 'test_steps', randomUUID()], ['runs', 'test_steps'], ['days', 'ingest_notification_views', '--from', '2024-05-01', '--to', '2024-05-02']]) {
+        const r = await cli(args, 120_000, env);
+        assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+        assert.match(r.stderr, /relation "job_runs" does not exist: the database has no schema yet; run `scheduled-job migrate`/, args[0]);
+      }
+      const schema = new PgClient({ connectionString: scratch.url });
+      await schema.connect();
+      try {
+        const count = async () => Number((await schema.query(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema()`)).rows[0].n);
+        assert.equal(await count(), 0, 'nothing created by the reading commands');
+        const migrated = await cli(['migrate'], 120_000, env);
+        assert.equal(migrated.code, 0, migrated.stderr);
+        assert.equal((JSON.parse(migrated.stdout) as { applied: string[] }).applied.length, migrations.length, migrated.stdout);
+        assert.ok((await count()) > 0);
+        assert.deepEqual(JSON.parse((await cli(['migrate'], 120_000, env)).stdout), { applied: [] }, 'a second migrate has nothing to do');
+        const unknown = await cli(['status', 'test_steps', 'no-such-run'], 120_000, env);
+        assert.equal(unknown.code, 2, unknown.stderr);
+        assert.match(unknown.stderr, /no run no-such-run of job test_steps/);
+      } finally {
+        await schema.end();
+      }
+    } finally {
+      await scratch.drop();
+    }
   });
 
   test('cancel stops a running run; status then says cancelled', async () => {

@@ -18,7 +18,7 @@ const stack = useStackEnv({ JOBS_MODULE, API_TOKEN: TOKEN });
 import { connectClient } from '../../client/temporalConnection';
 import { createS3Client } from '../../connections/s3';
 import { loadEnv } from '../../config/env';
-import { tracingEnabled } from '../../observability/tracing';
+import { tracingEnabled } from '../../observability/tracingEnabled';
 
 interface ReceivedSpan {
   service: string;

@@ -22,7 +22,7 @@ export async function freePort(): Promise<number> {
 /** A real `scheduled-job api` process on a free loopback port, ready once /healthz answers. */
 export async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['api'], {
+  const child = spawn(path.join(REPO, 'bin', 'scheduled-job'), ['api'], {
     cwd: REPO,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, API_PORT: String(port), API_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

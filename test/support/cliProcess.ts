@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO } from './stack';
 
-export const BIN = path.join(REPO, 'bin', 'scheduled-job.js');
+export const BIN = path.join(REPO, 'bin', 'scheduled-job');
 
 export interface CliResult {
   code: number | null;
@@ -10,10 +10,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The real `scheduled-job` binary with this process's environment (the stack's, the test's task queue and jobs). */
-export function cli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+/**
+ * The real `scheduled-job` binary with this process's environment (the stack's, the test's task queue and jobs), and
+ * `env` over it.
+ */
+export function cli(args: string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, args, { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -42,8 +42,8 @@ export interface WorkerProcess {
 
 /** A real `scheduled-job worker` process, so fault tests can kill -9 it like an operator's host would. */
 export async function startWorker(env: Record<string, string> = {}, readyTimeoutMs = 120_000): Promise<WorkerProcess> {
-  // Run as an executable so its shebang's V8 flags apply, as they do for a user.
-  const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), ['worker'], {
+  // Through the launcher, so its V8 flags and malloc settings apply, as they do for a user.
+  const child = spawn(path.join(REPO, 'bin', 'scheduled-job'), ['worker'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -135,6 +135,23 @@ describe('generateDay', () => {
     assert.notDeepEqual(other.expected.perNotification, day.expected.perNotification);
   });
 
+  it('makes the half-views mix on request, and its expectation still matches what the parser makes of it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'generate-day-mix-'));
+    try {
+      const half = await generateDay({ ...OPTS, otherEventsPercent: 50, out: dir });
+      const e = half.expected;
+      assert.ok(e.mix.other_event > 0.45 * e.lines && e.mix.other_event < 0.55 * e.lines, `${e.mix.other_event} of ${e.lines}`);
+      assert.ok(e.views < 0.5 * e.lines && e.views < 0.6 * day.expected.views, `${e.views} rows of ${e.lines} lines`);
+      for (const kind of LINE_KINDS) assert.ok(e.mix[kind] > 0, `no ${kind} line`);
+      const keys = half.files.filter((f) => isLogObjectKey(f.key)).map((f) => f.key);
+      const { day: _d, bytes: _b, mix: _m, ...expected } = e;
+      assert.deepEqual(await ingestLikeTheService(dir, keys), expected);
+      await assert.rejects(generateDay({ ...OPTS, otherEventsPercent: 90 }), /otherEventsPercent must be within 0\.\.85\.98/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('grows objects to a target size', async () => {
     const r = await generateDay({ day: DAY, objects: 2, targetBytes: 300_000, gzipFraction: 0, seed: 1 });
     for (const f of r.files.filter((x) => x.role === 'log')) {

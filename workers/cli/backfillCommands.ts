@@ -1,20 +1,19 @@
-import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import type { BackfillDeps, BackfillView } from '../../client/backfills';
-import { isDependencyOutage } from '../../connections/untilReachable';
 import { InvalidRequestError } from '../../jobs/requestErrors';
-import { describe } from '../../observability/dependencies';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
 import type { JobArgs } from '../../workflows/types';
-import type { Runtime } from '../runtime';
+import { withCli, type CliContext } from './context';
 import { jsonArgs, wholeNumber } from './options';
-import type { WithRuntime } from './scheduleCommands';
 
 // Loaded when a command runs, not when the CLI starts (see workers/cli.ts).
 const load = {
   backfills: () => require('../../client/backfills') as typeof import('../../client/backfills'),
   days: () => require('../../client/days') as typeof import('../../client/days'),
   progressBar: () => require('cli-progress') as typeof import('cli-progress'),
+  outages: () => require('../../connections/untilReachable') as typeof import('../../connections/untilReachable'),
+  dependencies: () => require('../../observability/dependencies') as typeof import('../../observability/dependencies'),
+  temporalCommon: () => require('@temporalio/common') as typeof import('@temporalio/common'),
 };
 
 /** Exit code after Ctrl-C detached the terminal from a backfill that goes on (128 + SIGINT, as shells report it). */
@@ -22,7 +21,7 @@ export const DETACHED_EXIT = 130;
 /** Up to this many days, the closing summary is the days table; past it, the counts and the days that failed. */
 const TABLE_DAYS = 100;
 
-const deps = (rt: Runtime): BackfillDeps => ({ temporal: rt.temporal, jobs: rt.jobs, taskQueue: rt.env.TEMPORAL_TASK_QUEUE });
+const deps = async (cx: CliContext): Promise<BackfillDeps> => ({ temporal: await cx.temporal(), jobs: cx.jobs(), taskQueue: cx.env.TEMPORAL_TASK_QUEUE });
 
 const countsLine = (p: BackfillProgress) =>
   Object.entries(p.counts)
@@ -35,7 +34,7 @@ const countsLine = (p: BackfillProgress) =>
  * how to come back or cancel. Returns the exit code: 0 when every day succeeded or was skipped, 1 otherwise, 130
  * when detached.
  */
-async function follow(rt: Runtime, job: string, id: string): Promise<number> {
+async function follow(cx: CliContext, job: string, id: string): Promise<number> {
   const b = load.backfills();
   let detached = false;
   const onSigint = () => (detached = true);
@@ -47,11 +46,11 @@ async function follow(rt: Runtime, job: string, id: string): Promise<number> {
     let away = false;
     for (;;) {
       try {
-        view = await b.backfillStatus(deps(rt), job, id);
+        view = await b.backfillStatus(await deps(cx), job, id);
       } catch (err) {
         // The backfill runs on the server: an outage of Temporal (or of its database) only pauses the following.
-        if (!isDependencyOutage(err) && !(err instanceof NamespaceNotFoundError)) throw err;
-        if (!away) console.error(`\nTemporal did not answer (${describe(err)}): still following, the backfill goes on in Temporal`);
+        if (!load.outages().isDependencyOutage(err) && !(err instanceof load.temporalCommon().NamespaceNotFoundError)) throw err;
+        if (!away) console.error(`\nTemporal did not answer (${load.dependencies().describe(err)}): still following, the backfill goes on in Temporal`);
         away = true;
         if (detached) {
           console.error(`detached: backfill ${id} of ${job} goes on in Temporal; follow it again with scheduled-job backfill status ${job} ${id} --follow`);
@@ -84,17 +83,17 @@ async function follow(rt: Runtime, job: string, id: string): Promise<number> {
     );
     return DETACHED_EXIT;
   }
-  return summarize(rt, job, view);
+  return summarize(cx, job, view);
 }
 
-async function summarize(rt: Runtime, job: string, view: BackfillView): Promise<number> {
+async function summarize(cx: CliContext, job: string, view: BackfillView): Promise<number> {
   const p = view.progress;
   if (!p) {
     console.log(JSON.stringify({ id: view.id, status: view.status, error: view.error }));
     return 1;
   }
   if (p.total <= TABLE_DAYS) {
-    const days = await load.days().jobDays(rt.ds, rt.jobs, job, p.from, p.to);
+    const days = await load.days().jobDays(cx.db, cx.jobs(), job, p.from, p.to);
     console.table(days.map((d) => ({ day: d.day, status: d.status, attempts: d.attempts, rows: d.rows ?? '', runId: d.runId ?? '', error: (d.error ?? '').slice(0, 60) })));
   } else if (p.failed.length > 0) {
     console.table(p.failed.slice(0, TABLE_DAYS).map((f) => ({ day: f.day, outcome: f.outcome, runId: f.runId ?? '', error: (f.error ?? '').slice(0, 60) })));
@@ -108,7 +107,7 @@ async function summarize(rt: Runtime, job: string, view: BackfillView): Promise<
  * `backfill <job> --from --to` starts (or attaches to) the durable backfill and follows it; `backfill status <job>
  * <id>` and `backfill cancel <job> <id>` operate one by its ID (`<from>..<to>`).
  */
-export function registerBackfillCommands(program: Command, withRuntime: WithRuntime): void {
+export function registerBackfillCommands(program: Command): void {
   program
     .command('backfill')
     .usage('<job> --from DAY --to DAY [options]\n       scheduled-job backfill status <job> <id> [--follow]\n       scheduled-job backfill cancel <job> <id>')
@@ -137,13 +136,13 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
         if (first === 'status' || first === 'cancel') {
           const [job, id, ...extra] = rest;
           if (!job || !id || extra.length > 0) throw new InvalidRequestError(`usage: scheduled-job backfill ${first} <job> <id>`);
-          process.exitCode = await withRuntime(async (rt) => {
+          process.exitCode = await withCli(async (cx) => {
             if (first === 'cancel') {
-              console.log(JSON.stringify({ ...(await b.cancelBackfill(deps(rt), job, id)), status: 'cancelling' }));
+              console.log(JSON.stringify({ ...(await b.cancelBackfill(await deps(cx), job, id)), status: 'cancelling' }));
               return 0;
             }
-            if (opts.follow) return follow(rt, job, id);
-            const view = await b.backfillStatus(deps(rt), job, id);
+            if (opts.follow) return follow(cx, job, id);
+            const view = await b.backfillStatus(await deps(cx), job, id);
             console.log(JSON.stringify(view, null, 2));
             return 0;
           });
@@ -152,8 +151,8 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
         if (rest.length > 0) throw new InvalidRequestError(`unexpected ${rest.join(' ')}: usage: scheduled-job backfill <job> --from DAY --to DAY`);
         if (!opts.from || !opts.to) throw new InvalidRequestError('--from and --to are required: scheduled-job backfill <job> --from DAY --to DAY');
         const job = first;
-        process.exitCode = await withRuntime(async (rt) => {
-          const started = await b.startBackfill(deps(rt), job, {
+        process.exitCode = await withCli(async (cx) => {
+          const started = await b.startBackfill(await deps(cx), job, {
             from: opts.from!,
             to: opts.to!,
             concurrency: opts.concurrency,
@@ -163,7 +162,7 @@ export function registerBackfillCommands(program: Command, withRuntime: WithRunt
           });
           console.log(JSON.stringify(started));
           if (started.attached) console.error(`a backfill of ${started.id} was running: following it (its own options stand)`);
-          return opts.detach ? 0 : follow(rt, job, started.id);
+          return opts.detach ? 0 : follow(cx, job, started.id);
         });
       },
     );

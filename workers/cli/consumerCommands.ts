@@ -1,11 +1,11 @@
 import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ConsumersClient, ConsumerView, DeadLetterReport } from '../../client/consumersClient';
+import { withCli } from './context';
 import { formatTable } from './table';
 
 // The modules behind these commands load when a command runs: `--help` stays fast (see workers/cli.ts).
 const load = {
-  runtime: () => require('../runtime') as typeof import('../runtime'),
   openConsumers: () => require('../openConsumers') as typeof import('../openConsumers'),
   registry: () => require('../../consumers/registry') as typeof import('../../consumers/registry'),
   client: () => require('../../client/consumersClient') as typeof import('../../client/consumersClient'),
@@ -93,10 +93,17 @@ export function registerConsumerCommands(program: Command): void {
     );
 }
 
-/** Runs `fn` with a consumers client; an unknown consumer is a request to fix (exit 2), as an unknown job is. */
+/**
+ * Runs `fn` with a consumers client over the CLI's context (workers/cli/context.ts: a plain pg pool, no migration);
+ * an unknown consumer is a request to fix (exit 2), as an unknown job is.
+ */
 async function withConsumers(fn: (cc: ConsumersClient) => Promise<void>): Promise<void> {
-  const rt = await load.runtime().openRuntime({ poolSize: 4 });
-  const consumers = load.openConsumers().openConsumers(rt, 'scheduled-job.cli');
+  await withCli(async (cx) => {
+    await runWithConsumers(load.openConsumers().openConsumers({ env: cx.env, temporal: await cx.temporal(), ds: cx.db }, 'scheduled-job.cli'), fn);
+  });
+}
+
+async function runWithConsumers(consumers: { client: ConsumersClient; close(): Promise<void> }, fn: (cc: ConsumersClient) => Promise<void>): Promise<void> {
   try {
     await fn(consumers.client);
   } catch (err) {
@@ -114,7 +121,6 @@ async function withConsumers(fn: (cc: ConsumersClient) => Promise<void>): Promis
     throw err;
   } finally {
     await consumers.close();
-    await rt.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import type { Runtime } from '../runtime';
+import { withCli, type CliContext } from './context';
 import { positiveInt } from './options';
 
 // Loaded when a command runs, not when the CLI starts (see workers/cli.ts).
@@ -8,20 +8,18 @@ const load = {
   days: () => require('../../client/days') as typeof import('../../client/days'),
 };
 
-export type WithRuntime = <T>(fn: (rt: Runtime) => Promise<T>) => Promise<T>;
-
-const scheduleDeps = (rt: Runtime) => ({ temporal: rt.temporal, db: rt.ds, jobs: rt.jobs });
+const scheduleDeps = async (cx: CliContext) => ({ temporal: await cx.temporal(), db: cx.db, jobs: cx.jobs() });
 const shortTime = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '');
 
 /** `schedules` and `schedule pause|resume|trigger|ticks <job>`: the jobs' declared Temporal Schedules. */
-export function registerScheduleCommands(program: Command, withRuntime: WithRuntime): void {
+export function registerScheduleCommands(program: Command): void {
   program
     .command('schedules')
     .description("each job's schedule: spec, time zone, next three fire times, last tick and its outcome, paused or not")
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { json?: boolean }) => {
-      await withRuntime(async (rt) => {
-        const list = await load.schedules().listSchedules(scheduleDeps(rt));
+      await withCli(async (cx) => {
+        const list = await load.schedules().listSchedules(await scheduleDeps(cx));
         if (opts.json) return console.log(JSON.stringify(list, null, 2));
         if (list.length === 0) return console.log('no job declares a schedule');
         console.table(
@@ -45,9 +43,9 @@ export function registerScheduleCommands(program: Command, withRuntime: WithRunt
     .option('--limit <n>', 'ticks: how many', positiveInt, 20)
     .option('--json', 'ticks: print JSON instead of a table')
     .action(async (action: 'pause' | 'resume' | 'trigger' | 'ticks', job: string, opts: { limit: number; json?: boolean }) => {
-      await withRuntime(async (rt) => {
+      await withCli(async (cx) => {
         const s = load.schedules();
-        const deps = scheduleDeps(rt);
+        const deps = await scheduleDeps(cx);
         if (action === 'pause') await s.pauseSchedule(deps, job);
         if (action === 'resume') await s.resumeSchedule(deps, job);
         if (action === 'pause' || action === 'resume') return console.log(JSON.stringify({ job, state: action === 'pause' ? 'paused' : 'active' }));
@@ -70,8 +68,8 @@ export function registerScheduleCommands(program: Command, withRuntime: WithRunt
     .requiredOption('--to <day>', 'last day, YYYY-MM-DD')
     .option('--json', 'print JSON instead of a table')
     .action(async (job: string, opts: { from: string; to: string; json?: boolean }) => {
-      await withRuntime(async (rt) => {
-        const days = await load.days().jobDays(rt.ds, rt.jobs, job, opts.from, opts.to);
+      await withCli(async (cx) => {
+        const days = await load.days().jobDays(cx.db, cx.jobs(), job, opts.from, opts.to);
         if (opts.json) return console.log(JSON.stringify(days, null, 2));
         console.table(
           days.map((d) => ({

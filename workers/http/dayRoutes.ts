@@ -36,7 +36,7 @@ export function dayRoutes(app: ApiApp, client: JobsClient): void {
       },
     },
     async (req, reply) => {
-      const days = await jobDays(client.ds, client.jobs, req.params.job, req.query.from, req.query.to);
+      const days = await jobDays(client.db, client.jobs, req.params.job, req.query.from, req.query.to);
       return reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`).send({ days });
     },
   );

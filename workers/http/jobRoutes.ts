@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { JobsClient, RunView } from '../../client/jobsClient';
+import type { JobsClient } from '../../client/jobsClient';
+import type { RunView } from '../../client/runViews';
 import type { JobDefinition } from '../../jobs/definition';
 import { contextFromHeaders, SpanKind, withSpan } from '../../observability/tracing';
 import type { ApiApp } from './app';

@@ -39,7 +39,7 @@ const SCHEDULE_ERRORS = { ...COMMON_ERRORS, 404: ErrorBody.describe('unknown job
 
 /** `GET /schedules` and the operations on one job's schedule; the CLI's `schedules` and `schedule` do the same. */
 export function scheduleRoutes(app: ApiApp, client: JobsClient): void {
-  const deps = { temporal: client.temporal, db: client.ds, jobs: client.jobs };
+  const deps = { temporal: client.temporal, db: client.db, jobs: client.jobs };
 
   app.get(
     '/schedules',

@@ -22,7 +22,7 @@ export function backfillPages(app: ApiApp, kit: ConsoleKit): void {
       b.progress?.failed.sort((x, y) => x.day.localeCompare(y.day));
       b.progress?.inFlight.sort((x, y) => x.day.localeCompare(y.day));
       const range = parseBackfillId(b.id)!;
-      const days = await jobDays(kit.client.ds, kit.client.jobs, b.job, range.from, range.to);
+      const days = await jobDays(kit.client.db, kit.client.jobs, b.job, range.from, range.to);
       // A range past a year is shown as its first year: the days grid has the rest, a year at a time.
       const shown = days.slice(0, MAX_DAYS);
       return kit.page(req, reply, 'backfill', {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { jobDays, type DayRow } from '../../../client/days';
 import { AlreadyRunningError } from '../../../client/jobsClient';
-import { TERMINAL_STATUSES } from '../../../db/entities/jobRun';
+import { TERMINAL_STATUSES } from '../../../db/jobRuns';
 import { dayArg } from '../../../jobs/args';
 import { InvalidRequestError } from '../../../jobs/requestErrors';
 import type { ApiApp } from '../app';
@@ -57,7 +57,7 @@ export function dayPages(app: ApiApp, kit: ConsoleKit): void {
     const def = kit.client.jobs.get(req.params.job);
     const { from, to } = rangeOf(req.query);
     const shown = new Set(req.query.status === undefined ? STATUSES : [req.query.status].flat());
-    const days = await jobDays(kit.client.ds, kit.client.jobs, def.name, from, to);
+    const days = await jobDays(kit.client.db, kit.client.jobs, def.name, from, to);
     const counts = Object.fromEntries(STATUSES.map((s) => [s, days.filter((d) => d.status === s).length]));
     return kit.page(req, reply, 'days', {
       title: `${def.name}: days`,
@@ -81,7 +81,7 @@ export function dayPages(app: ApiApp, kit: ConsoleKit): void {
   confirmedAction(app, kit, '/jobs/:job/days/rerun-failed', { params: z.object({ job: z.string() }), querystring: z.object({ from: dayArg, to: dayArg }) }, {
     async confirm({ job }, query) {
       const { from, to } = rangeOf(query);
-      const failed = (await jobDays(kit.client.ds, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status));
+      const failed = (await jobDays(kit.client.db, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status));
       return {
         title: 'Rerun the failed days?',
         section: 'jobs',
@@ -97,7 +97,7 @@ export function dayPages(app: ApiApp, kit: ConsoleKit): void {
     },
     async perform({ job }, query) {
       const { from, to } = rangeOf(query);
-      const failed = (await jobDays(kit.client.ds, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status) && d.runId);
+      const failed = (await jobDays(kit.client.db, kit.client.jobs, job, from, to)).filter((d) => FAILED.includes(d.status) && d.runId);
       let started = 0;
       let running = 0;
       // One at a time, as the CLI's `rerun` does them: a day another caller started meanwhile is left to that run.

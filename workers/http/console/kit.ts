@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { BackfillDeps } from '../../../client/backfills';
-import type { JobsClient, RunView } from '../../../client/jobsClient';
+import type { JobsClient } from '../../../client/jobsClient';
+import type { RunView } from '../../../client/runViews';
 import type { ScheduleDeps } from '../../../client/schedules';
 import type { ApiApp } from '../app';
 import type { PageData, View } from './render';

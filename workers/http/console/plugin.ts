@@ -45,7 +45,7 @@ export function consoleRoutes(app: ApiApp, opts: ConsoleOptions & { client: Jobs
   const frame: Frame = { readOnly: opts.readOnly, nav: [...consumersNav, ...extensions.flatMap((e) => e.nav ?? [])] };
   const kit: ConsoleKit = {
     client: opts.client,
-    schedules: { temporal: opts.client.temporal, db: opts.client.ds, jobs: opts.client.jobs },
+    schedules: { temporal: opts.client.temporal, db: opts.client.db, jobs: opts.client.jobs },
     backfills: { temporal: opts.client.temporal, jobs: opts.client.jobs, taskQueue: opts.client.taskQueue },
     readOnly: opts.readOnly,
     temporalLink: (workflowId, runId) =>
