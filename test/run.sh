@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: type-check, bring the local stack up if it is not (a no-op when it is), then every unit and
-# integration test against it, the fault suite's short form (on a stack of its own, scripts/chaos.sh), the tests that
-# need the Temporal server and the soak's short form (both on the soak stack, brought up with `--temporal server`),
-# then the Airflow provider's tests (pytest against the local stack). The Temporal server is built in the background
-# while the first tests run (a cold build takes 8-10 minutes on 2 cores).
+# integration test against it, with the fault suite's short form beside them (on a stack of its own,
+# scripts/chaos.sh), then the tests that need the Temporal server and the soak's short form (both on the soak stack,
+# brought up with `--temporal server`), with the Airflow provider's tests (pytest against the local stack) beside
+# them. The Temporal server is built in the background while the first tests run (a cold build takes 8-10 minutes on
+# 2 cores). What runs beside other tests runs on a stack of its own, so only the CPU is shared: it keeps the suite
+# within 25 minutes on 2 cores.
 # Test files run one at a time: integration tests share the stack's Temporal and Postgres.
 # With arguments, runs only those node test files.
 #
@@ -11,6 +13,8 @@
 # ended first) and skipped, and names each skipped test. Any failed or cancelled test fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# What runs in the background (the fault suite, the Airflow tests, the server's build) stops with the suite.
+trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
 # shellcheck source=scripts/use-node.sh
 source scripts/use-node.sh # Node >= 22 first on PATH, for this script and every process it starts
 
@@ -40,11 +44,22 @@ build_log=$(mktemp)
 ) >"$build_log" 2>&1 &
 build_pid=$!
 
+# The fault suite's short form, on a stack of its own (scripts/chaos.sh; `npm run chaos` is the full form), beside
+# the tests below (nice: they come first); its output follows theirs.
+chaos_log=$(mktemp)
+nice -n 10 bash scripts/chaos.sh --short >"$chaos_log" 2>&1 &
+chaos_pid=$!
+
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$log"
 node_rc=${PIPESTATUS[0]}
-# The fault suite's short form, on a stack of its own (scripts/chaos.sh; `npm run chaos` is the full form).
-bash scripts/chaos.sh --short 2>&1 | tee -a "$log"
-chaos_rc=${PIPESTATUS[0]}
+wait "$chaos_pid"
+chaos_rc=$?
+tee -a "$log" <"$chaos_log"
+
+# The Airflow provider's tests, against the local stack, beside the server profile's tests; their output follows.
+py_log=$(mktemp)
+bash test/airflow.sh >"$py_log" 2>&1 &
+py_pid=$!
 
 # The server profile, on the soak stack: the tests that need it, then the soak's short form on the same stack.
 t0=$(date +%s)
@@ -72,8 +87,9 @@ if [ "$soak_was_up" = 0 ] && [ -z "${SOAK_KEEP_STACK:-}" ]; then
   (source scripts/soak-env.sh && bash stack/stack.sh down >/dev/null)
 fi
 
-bash test/airflow.sh 2>&1 | tee -a "$log"
-py_rc=${PIPESTATUS[0]}
+wait "$py_pid"
+py_rc=$?
+tee -a "$log" <"$py_log"
 
 # One closing line for all runners (every node run, the soak, pytest), so CI reads the whole suite rather than a share.
 count() { grep -oE "[0-9]+ $1" <<<"$2" | grep -oE '[0-9]+' || echo 0; }
@@ -96,7 +112,7 @@ skipped_names=$(awk '
     print "  skipped: " path name
   }' "$log")
 pytest_skips=$(grep -E '^SKIPPED ' "$log" | sed 's/^/  skipped (pytest): /')
-rm -f "$log" "$build_log"
+rm -f "$log" "$build_log" "$chaos_log" "$py_log"
 echo "total: ${passed} passed, ${failed} failed, ${cancelled} cancelled, ${skipped} skipped"
 [ -n "$skipped_names" ] && echo "$skipped_names"
 [ -n "$pytest_skips" ] && echo "$pytest_skips"

@@ -8,18 +8,17 @@ import { eventually, REPO, uniqueTag, useChaosStack, useStackEnv } from '../supp
 import { bundleWorkflowsForWorkers, startWorker, TEST_MODULES, type WorkerProcess } from '../support/workerProcess';
 
 /*
- * A concurrency limit under faults, on the chaos stack (ports + 100, scripts/chaos.sh): 50 runs (30 in the short
- * form) of distinct days of a job with limit 2, triggered at once, while one worker is kill -9'd and the Temporal server restarts. Never more than
+ * A concurrency limit under faults, on the chaos stack (ports + 100, scripts/chaos.sh): 50 runs of distinct days of a
+ * job with limit 2, triggered at once, while one worker is kill -9'd and the Temporal server restarts. Never more than
  * 2 may run at once: sampled every 100 ms from job_runs, and checked afterwards from Temporal's own histories (each
- * run's handler activities, from the first step scheduled to the last step completed). All of them must succeed, and each
+ * run's handler activities, from the first step scheduled to the last step completed). All 50 must succeed, and each
  * must start within limit - 1 places of its turn in the queue. A killed worker is never restarted: a new process
  * takes its place.
  */
 const STACK = useChaosStack('the limits fault test restarts Temporal');
 const JOB = `chaos_limited_${uniqueTag('l').replace(/-/g, '_')}`.slice(0, 50);
 const LIMIT = 2;
-// The short form (npm test) keeps both faults, with 10 runs after the restart instead of 30.
-const RUNS = process.env['CHAOS_MODE'] === 'full' ? 50 : 30;
+const RUNS = 50;
 useStackEnv({ ...TEST_MODULES, TEMPORAL_TASK_QUEUE: STACK['TEMPORAL_TASK_QUEUE'] ?? 'scheduled-job', TEST_LIMITED_JOB: JOB, TEST_LIMIT: String(LIMIT) });
 
 import { openRuntime, type Runtime } from '../../workers/runtime';

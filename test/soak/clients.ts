@@ -98,7 +98,8 @@ export class HttpClients {
         await h.request({ method: 'GET', path: `/jobs/${rng.pick(['example_flaky', 'ingest_notification_views'])}/runs?limit=10`, expect: [200], needsDependency: true, label: 'GET /jobs/:job/runs' });
         return;
       case 'jobs':
-        await h.request({ method: 'GET', path: '/jobs', expect: [200], needsDependency: false, label: 'GET /jobs' });
+        // The list counts each job's running and queued runs in Postgres: a 503 while it is away.
+        await h.request({ method: 'GET', path: '/jobs', expect: [200], needsDependency: true, label: 'GET /jobs' });
         return;
       case 'ready':
         // 503 is /readyz's own answer while a dependency is away.
