@@ -43,24 +43,13 @@ async function follow(cx: CliContext, job: string, id: string): Promise<number> 
   let started = false;
   let view: BackfillView;
   try {
-    let away = false;
     for (;;) {
-      try {
-        view = await b.backfillStatus(await deps(cx), job, id);
-      } catch (err) {
-        // The backfill runs on the server: an outage of Temporal (or of its database) only pauses the following.
-        if (!load.outages().isDependencyOutage(err) && !(err instanceof load.temporalCommon().NamespaceNotFoundError)) throw err;
-        if (!away) console.error(`\nTemporal did not answer (${load.dependencies().describe(err)}): still following, the backfill goes on in Temporal`);
-        away = true;
-        if (detached) {
-          console.error(`detached: backfill ${id} of ${job} goes on in Temporal; follow it again with scheduled-job backfill status ${job} ${id} --follow`);
-          return DETACHED_EXIT;
-        }
-        await new Promise((r) => setTimeout(r, 2000));
-        continue;
+      const next = await throughOutage(async () => b.backfillStatus(await deps(cx), job, id), () => detached);
+      if (!next) {
+        console.error(`detached: backfill ${id} of ${job} goes on in Temporal; follow it again with scheduled-job backfill status ${job} ${id} --follow`);
+        return DETACHED_EXIT;
       }
-      if (away) console.error('Temporal answers again');
-      away = false;
+      view = next;
       const p = view.progress;
       if (p) {
         const payload = { counts: countsLine(p) || 'starting', flight: p.inFlight.length ? `in flight: ${p.inFlight.map((f) => f.day).join(' ')}` : '' };
@@ -84,6 +73,26 @@ async function follow(cx: CliContext, job: string, id: string): Promise<number> 
     return DETACHED_EXIT;
   }
   return summarize(cx, job, view);
+}
+
+/**
+ * A call to Temporal made again every 2 s while Temporal (or its database) is away, said once: a backfill runs on the
+ * server, so an outage only pauses the terminal, and its start is idempotent (the workflow ID is the range). Returns
+ * undefined when `stop` says to give up (Ctrl-C while following).
+ */
+async function throughOutage<T>(call: () => Promise<T>, stop: () => boolean = () => false): Promise<T | undefined> {
+  for (let away = false; ; away = true) {
+    try {
+      const out = await call();
+      if (away) console.error('Temporal answers again');
+      return out;
+    } catch (err) {
+      if (!load.outages().isDependencyOutage(err) && !(err instanceof load.temporalCommon().NamespaceNotFoundError)) throw err;
+      if (!away) console.error(`\nTemporal did not answer (${load.dependencies().describe(err)}): trying again every 2 s; the backfill goes on in Temporal`);
+      if (stop()) return undefined;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 async function summarize(cx: CliContext, job: string, view: BackfillView): Promise<number> {
@@ -152,14 +161,18 @@ export function registerBackfillCommands(program: Command): void {
         if (!opts.from || !opts.to) throw new InvalidRequestError('--from and --to are required: scheduled-job backfill <job> --from DAY --to DAY');
         const job = first;
         process.exitCode = await withCli(async (cx) => {
-          const started = await b.startBackfill(await deps(cx), job, {
-            from: opts.from!,
-            to: opts.to!,
-            concurrency: opts.concurrency,
-            retries: opts.retries,
-            force: opts.force ?? false,
-            ...(opts.args ? { args: opts.args } : {}),
-          });
+          // Started again after an outage, a backfill whose first start went through is attached to, not doubled.
+          const started = await throughOutage(async () =>
+            b.startBackfill(await deps(cx), job, {
+              from: opts.from!,
+              to: opts.to!,
+              concurrency: opts.concurrency,
+              retries: opts.retries,
+              force: opts.force ?? false,
+              ...(opts.args ? { args: opts.args } : {}),
+            }),
+          );
+          if (!started) return 1;
           console.log(JSON.stringify(started));
           if (started.attached) console.error(`a backfill of ${started.id} was running: following it (its own options stand)`);
           return opts.detach ? 0 : follow(cx, job, started.id);
