@@ -229,7 +229,7 @@ export class DayLoad {
 
 /** `scheduled-job <args>` as a user runs it, with the stack's variables; its exit code and output. */
 export function cli(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), args, { cwd: REPO, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(path.join(REPO, 'bin', 'scheduled-job'), args, { cwd: REPO, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const collect = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   child.stdout!.on('data', collect);

@@ -42,7 +42,8 @@ export class SoakProcess {
     logDir: string,
     onExit: (d: Death) => void,
   ) {
-    this.child = spawn(path.join(REPO, 'bin', 'scheduled-job.js'), [role], {
+    // Through the launcher, with the memory flags a user's `scheduled-job` gets (exec: the pid is node's own).
+    this.child = spawn(path.join(REPO, 'bin', 'scheduled-job'), [role], {
       cwd: REPO,
       env: { ...env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
